@@ -1,0 +1,116 @@
+"""The dealer: a trusted third party that hands out correlated randomness offline.
+
+Seed compression: at set-up the dealer sends every compute party p a 16-byte seed s_p. For
+request number t, party p's share of a *random* value is AES-CTR(s_p, t) — nobody sends it.
+For a *derived* value v (e.g. c = a*b of a Beaver triple) parties 1..P-1 still expand their
+seeds and party 0 receives one explicit correction ``v - sum_{p>=1} share_p`` (XOR for
+boolean shares). So a triple costs 8 bytes per element, sent to party 0 only.
+
+All dealer traffic is booked in the ``offline`` phase; ``elapsed`` accumulates the dealer's
+compute time so that online compute can be reported apart from it.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from fibench import prg
+from fibench.engine.shares import AShare
+
+
+class Dealer:
+    """Dealer for the local backend (it computes every party's share in process).
+
+    Parameters
+    ----------
+    comm : Communicator
+        Books the offline traffic.
+    seed : bytes or None
+        16-byte seed of the dealer's own randomness (``None``: from ``secrets``). Fixing it
+        makes every dealer output reproducible (tests, deterministic benchmarks).
+    """
+
+    def __init__(self, comm, seed: bytes | None = None):
+        self.comm = comm
+        self.P = comm.n_parties
+        master = prg.SeededStream(seed)
+        self._own = master  # dealer's private randomness (stream ids 0..)
+        raw = master.next(2 * self.P).view(np.uint8).reshape(self.P, 16)
+        self._party_seeds = [bytes(raw[p]) for p in range(self.P)]
+        self._counter = 0
+        self.elapsed = 0.0
+        with comm.offline():
+            comm.exchange({("dealer", p): self._party_seeds[p] for p in range(self.P)}, "dealer/seeds")
+
+    def __repr__(self) -> str:
+        return f"Dealer(P={self.P}, requests={self._counter})"
+
+    # -- party-side expansion ---------------------------------------------------------
+    def _expand(self, p: int, stream: int, shape) -> np.ndarray:
+        n = int(np.prod(shape)) if shape else 1
+        return prg.expand(self._party_seeds[p], stream, n).reshape(shape)
+
+    def _next_stream(self) -> int:
+        self._counter += 1
+        return self._counter
+
+    # -- requests -------------------------------------------------------------------------
+    def random_arith(self, shape) -> tuple[np.ndarray, dict]:
+        """A uniform value r (dealer's view) and its additive shares, all from seeds: 0 bytes."""
+        t0 = time.perf_counter()
+        t = self._next_stream()
+        shares = {p: self._expand(p, t, shape) for p in range(self.P)}
+        total = shares[0].copy()
+        for p in range(1, self.P):
+            total += shares[p]
+        self.elapsed += time.perf_counter() - t0
+        return total, shares
+
+    def share(self, values: list, kinds: list | None = None, label: str = "dealer") -> list[dict]:
+        """Share dealer-computed uint64 arrays: ``kinds[i]`` is ``"a"`` (additive) or ``"b"`` (XOR).
+
+        Parties >= 1 expand seeds; party 0 receives the corrections (one offline message).
+        """
+        t0 = time.perf_counter()
+        kinds = kinds or ["a"] * len(values)
+        out, explicit = [], []
+        for v, kind in zip(values, kinds):
+            v = np.ascontiguousarray(v, dtype=np.uint64)
+            t = self._next_stream()
+            shares = {p: self._expand(p, t, v.shape) for p in range(1, self.P)}
+            s0 = v.copy()
+            for p in range(1, self.P):
+                if kind == "a":
+                    s0 -= shares[p]
+                else:
+                    s0 ^= shares[p]
+            shares[0] = s0
+            explicit.append(s0.reshape(-1))
+            out.append(shares)
+        self.elapsed += time.perf_counter() - t0
+        if explicit:
+            msg = explicit[0] if len(explicit) == 1 else np.concatenate(explicit)
+            with self.comm.offline():
+                self.comm.exchange({("dealer", 0): msg}, label)
+        return out
+
+    def random_uint64(self, n: int) -> np.ndarray:
+        """Dealer-private uniform words (never leave the dealer except inside shares)."""
+        return self._own.next(n)
+
+    # -- common correlations ---------------------------------------------------------------
+    def beaver_triple(self, shape_a, shape_b=None, matmul: bool = False):
+        """Shares of (a, b, c) with c = a*b (elementwise) or c = a@b (``matmul=True``)."""
+        from fibench.kernels.ring import ring_matmul  # local import keeps start-up light
+
+        a, a_sh = self.random_arith(shape_a)
+        b, b_sh = self.random_arith(shape_a if shape_b is None else shape_b)
+        t0 = time.perf_counter()
+        c = ring_matmul(a, b) if matmul else a * b
+        self.elapsed += time.perf_counter() - t0
+        (c_sh,) = self.share([c], label="dealer/triple")
+        return a_sh, b_sh, c_sh
+
+    def as_ashare(self, shares: dict, shape, frac: int = 0) -> AShare:
+        return AShare(shares, shape, frac)

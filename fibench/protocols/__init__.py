@@ -1,0 +1,1 @@
+"""MPC protocols on shares: sharing, arithmetic (Beaver), truncation, comparison, argmax."""

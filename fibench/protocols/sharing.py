@@ -1,0 +1,119 @@
+"""Input sharing and output revealing.
+
+``share``: the owner of an input draws one 16-byte seed per receiving party; a receiver's
+share is AES-CTR(seed); one party (the owner itself if it computes, else party 0) gets the
+explicit vector ``x - sum(others)``. So a compute-party owner sends 16 bytes per peer and an
+outside owner (``"querier"``, ``"owner3"``) sends 16 bytes per party plus one vector.
+``open_arith`` / ``open_bool``: every party sends its share to every peer (1 round).
+``reveal(x, to=q)``: every party except ``q`` sends its share to ``q`` (1 round).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from fibench import prg
+from fibench.engine.shares import AShare
+
+
+def share(ctx, raw, owner, shape, frac: int, label: str = "share") -> AShare:
+    """Secret-share the uint64 array ``raw`` (known to ``owner`` only; ``None`` elsewhere)."""
+    comm = ctx.comm
+    P = comm.n_parties
+    shape = tuple(shape)
+    n = int(np.prod(shape)) if shape else 1
+    inside = isinstance(owner, (int, np.integer))
+    explicit_party = int(owner) if inside else 0
+    seeded = [p for p in range(P) if p != explicit_party]
+    out = {}
+    if comm.is_local(owner):
+        raw = np.ascontiguousarray(raw, dtype=np.uint64).reshape(shape)
+        seeds = {q: prg.new_seed() for q in seeded}
+        msgs = {(owner, q): seeds[q] for q in seeded}
+        expanded = {q: prg.expand(seeds[q], 0, n).reshape(shape) for q in seeded}
+        last = raw.copy()
+        for q in seeded:
+            last -= expanded[q]
+        if not inside:
+            msgs[(owner, explicit_party)] = last.reshape(-1)
+    else:
+        msgs, expanded = {}, {}
+    incoming = comm.exchange(msgs, label)
+    for p in ctx.parties:
+        if p == explicit_party:
+            out[p] = last if comm.is_local(owner) else incoming[(owner, p)].reshape(shape)
+        elif p in expanded:  # in-process owner: reuse its expansion of the same seed
+            out[p] = expanded[p]
+        else:
+            out[p] = prg.expand(bytes(incoming[(owner, p)]), 0, n).reshape(shape)
+    return AShare(out, shape, frac)
+
+
+def open_arith(ctx, x: AShare, label: str = "open") -> np.ndarray:
+    """Reveal ``x`` to every compute party (all-to-all, 1 round); returns the uint64 value."""
+    return _open(ctx, x.shares, x.shape, label, np.add)
+
+
+def open_bool(ctx, shares: dict, label: str = "open_bool") -> np.ndarray:
+    """XOR-open per-party uint64 word arrays (bit-sliced shares), 1 round."""
+    shape = next(iter(shares.values())).shape
+    return _open(ctx, shares, shape, label, np.bitwise_xor)
+
+
+def open_many(ctx, items: list, label: str = "open") -> list:
+    """Open several arithmetic (``AShare``) or XOR (``("xor", shares)``) values in ONE round."""
+    comm = ctx.comm
+    flat, layout = {}, []
+    for it in items:
+        if isinstance(it, AShare):
+            layout.append(("add", it.shape))
+            sh = it.shares
+        else:
+            sh = it[1]
+            layout.append(("xor", next(iter(sh.values())).shape))
+        for p in ctx.parties:
+            flat.setdefault(p, []).append(sh[p].reshape(-1))
+    joined = {p: np.concatenate(v) if len(v) > 1 else v[0] for p, v in flat.items()}
+    msgs = {(p, q): joined[p] for p in ctx.parties for q in range(comm.n_parties) if q != p}
+    incoming = comm.exchange(msgs, label)
+    p0 = ctx.parties[0]
+    full = [joined[q] if q in joined else incoming[(q, p0)] for q in range(comm.n_parties)]
+    outs, off = [], 0
+    for kind, shape in layout:
+        n = int(np.prod(shape)) if shape else 1
+        op = np.add if kind == "add" else np.bitwise_xor
+        total = full[0][off: off + n].copy()
+        for q in range(1, comm.n_parties):
+            op(total, full[q][off: off + n], out=total)
+        outs.append(total.reshape(shape))
+        off += n
+    return outs
+
+
+def _open(ctx, shares, shape, label, op):
+    comm = ctx.comm
+    msgs = {(p, q): shares[p].reshape(-1) for p in ctx.parties for q in range(comm.n_parties) if q != p}
+    incoming = comm.exchange(msgs, label)
+    p0 = ctx.parties[0]
+    total = None
+    for q in range(comm.n_parties):
+        s = shares[q].reshape(-1) if q in shares else incoming[(q, p0)]
+        total = s.copy() if total is None else op(total, s, out=total)
+    return total.reshape(shape)
+
+
+def reveal(ctx, x: AShare, to=None, label: str = "reveal"):
+    """Reveal to all compute parties (``to=None``) or to one receiver (a party id or an
+    entity such as ``"querier"``). Returns the uint64 value where this process hosts the
+    receiver, else ``None``."""
+    if to is None:
+        return open_arith(ctx, x, label)
+    comm = ctx.comm
+    msgs = {(p, to): x.shares[p].reshape(-1) for p in ctx.parties if p != to}
+    incoming = comm.exchange(msgs, label)
+    if not comm.is_local(to):
+        return None
+    total = x.shares[to].reshape(-1).copy() if to in x.shares else np.zeros(x.size, dtype=np.uint64)
+    for p in range(comm.n_parties):
+        if p != to:
+            total += incoming[(p, to)]
+    return total.reshape(x.shape)

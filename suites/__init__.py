@@ -1,0 +1,1 @@
+"""Benchmark suite definitions (parameter grids only), installed as ``fibench.suites``."""
