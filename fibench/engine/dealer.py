@@ -11,6 +11,7 @@ compute time so that online compute can be reported apart from it.
 """
 from __future__ import annotations
 
+import contextlib
 import time
 
 import numpy as np
@@ -40,11 +41,25 @@ class Dealer:
         self._party_seeds = [bytes(raw[p]) for p in range(self.P)]
         self._counter = 0
         self.elapsed = 0.0
+        self._depth = 0
         with comm.offline():
             comm.exchange({("dealer", p): self._party_seeds[p] for p in range(self.P)}, "dealer/seeds")
 
     def __repr__(self) -> str:
         return f"Dealer(P={self.P}, requests={self._counter})"
+
+    @contextlib.contextmanager
+    def offline(self):
+        """Preprocessing block: traffic booked offline, wall time added to ``elapsed``."""
+        self._depth += 1
+        t0 = time.perf_counter()
+        try:
+            with self.comm.offline():
+                yield self
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                self.elapsed += time.perf_counter() - t0
 
     # -- party-side expansion ---------------------------------------------------------
     def _expand(self, p: int, stream: int, shape) -> np.ndarray:
@@ -56,23 +71,41 @@ class Dealer:
         return self._counter
 
     # -- requests -------------------------------------------------------------------------
+    def _timed(fn):  # noqa: N805 - decorator used inside the class body
+        def wrapper(self, *args, **kwargs):
+            with self.offline():
+                return fn(self, *args, **kwargs)
+
+        wrapper.__doc__ = fn.__doc__
+        wrapper.__name__ = fn.__name__
+        return wrapper
+
+    @_timed
     def random_arith(self, shape) -> tuple[np.ndarray, dict]:
         """A uniform value r (dealer's view) and its additive shares, all from seeds: 0 bytes."""
-        t0 = time.perf_counter()
         t = self._next_stream()
         shares = {p: self._expand(p, t, shape) for p in range(self.P)}
         total = shares[0].copy()
         for p in range(1, self.P):
             total += shares[p]
-        self.elapsed += time.perf_counter() - t0
         return total, shares
 
+    @_timed
+    def random_bool(self, shape) -> tuple[np.ndarray, dict]:
+        """A uniform word array (dealer's view) and its XOR shares, all from seeds: 0 bytes."""
+        t = self._next_stream()
+        shares = {p: self._expand(p, t, shape) for p in range(self.P)}
+        total = shares[0].copy()
+        for p in range(1, self.P):
+            total ^= shares[p]
+        return total, shares
+
+    @_timed
     def share(self, values: list, kinds: list | None = None, label: str = "dealer") -> list[dict]:
         """Share dealer-computed uint64 arrays: ``kinds[i]`` is ``"a"`` (additive) or ``"b"`` (XOR).
 
         Parties >= 1 expand seeds; party 0 receives the corrections (one offline message).
         """
-        t0 = time.perf_counter()
         kinds = kinds or ["a"] * len(values)
         out, explicit = [], []
         for v, kind in zip(values, kinds):
@@ -88,11 +121,9 @@ class Dealer:
             shares[0] = s0
             explicit.append(s0.reshape(-1))
             out.append(shares)
-        self.elapsed += time.perf_counter() - t0
         if explicit:
             msg = explicit[0] if len(explicit) == 1 else np.concatenate(explicit)
-            with self.comm.offline():
-                self.comm.exchange({("dealer", 0): msg}, label)
+            self.comm.exchange({("dealer", 0): msg}, label)
         return out
 
     def random_uint64(self, n: int) -> np.ndarray:
@@ -100,15 +131,14 @@ class Dealer:
         return self._own.next(n)
 
     # -- common correlations ---------------------------------------------------------------
+    @_timed
     def beaver_triple(self, shape_a, shape_b=None, matmul: bool = False):
         """Shares of (a, b, c) with c = a*b (elementwise) or c = a@b (``matmul=True``)."""
         from fibench.kernels.ring import ring_matmul  # local import keeps start-up light
 
         a, a_sh = self.random_arith(shape_a)
         b, b_sh = self.random_arith(shape_a if shape_b is None else shape_b)
-        t0 = time.perf_counter()
         c = ring_matmul(a, b) if matmul else a * b
-        self.elapsed += time.perf_counter() - t0
         (c_sh,) = self.share([c], label="dealer/triple")
         return a_sh, b_sh, c_sh
 

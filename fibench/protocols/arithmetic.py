@@ -60,7 +60,7 @@ def sum_axis(x: AShare, axis: int) -> AShare:
 def mul(ctx, x: AShare, y: AShare, label: str = "mul") -> AShare:
     """Elementwise product by a Beaver triple; result has ``x.frac + y.frac`` fractional bits."""
     _same_shape(x, y, "mul")
-    with ctx.comm.offline():
+    with ctx.dealer.offline():
         a, b, c = ctx.dealer.beaver_triple(x.shape)
     ef = open_many(ctx, [AShare({p: x.shares[p] - a[p] for p in ctx.parties}, x.shape, 0),
                          AShare({p: y.shares[p] - b[p] for p in ctx.parties}, y.shape, 0)], label)
@@ -74,7 +74,7 @@ def matmul(ctx, x: AShare, y: AShare, label: str = "matmul") -> AShare:
     """Matrix product ``(n, k) @ (k, m)`` by a Beaver matrix triple (one round)."""
     if len(x.shape) != 2 or len(y.shape) != 2 or x.shape[1] != y.shape[0]:
         raise ValueError(f"matmul needs (n, k) @ (k, m), got {x.shape} @ {y.shape}")
-    with ctx.comm.offline():
+    with ctx.dealer.offline():
         a, b, c = ctx.dealer.beaver_triple(x.shape, y.shape, matmul=True)
     e, f = open_many(ctx, [AShare({p: x.shares[p] - a[p] for p in ctx.parties}, x.shape, 0),
                            AShare({p: y.shares[p] - b[p] for p in ctx.parties}, y.shape, 0)], label)
@@ -98,7 +98,7 @@ def truncate(ctx, x: AShare, bits: int, method: str = "auto", label: str = "trun
         return AShare(out, x.shape, x.frac - bits)
     if method != "dealer":
         raise ValueError(f"truncation method must be 'auto', 'local' or 'dealer', got {method!r}")
-    with ctx.comm.offline():
+    with ctx.dealer.offline():
         r, r_sh = ctx.dealer.random_arith(x.shape)
         r_msb = r >> np.uint64(63)
         r_low_t = (r & kt.LOW63) >> np.uint64(bits)

@@ -1,0 +1,141 @@
+"""Secure argmax over the last axis of a shared ``(n, C)`` matrix (ties go to the lowest index).
+
+* ``pairs``: all C(C-1)/2 comparisons of a row in ONE batched comparison, then class i wins iff
+  it beats every lower class strictly and no higher class beats it: a product of C-1 indicator
+  bits, multiplied in a tree (ceil(log2(C-1)) Beaver rounds, batched over rows and classes).
+  Rounds: comparison + ceil(log2(C-1)) (a2b, C = 10: 6 + 4 = 10).
+* ``tree``: a tournament: ceil(log2 C) levels of one comparison and one selection product.
+  Fewer bytes for large C, more rounds (a2b, C = 10: 4 x (6 + 1) = 28).
+Output: the label as an additive share (frac 0, shape ``(n,)``), or a one-hot ``(n, C)`` share.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from fibench.engine.shares import AShare
+from fibench.protocols import arithmetic as ar
+from fibench.protocols.compare import ltz
+
+METHODS = ("pairs", "tree")
+
+
+def _check(x: AShare, method: str):
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if len(x.shape) != 2:
+        raise ValueError(f"argmax needs a 2-D (n, C) share, got shape {x.shape}")
+    if x.shape[1] < 1:
+        raise ValueError("argmax needs at least one class (C >= 1)")
+
+
+def _const(ctx, shape, value) -> AShare:
+    first = min(ctx.parties_all)
+    return AShare({p: np.full(shape, value if p == first else 0, dtype=np.uint64) for p in ctx.parties}, shape, 0)
+
+
+def _labels_from_onehot(onehot: AShare) -> AShare:
+    C = onehot.shape[1]
+    idx = np.arange(C, dtype=np.uint64)
+    return AShare({p: (s * idx).sum(axis=1, dtype=np.uint64) for p, s in onehot.shares.items()}, (onehot.shape[0],), 0)
+
+
+def product_tree(ctx, f: AShare, label: str = "prod") -> AShare:
+    """Product over the last axis of an ``(..., k)`` share of integers (frac 0), pairwise in rounds."""
+    while f.shape[-1] > 1:
+        k = f.shape[-1]
+        half = k // 2
+        lo = f.map(lambda s: np.ascontiguousarray(s[..., 0:2 * half:2]), shape=f.shape[:-1] + (half,))
+        hi = f.map(lambda s: np.ascontiguousarray(s[..., 1:2 * half:2]), shape=f.shape[:-1] + (half,))
+        prod = ar.mul(ctx, lo, hi, label)
+        if k % 2:
+            rest = f.map(lambda s: s[..., k - 1:k], shape=f.shape[:-1] + (1,))
+            prod = AShare({p: np.concatenate([prod.shares[p], rest.shares[p]], axis=-1) for p in prod.shares},
+                          f.shape[:-1] + (half + 1,), 0)
+        f = prod
+    return f.map(lambda s: s[..., 0], shape=f.shape[:-1])
+
+
+def argmax_pairs(ctx, x: AShare, protocol: str, one_hot: bool) -> AShare:
+    n, C = x.shape
+    if C == 1:
+        return _const(ctx, (n, 1), 1) if one_hot else _const(ctx, (n,), 0)
+    I, J = np.triu_indices(C, k=1)  # pairs i < j
+    diff = AShare({p: np.ascontiguousarray(s[:, I] - s[:, J]) for p, s in x.shares.items()}, (n, len(I)), x.frac)
+    lt = ltz(ctx, diff, protocol)  # [x_i < x_j]
+    first = min(ctx.parties_all)
+    # factor table (n, C, C-1): for class c, against every other class o
+    pair_id = -np.ones((C, C), dtype=np.int64)
+    pair_id[I, J] = np.arange(len(I))
+    pair_id[J, I] = np.arange(len(I))
+    src = np.empty((C, C - 1), dtype=np.int64)
+    flip = np.empty((C, C - 1), dtype=bool)
+    for c in range(C):
+        others = [o for o in range(C) if o != c]
+        src[c] = [pair_id[c, o] for o in others]
+        # lower o: need x_o < x_c = lt[(o, c)]; higher o: need not (x_c < x_o) = 1 - lt[(c, o)]
+        flip[c] = [o > c for o in others]
+    factors = {}
+    for p, s in lt.shares.items():
+        g = s[:, src]  # (n, C, C-1)
+        g = np.where(flip, (np.uint64(1) if p == first else np.uint64(0)) - g, g)
+        factors[p] = np.ascontiguousarray(g, dtype=np.uint64)
+    onehot = product_tree(ctx, AShare(factors, (n, C, C - 1), 0), "argmax/prod")
+    return onehot if one_hot else _labels_from_onehot(onehot)
+
+
+def argmax_tree(ctx, x: AShare, protocol: str, one_hot: bool) -> AShare:
+    n, C = x.shape
+    vals = [x.map(lambda s, c=c: np.ascontiguousarray(s[:, c]), shape=(n,)) for c in range(C)]
+    if one_hot:
+        first = min(ctx.parties_all)
+        tags = [AShare({p: _unit(n, C, c, p == first) for p in ctx.parties}, (n, C), 0) for c in range(C)]
+    else:
+        tags = [_const(ctx, (n,), c) for c in range(C)]
+    while len(vals) > 1:
+        m = len(vals) // 2
+        a_v, b_v = _stack(vals[0:2 * m:2]), _stack(vals[1:2 * m:2])
+        a_t, b_t = _stack(tags[0:2 * m:2]), _stack(tags[1:2 * m:2])
+        bit = ltz(ctx, ar.sub(a_v, b_v), protocol)  # [a < b]: b wins (ties keep a, the lower index)
+        dv, dt = ar.sub(b_v, a_v), ar.sub(b_t, a_t)
+        # the tags (labels, or one-hot rows) take the same selection bit as the values
+        bit_t = bit if dt.shape == bit.shape else bit.map(
+            lambda s: np.ascontiguousarray(np.broadcast_to(s[..., None], dt.shape)), shape=dt.shape)
+        both = ar.mul(ctx, _cat(bit, bit_t), _cat(dv, dt), "argmax/select")
+        sel_v = both.map(lambda s: s[: bit.size].reshape(bit.shape), shape=bit.shape, frac=x.frac)
+        sel_t = both.map(lambda s: s[bit.size:].reshape(dt.shape), shape=dt.shape, frac=0)
+        new_v, new_t = ar.add(a_v, sel_v), ar.add(a_t, sel_t)
+        vals = _unstack(new_v, m) + vals[2 * m:]
+        tags = _unstack(new_t, m) + tags[2 * m:]
+    return tags[0]
+
+
+def _unit(n, C, c, first):
+    out = np.zeros((n, C), dtype=np.uint64)
+    if first:
+        out[:, c] = 1
+    return out
+
+
+def _stack(items):
+    it0 = items[0]
+    return AShare({p: np.stack([i.shares[p] for i in items]) for p in it0.shares}, (len(items),) + it0.shape, it0.frac)
+
+
+def _unstack(x: AShare, m: int):
+    return [x.map(lambda s, i=i: s[i], shape=x.shape[1:]) for i in range(m)]
+
+
+def _cat(a: AShare, b: AShare) -> AShare:
+    return AShare({p: np.concatenate([a.shares[p].reshape(-1), b.shares[p].reshape(-1)]) for p in a.shares},
+                  (a.size + b.size,), 0)
+
+
+def argmax(ctx, x: AShare, method: str = "pairs", one_hot: bool = False, protocol: str = "a2b") -> AShare:
+    """Secure argmax over the last axis of an ``(n, C)`` share; see the module docstring."""
+    _check(x, method)
+    if x.shape[0] == 0:
+        shape = (0, x.shape[1]) if one_hot else (0,)
+        return AShare({p: np.zeros(shape, dtype=np.uint64) for p in ctx.parties}, shape, 0)
+    if method == "pairs":
+        return argmax_pairs(ctx, x, protocol, one_hot)
+    return argmax_tree(ctx, x, protocol, one_hot)

@@ -1,0 +1,39 @@
+"""Secure comparison front end: [x < 0], [x < y], ReLU and sign, with pluggable protocols.
+
+``protocol="a2b"`` (any P; 6 rounds) or ``"fss"`` (P = 2; 1 round, DCF keys from the dealer).
+Outputs are additive 0/1 shares with frac 0.
+"""
+from __future__ import annotations
+
+from fibench import config
+from fibench.engine.shares import AShare
+from fibench.protocols import arithmetic as ar
+
+
+def ltz(ctx, x: AShare, protocol: str = config.COMPARISON_PROTOCOL) -> AShare:
+    """[x < 0] for additively shared x."""
+    if protocol == "a2b":
+        from fibench.protocols.compare_a2b import ltz_a2b
+
+        return ltz_a2b(ctx, x)
+    if protocol == "fss":
+        if ctx.n_parties != 2:
+            raise ValueError(f"protocol 'fss' needs n_parties = 2, got {ctx.n_parties}")
+        from fibench.protocols.compare_fss import ltz_fss
+
+        return ltz_fss(ctx, x)
+    raise ValueError(f"protocol must be one of {config.COMPARISON_PROTOCOLS}, got {protocol!r}")
+
+
+def lt(ctx, x: AShare, y: AShare, protocol: str = config.COMPARISON_PROTOCOL) -> AShare:
+    """[x < y] (inputs with the same fractional bits)."""
+    return ltz(ctx, ar.sub(x, y), protocol)
+
+
+def relu(ctx, x: AShare, protocol: str = config.COMPARISON_PROTOCOL) -> AShare:
+    """max(x, 0) = x * (1 - [x < 0]); one comparison and one Beaver product (frac kept)."""
+    b = ltz(ctx, x, protocol)
+    first = min(ctx.parties_all)
+    keep = AShare({p: (1 if p == first else 0) - s for p, s in b.shares.items()}, b.shape, 0)
+    keep = keep.map(lambda s: s.astype("uint64", copy=False))
+    return ar.mul(ctx, x, keep, "relu/mul")

@@ -1,0 +1,306 @@
+"""Run directories, atomic writes and run metadata.
+
+A run lives in ``results/<suite>/<run-id>/``::
+
+    meta.json        git commit, package versions, CPU, seeds, full resolved config, start/end,
+                     status, JIT compile times reported by the measure function
+    points/          one small CSV per finished task (grid point x repetition), written
+                     atomically as soon as the task finishes: a run killed even with SIGKILL
+                     loses no finished task, and ``--resume`` skips what is there
+    results.csv      tidy table (one row per grid point and repetition), rebuilt from points/
+    results.parquet  the same table, if pyarrow is importable
+    figures/         PNG and SVG plots
+
+Every file is written to a temporary file in the same directory, flushed and fsync'ed, then
+moved into place with ``os.replace`` (atomic on POSIX): a reader sees the old or the new file,
+never a torn one.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import json
+import math
+import os
+import platform
+import secrets
+import subprocess
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+POINTS_DIR = "points"
+FIGURES_DIR = "figures"
+META = "meta.json"
+RESULTS_CSV = "results.csv"
+RESULTS_PARQUET = "results.parquet"
+
+#: a row column in which a measure function may report JIT compile time (seconds)
+JIT_KEY = "jit_compile_s"
+
+PACKAGES = ("fibench", "numpy", "numba", "scipy", "pandas", "scikit-learn", "matplotlib",
+            "cryptography", "typer", "tqdm", "mpi4py", "pyarrow")
+
+
+# -- atomic writes ------------------------------------------------------------------------------
+
+def atomic_write_bytes(path, data: bytes) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def atomic_write_text(path, text: str) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _json_default(obj):
+    try:
+        import numpy as np
+
+        if isinstance(obj, np.generic):
+            return obj.item()
+        if isinstance(obj, np.ndarray):
+            return obj.tolist()
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(obj, (set, frozenset, tuple)):
+        return list(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    return repr(obj)
+
+
+def _clean(obj):
+    """JSON has no inf/nan: write them as ``{"__float__": "inf"}`` (``read_json`` restores them)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return {"__float__": str(obj)}
+    if type(obj).__module__ == "numpy" and hasattr(obj, "item") and getattr(obj, "ndim", 1) == 0:
+        return _clean(obj.item())
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def atomic_write_json(path, obj) -> Path:
+    text = json.dumps(_clean(obj), indent=2, sort_keys=False, default=_json_default, allow_nan=False)
+    return atomic_write_text(path, text + "\n")
+
+
+def _restore(d: dict):
+    if len(d) == 1 and "__float__" in d:
+        return float(d["__float__"])
+    return d
+
+
+def read_json(path):
+    """Read JSON written by ``atomic_write_json`` (non-finite floats restored)."""
+    with open(path) as fh:
+        return json.load(fh, object_hook=_restore)
+
+
+def atomic_write_csv(path, df: pd.DataFrame) -> Path:
+    buf = io.StringIO()
+    df.to_csv(buf, index=False)
+    return atomic_write_text(path, buf.getvalue())
+
+
+def have_pyarrow() -> bool:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def atomic_write_parquet(path, df: pd.DataFrame) -> Path | None:
+    if not have_pyarrow():
+        return None
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+# -- metadata -------------------------------------------------------------------------------------
+
+def now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+def new_run_id() -> str:
+    """``YYYYmmdd-HHMMSS-xxxx``: sortable by start time, unique with a random suffix."""
+    return _dt.datetime.now().strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+
+
+def git_info(cwd=None) -> dict:
+    cwd = cwd or Path(__file__).resolve().parent.parent
+
+    def git(*args):
+        try:
+            out = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "dirty": bool(status) if status is not None else None, "branch": git("rev-parse", "--abbrev-ref", "HEAD")}
+
+
+def package_versions(names=PACKAGES) -> dict:
+    out = {"python": platform.python_version()}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def cpu_info() -> dict:
+    model = None
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.lower().startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        usable = os.cpu_count()
+    return {
+        "model": model or platform.processor() or platform.machine(),
+        "count": os.cpu_count(),
+        "usable": usable,
+        "machine": platform.machine(),
+        "system": f"{platform.system()} {platform.release()}",
+        "numba_threads": _numba_threads(),
+    }
+
+
+def _numba_threads():
+    try:
+        import numba
+
+        return numba.config.NUMBA_NUM_THREADS
+    except Exception:  # pragma: no cover - numba is a hard dependency
+        return None
+
+
+def environment() -> dict:
+    return {"git": git_info(), "packages": package_versions(), "cpu": cpu_info(), "host": platform.node()}
+
+
+# -- run directories --------------------------------------------------------------------------
+
+class RunDir:
+    """One run's directory. ``task_id`` strings name finished tasks (grid point x repetition)."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"RunDir({str(self.path)!r})"
+
+    @property
+    def points(self) -> Path:
+        return self.path / POINTS_DIR
+
+    @property
+    def figures(self) -> Path:
+        return self.path / FIGURES_DIR
+
+    @property
+    def meta_path(self) -> Path:
+        return self.path / META
+
+    @property
+    def csv_path(self) -> Path:
+        return self.path / RESULTS_CSV
+
+    def create(self) -> "RunDir":
+        self.points.mkdir(parents=True, exist_ok=True)
+        self.figures.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def exists(self) -> bool:
+        return self.meta_path.is_file()
+
+    # meta
+    def read_meta(self) -> dict:
+        try:
+            return read_json(self.meta_path)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{self.path} is not a fibench run directory (no {META})") from None
+
+    def write_meta(self, meta: dict) -> None:
+        atomic_write_json(self.meta_path, meta)
+
+    # per-task completion
+    def point_path(self, task_id: str) -> Path:
+        return self.points / f"{task_id}.csv"
+
+    def write_point(self, task_id: str, rows: list[dict]) -> Path:
+        df = pd.DataFrame(rows)
+        return atomic_write_csv(self.point_path(task_id), df)
+
+    def finished(self) -> set[str]:
+        if not self.points.is_dir():
+            return set()
+        return {p.stem for p in self.points.glob("*.csv") if not p.name.startswith(".")}
+
+    def load_points(self, order: list[str] | None = None) -> pd.DataFrame:
+        """All finished tasks' rows, in ``order`` of task ids (others after, sorted)."""
+        done = self.finished()
+        ids = [t for t in (order or []) if t in done]
+        ids += sorted(done - set(ids))
+        frames = []
+        for t in ids:
+            try:
+                frames.append(pd.read_csv(self.point_path(t)))
+            except pd.errors.EmptyDataError:
+                continue  # a task that returned no rows
+        if not frames:
+            return pd.DataFrame()
+        return pd.concat(frames, ignore_index=True, sort=False)
+
+    def write_results(self, df: pd.DataFrame) -> list[Path]:
+        written = [atomic_write_csv(self.csv_path, df)]
+        pq = atomic_write_parquet(self.path / RESULTS_PARQUET, df) if len(df.columns) else None
+        if pq is not None:
+            written.append(pq)
+        return written
+
+    def load_results(self) -> pd.DataFrame:
+        if self.csv_path.is_file():
+            try:
+                return pd.read_csv(self.csv_path)
+            except pd.errors.EmptyDataError:
+                return pd.DataFrame()
+        return self.load_points()
+
+
+def load_run(path) -> tuple[dict, pd.DataFrame]:
+    """``(meta, results)`` of a run directory."""
+    run = RunDir(path)
+    return run.read_meta(), run.load_results()

@@ -1,0 +1,125 @@
+"""Kernels of the ``a2b`` secure comparison (sign of x on Z_2^64, bit-sliced).
+
+Protocol (``fibench.protocols.compare_a2b``): with c = x + r opened, msb(x) = msb(c - r) =
+c_63 XOR r_63 XOR B, where B is the borrow out of the low 63 bits of c - r. B is the
+generate bit of a borrow-lookahead tree over (g_i, p_i) = (~c_i & r_i, ~(c_i ^ r_i)), combined by
+(G, P) o (G', P') = (G ^ (P & G'), P & P').
+
+* Leaves are free: c is public, and the dealer also shares q_j = r_{2j+1} & r_{2j}, so the first
+  level (31 bit pairs + bit 62 = 32 nodes) needs no AND gate.
+* Four AND levels reduce 32 -> 2 nodes (31 + 15 + 7 + 3 = 56 AND planes). The lowest node of
+  each level never needs its P.
+* The last level (P_hi & G_lo) is fused with the bit-to-arithmetic conversion: the parties open
+  d = P_hi ^ alpha, e = G_lo ^ beta and w = (r_63 ^ G_hi) ^ m, and the output bit
+  s = (c_63 ^ w) ^ (m ^ z), z = P_hi & G_lo, is linear in dealer values shared arithmetically
+  (m, beta, alpha, gamma = alpha & beta, m*beta, m*alpha, m*gamma).
+All planes are ``(k, nwords)`` uint64 (see ``bitslice``); XOR shares; public constants are
+XORed (or added) by the ``first`` party only.
+"""
+import numpy as np
+from numba import njit, prange
+
+U0 = np.uint64(0)
+U1 = np.uint64(1)
+ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
+N_LEAVES = 32
+#: AND planes per tree level (32 -> 16 -> 8 -> 4 -> 2 nodes)
+LEVEL_ANDS = (31, 15, 7, 3)
+
+
+@njit(cache=True, parallel=True)
+def _leaves(c, r, q, first, G, P):
+    nw = c.shape[1]
+    for w in prange(nw):
+        for j in range(31):
+            hi = 2 * j + 1
+            lo = 2 * j
+            nch = ~c[hi, w]
+            ncl = ~c[lo, w]
+            rh = r[hi, w]
+            rl = r[lo, w]
+            qq = q[j, w]
+            G[j, w] = (nch & rh) ^ (ncl & (qq ^ (nch & rl)))
+            pv = qq ^ (ncl & rh) ^ (nch & rl)
+            if first:
+                pv ^= nch & ncl
+            P[j, w] = pv
+        nc = ~c[62, w]
+        G[31, w] = nc & r[62, w]
+        pv = r[62, w]
+        if first:
+            pv ^= nc
+        P[31, w] = pv
+
+
+def leaf_nodes(c_planes, r_planes, q_planes, first: bool):
+    """Leaf (G, P) planes ``(32, nwords)`` of one party from public c, its shares of r bits and q."""
+    nw = c_planes.shape[1]
+    G = np.empty((N_LEAVES, nw), dtype=np.uint64)
+    P = np.empty((N_LEAVES, nw), dtype=np.uint64)
+    if nw:
+        _leaves(c_planes, r_planes, q_planes, bool(first), G, P)
+    return G, P
+
+
+def level_operands(G, P):
+    """AND operands (X, Y) of one tree level: P_hi & G_lo for every pair, P_hi & P_lo for pairs >= 1."""
+    hi_P = P[1::2]
+    lo_G = G[0::2]
+    X = np.concatenate([hi_P, hi_P[1:]])
+    Y = np.concatenate([lo_G, P[0::2][1:]])
+    return X, Y
+
+
+def level_combine(G, Z):
+    """Next level's (G, P) from this level's G and the AND results Z of ``level_operands``."""
+    k = G.shape[0] // 2
+    G_new = G[1::2] ^ Z[:k]
+    P_new = np.empty_like(G_new)
+    P_new[0] = 0  # never used: the lowest node's P
+    P_new[1:] = Z[k:]
+    return G_new, P_new
+
+
+def and_finish(d, e, a, b, c, first: bool):
+    """Boolean Beaver AND: share of x & y from opened d = x ^ a, e = y ^ b and triple shares."""
+    z = c ^ (d & b) ^ (e & a)
+    if first:
+        z ^= d & e
+    return z
+
+
+@njit(cache=True, parallel=True)
+def _final(d, e, w, c63, m, be, al, ga, mbe, mal, mga, first, n, out):
+    for i in prange(n):
+        word = i >> 6
+        sh = np.uint64(i & 63)
+        dd = np.int64((d[word] >> sh) & U1)
+        ee = np.int64((e[word] >> sh) & U1)
+        pub = np.int64(((w[word] ^ c63[word]) >> sh) & U1)
+        kz0 = dd * ee
+        kb = dd * (1 - 2 * ee)
+        ka = ee * (1 - 2 * dd)
+        kg = (1 - 2 * dd) * (1 - 2 * ee)
+        # y = m XOR z, z = (d ^ alpha) & (e ^ beta), all linear in the dealer's values
+        y = (np.uint64(1 - 2 * kz0) * m[i] + np.uint64(kb) * be[i] + np.uint64(ka) * al[i]
+             + np.uint64(kg) * ga[i] - np.uint64(2 * kb) * mbe[i] - np.uint64(2 * ka) * mal[i]
+             - np.uint64(2 * kg) * mga[i])
+        if first:
+            y += np.uint64(kz0)
+        s = np.uint64(1 - 2 * pub) * y
+        if first:
+            s += np.uint64(pub)
+        out[i] = s
+
+
+def final_arith(d, e, w, c63, dealer_vals, first: bool, n: int):
+    """Arithmetic share (uint64 ``(n,)``) of the sign bit from the opened final planes.
+
+    ``dealer_vals``: this party's arithmetic shares of (m, beta, alpha, gamma, m*beta,
+    m*alpha, m*gamma), each ``(n,)`` uint64.
+    """
+    out = np.empty(n, dtype=np.uint64)
+    if n:
+        _final(d, e, w, c63, *dealer_vals, bool(first), n, out)
+    return out
