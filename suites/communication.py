@@ -1,0 +1,26 @@
+"""Bytes and rounds per op and protocol (and the time each op takes in process)."""
+NAME = "communication"
+DESCRIPTION = "online/offline bytes per party, rounds and in-process time of each MPC op"
+MEASURE = "fibench.bench.communication:run_point"
+PRESETS = {
+    "quick": {
+        "op": ["share", "reveal", "mul", "matmul", "lt", "relu", "argmax"],
+        "protocol": ["a2b", "fss"],
+        "parties": [2, 3, 5],
+        "n": [100_000],
+        "rows": [1000],
+        "reps": [3],
+        "seed": [0],
+    },
+    "paper": {
+        "op": ["share", "reveal", "mul", "matmul", "lt", "relu", "argmax"],
+        "protocol": ["a2b", "fss"],
+        "parties": [2, 3, 4, 5, 8],
+        "n": [10_000, 1_000_000],
+        "rows": [1000],
+        "argmax_method": ["pairs", "tree"],
+        "reps": [5],
+        "seed": [0],
+    },
+}
+REPEATS = {"quick": 1, "paper": 1}

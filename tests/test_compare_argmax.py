@@ -1,0 +1,118 @@
+"""Secure comparison (a2b), ReLU and argmax vs plaintext."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import naive
+from conftest import make_session
+from fibench import fixedpoint as fp
+from fibench.kernels import bitslice as kbs
+
+PS = [2, 3, 5, 8]
+EDGE_RAW = [0, 1, -1, 2, -2, 2**62 - 1, -(2**62) + 1, 2**63 - 1, -(2**63), 2**32, -(2**32), 12345, -12345]
+
+
+def _naive_bitslice(v, nb):
+    nw = (len(v) + 63) // 64
+    out = np.zeros((nb, nw), dtype=np.uint64)
+    for i, x in enumerate(v):
+        for j in range(nb):
+            out[j, i // 64] |= np.uint64((int(x) >> j) & 1) << np.uint64(i % 64)
+    return out
+
+
+@pytest.mark.parametrize("n", [0, 1, 63, 64, 65, 130])
+def test_bitslice_matches_naive(n, rng):
+    v = rng.integers(0, 2**64, size=n, dtype=np.uint64)
+    assert (kbs.bitslice(v) == _naive_bitslice(v, 64)).all()
+    for j in (0, 31, 63):
+        if n:
+            assert (kbs.unslice_bit(kbs.bitslice(v)[j], n) == (v >> np.uint64(j)) & np.uint64(1)).all()
+    assert (kbs.pack_bits(v & np.uint64(1)) == _naive_bitslice(v, 1)[0]).all()
+
+
+@pytest.mark.parametrize("P", PS)
+def test_ltz_edge_values(P):
+    s = make_session(P)
+    raw = np.array(EDGE_RAW, dtype=np.int64)
+    x = s.share_int(raw, 0)
+    got = s.reveal_raw(s.ltz(x))
+    assert got.tolist() == [int(v < 0) for v in EDGE_RAW]
+
+
+@pytest.mark.parametrize("P", PS)
+def test_lt_random_and_bytes(P, rng):
+    s = make_session(P)
+    n = 640
+    a, b = rng.normal(size=n) * 10, rng.normal(size=n) * 10
+    b[:5] = a[:5]  # equal values: not less
+    m = s.stats.mark()
+    x, y = s.share(a, 0), s.share(b, 1)
+    m = s.stats.mark()
+    bit = s.lt(x, y)
+    st = s.stats.since(m).summary()
+    ea, eb = fp.encode(a).view(np.int64), fp.encode(b).view(np.int64)
+    assert s.reveal_raw(bit).tolist() == (ea < eb).astype(int).tolist()
+    assert st["online_rounds"] == 6
+    # 8 B open + 56 AND gates x 2 bits + 3 bits, per element and per peer
+    assert st["online_bytes_sent_per_party"] == (P - 1) * (8 * n + (2 * 56 + 3) * n // 8)
+    assert st["online_bytes_sent_per_party"] / n / (P - 1) <= 40
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(-(2**63), 2**63 - 1), min_size=1, max_size=70), st.sampled_from([2, 3, 5]))
+def test_ltz_property_any_int64(vals, P):
+    s = make_session(P)
+    got = s.reveal_raw(s.ltz(s.share_int(np.array(vals, dtype=np.int64), 0)))
+    assert got.tolist() == [int(v < 0) for v in vals]
+
+
+@pytest.mark.parametrize("P", [2, 3])
+def test_ltz_empty_and_shapes(P):
+    s = make_session(P)
+    x = s.share(np.zeros((0,)), 0)
+    assert s.reveal_raw(s.ltz(x)).shape == (0,)
+    x = s.share(np.array([[1.0, -1.0], [-3.0, 0.0]]), 0)
+    assert s.reveal_raw(s.ltz(x)).tolist() == [[0, 1], [1, 0]]
+
+
+@pytest.mark.parametrize("P", PS)
+def test_relu(P, rng):
+    s = make_session(P)
+    a = np.concatenate([rng.normal(size=200) * 100, [0.0, 2.0**-16, -(2.0**-16), 5e6, -5e6]])
+    got = s.reveal(s.relu(s.share(a, 0)))
+    assert np.abs(got - np.maximum(fp.decode(fp.encode(a), 16), 0)).max() <= 2.0**-16
+
+
+@pytest.mark.parametrize("P", PS)
+@pytest.mark.parametrize("method", ["pairs", "tree"])
+@pytest.mark.parametrize("C", [1, 2, 3, 7, 10])
+def test_argmax_vs_plaintext_with_ties(P, method, C, rng):
+    s = make_session(P)
+    X = rng.integers(-3, 3, size=(40, C)).astype(float)  # many ties: lowest index wins
+    x = s.share(X, 0)
+    ref = [naive.argmax_lowest(row) for row in X.tolist()]
+    assert s.reveal_raw(s.argmax(x, method=method)).tolist() == ref
+    oh = s.reveal_raw(s.argmax(x, method=method, one_hot=True))
+    assert (oh == np.eye(C, dtype=np.uint64)[ref]).all()
+
+
+def test_argmax_rounds_and_bytes_1000x10():
+    s = make_session(2)
+    x = s.share(np.random.default_rng(0).normal(size=(1000, 10)), 0)
+    m = s.stats.mark()
+    s.argmax(x, method="pairs")
+    st = s.stats.since(m).summary()
+    assert st["online_rounds"] == 10  # 6 (comparison) + 4 (product tree of 9 bits)
+    m = s.stats.mark()
+    s.argmax(x, method="tree")
+    assert s.stats.since(m).summary()["online_rounds"] == 28
+
+
+def test_argmax_validation_and_empty():
+    s = make_session(2)
+    with pytest.raises(ValueError, match="method"):
+        s.argmax(s.share(np.ones((2, 3)), 0), method="bogus")
+    with pytest.raises(ValueError, match="2-D"):
+        s.argmax(s.share(np.ones(3), 0))
+    assert s.reveal_raw(s.argmax(s.share(np.ones((0, 4)), 0))).shape == (0,)
