@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 BASELINE_DIR = Path(__file__).resolve().parent.parent / "results" / "baseline"
-ROUNDS = 15
+ROUNDS = 21
 MIN_TOLERANCE = 0.20
 #: a 2x slower kernel (ratio -50%, or about -44% where a call has fixed overhead) must fail
 MAX_TOLERANCE = 0.30
@@ -172,7 +172,8 @@ def _measure_ratios(rounds, only):
     for name, (fn, ref) in speed_cases().items():
         if only and name not in only:
             continue
-        fn(), ref()  # warm-up: JIT compile and page faults stay out of the timing
+        for _ in range(3):  # warm-up: JIT compile, page faults and malloc's adaptive thresholds
+            fn(), ref()
         t_fn, t_ref = [], []
         for _ in range(rounds):
             t0 = time.perf_counter()

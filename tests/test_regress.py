@@ -34,18 +34,18 @@ def test_unchanged_tree_passes_10_of_10(fresh_baseline):
 
 
 def test_two_times_slower_kernel_fails(fresh_baseline, monkeypatch):
-    from fibench import prg
+    from fibench.protocols import compare_a2b
 
-    real = prg.expand_into
+    real = compare_a2b.ltz_a2b
 
-    def slow(seed, stream, out):  # the same work done twice: a 2x slowdown
-        real(seed, stream, out)
-        return real(seed, stream, out)
+    def slow(ctx, x):  # the same comparison computed twice: a 2x slowdown
+        real(ctx, x)
+        return real(ctx, x)
 
-    monkeypatch.setattr(prg, "expand_into", slow)
+    monkeypatch.setattr(compare_a2b, "ltz_a2b", slow)
     for _ in range(3):
-        measured = regress.measure_ratios(only={"prg_expand_2^20"})
-        assert [b[0] for b in regress.check_speed(fresh_baseline, measured)] == ["prg_expand_2^20"]
+        measured = regress.measure_ratios(only={"lt_a2b_P2_2^17"})
+        assert [b[0] for b in regress.check_speed(fresh_baseline, measured)] == ["lt_a2b_P2_2^17"]
 
 
 def test_changed_byte_count_fails(monkeypatch):
