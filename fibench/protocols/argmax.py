@@ -1,9 +1,9 @@
 """Secure argmax over the last axis of a shared ``(n, C)`` matrix (ties go to the lowest index).
 
-* ``pairs``: all C(C-1)/2 comparisons of a row in ONE batched comparison, then class i wins iff
-  it beats every lower class strictly and no higher class beats it: a product of C-1 indicator
-  bits, multiplied in a tree (ceil(log2(C-1)) Beaver rounds, batched over rows and classes).
-  Rounds: comparison + ceil(log2(C-1)) (a2b, C = 10: 6 + 4 = 10).
+* ``pairs``: all C(C-1)/2 comparisons of a row in ONE batched comparison (boolean output),
+  then class i wins iff it beats every lower class strictly and no higher class beats it: an
+  AND of C-1 bit-sliced bits (ceil(log2(C-1)) rounds at 2 bits per gate), then one
+  bit-to-arithmetic round. Rounds (a2b, C = 10): 6 + 4 + 1 = 11.
 * ``tree``: a tournament: ceil(log2 C) levels of one comparison and one selection product.
   Fewer bytes for large C, more rounds (a2b, C = 10: 4 x (6 + 1) = 28).
 Output: the label as an additive share (frac 0, shape ``(n,)``), or a one-hot ``(n, C)`` share.
@@ -13,8 +13,11 @@ from __future__ import annotations
 import numpy as np
 
 from fibench.engine.shares import AShare
+from fibench.kernels import bitslice as kbs
 from fibench.protocols import arithmetic as ar
+from fibench.protocols.boolean import ALL_ONES, and_tree
 from fibench.protocols.compare import ltz
+from fibench.protocols.convert import b2a
 
 METHODS = ("pairs", "tree")
 
@@ -60,27 +63,40 @@ def argmax_pairs(ctx, x: AShare, protocol: str, one_hot: bool) -> AShare:
     if C == 1:
         return _const(ctx, (n, 1), 1) if one_hot else _const(ctx, (n,), 0)
     I, J = np.triu_indices(C, k=1)  # pairs i < j
-    diff = AShare({p: np.ascontiguousarray(s[:, I] - s[:, J]) for p, s in x.shares.items()}, (n, len(I)), x.frac)
-    lt = ltz(ctx, diff, protocol)  # [x_i < x_j]
+    npairs, n_pad = len(I), -(-n // 64) * 64
+    nw = n_pad // 64
+    # pair-major layout padded to whole words: pair j's n bits fill words [j*nw, (j+1)*nw)
+    diff = {}
+    for p, s in x.shares.items():
+        d = np.zeros((npairs, n_pad), dtype=np.uint64)
+        d[:, :n] = (s[:, I] - s[:, J]).T
+        diff[p] = d
+    lt = ltz_bool(ctx, AShare(diff, (npairs, n_pad), x.frac), protocol)  # [x_i < x_j]
     first = min(ctx.parties_all)
-    # factor table (n, C, C-1): for class c, against every other class o
-    pair_id = -np.ones((C, C), dtype=np.int64)
-    pair_id[I, J] = np.arange(len(I))
-    pair_id[J, I] = np.arange(len(I))
-    src = np.empty((C, C - 1), dtype=np.int64)
-    flip = np.empty((C, C - 1), dtype=bool)
-    for c in range(C):
-        others = [o for o in range(C) if o != c]
-        src[c] = [pair_id[c, o] for o in others]
-        # lower o: need x_o < x_c = lt[(o, c)]; higher o: need not (x_c < x_o) = 1 - lt[(c, o)]
-        flip[c] = [o > c for o in others]
+    # class c wins iff x_o < x_c for every lower o and not x_c < x_o for every higher o
+    pair_id = np.zeros((C, C), dtype=np.int64)
+    pair_id[I, J] = pair_id[J, I] = np.arange(npairs)
+    others = np.array([[o for o in range(C) if o != c] for c in range(C)])
+    flip = (others > np.arange(C)[:, None])[:, :, None]
     factors = {}
-    for p, s in lt.shares.items():
-        g = s[:, src]  # (n, C, C-1)
-        g = np.where(flip, (np.uint64(1) if p == first else np.uint64(0)) - g, g)
-        factors[p] = np.ascontiguousarray(g, dtype=np.uint64)
-    onehot = product_tree(ctx, AShare(factors, (n, C, C - 1), 0), "argmax/prod")
+    for p, planes in lt.items():
+        g = planes.reshape(npairs, nw)[pair_id[np.arange(C)[:, None], others]]  # (C, C-1, nw)
+        factors[p] = np.where(flip, g ^ ALL_ONES, g) if p == first else g
+    winner = and_tree(ctx, factors, "argmax/and")  # (C, nw) bit-sliced one-hot columns
+    onehot_t = b2a(ctx, winner, n_pad, "argmax/b2a")  # (C, n_pad) additive
+    onehot = AShare({p: np.ascontiguousarray(s[:, :n].T) for p, s in onehot_t.shares.items()}, (n, C), 0)
     return onehot if one_hot else _labels_from_onehot(onehot)
+
+
+def ltz_bool(ctx, x: AShare, protocol: str) -> dict:
+    """Bit-sliced XOR shares of [x < 0] over flattened x (a2b); other protocols convert."""
+    if protocol == "a2b":
+        from fibench.protocols.compare_a2b import ltz_a2b
+
+        return ltz_a2b(ctx, x, output="bool").shares
+    # additive 0/1 shares -> XOR shares for free: bit 0 of a sum is the XOR of the bits 0
+    bits = ltz(ctx, x, protocol)
+    return {p: kbs.pack_bits(s.reshape(-1) & np.uint64(1)).reshape(1, -1) for p, s in bits.shares.items()}
 
 
 def argmax_tree(ctx, x: AShare, protocol: str, one_hot: bool) -> AShare:

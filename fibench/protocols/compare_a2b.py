@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from fibench.engine.shares import AShare
+from fibench.engine.shares import AShare, BShare
 from fibench.kernels import bitslice as kbs
 from fibench.kernels import compare as kc
 from fibench.protocols.sharing import open_arith, open_many
 
 
-def _offline(ctx, n: int):
+def _offline(ctx, n: int, output: str):
     d = ctx.dealer
     nw = (n + 63) // 64
     r, r_sh = d.random_arith((n,))
@@ -36,11 +36,13 @@ def _offline(ctx, n: int):
         A.append(a_sh)
         B.append(b_sh)
         bool_vals.append(a & b)
-    fin, fin_sh = d.random_bool((3, nw))  # alpha, beta, m
+    fin, fin_sh = d.random_bool((3 if output == "arith" else 2, nw))  # alpha, beta(, m)
     bool_vals.append(fin[0:1] & fin[1:2])  # gamma
-    al, be, m = (kbs.unslice_bit(fin[i], n) for i in range(3))
-    ga = al & be
-    arith_vals = [m, be, al, ga, m * be, m * al, m * ga]
+    arith_vals = []
+    if output == "arith":
+        al, be, m = (kbs.unslice_bit(fin[i], n) for i in range(3))
+        ga = al & be
+        arith_vals = [m, be, al, ga, m * be, m * al, m * ga]
     shared = d.share(bool_vals + arith_vals, ["b"] * len(bool_vals) + ["a"] * len(arith_vals), label="dealer/a2b")
     nb = len(bool_vals)
     return {
@@ -56,15 +58,21 @@ def _offline(ctx, n: int):
     }
 
 
-def ltz_a2b(ctx, x: AShare) -> AShare:
-    """Additive 0/1 share (frac 0, shape of x) of [x < 0]."""
+def ltz_a2b(ctx, x: AShare, output: str = "arith"):
+    """[x < 0] as an additive 0/1 share (``output="arith"``: frac 0, shape of x) or as a
+    bit-sliced XOR share (``output="bool"``: ``BShare`` with planes ``(1, ceil(n/64))`` over the
+    flattened x). Both take 6 rounds; the boolean output sends 2 instead of 3 bits in the last."""
+    if output not in ("arith", "bool"):
+        raise ValueError(f"output must be 'arith' or 'bool', got {output!r}")
     n = x.size
     parties = ctx.parties
     first = min(ctx.parties_all)
     if n == 0:
+        if output == "bool":
+            return BShare({p: np.zeros((1, 0), dtype=np.uint64) for p in parties}, 0)
         return AShare({p: np.zeros(x.shape, dtype=np.uint64) for p in parties}, x.shape, 0)
     with ctx.dealer.offline():
-        pre = _offline(ctx, n)
+        pre = _offline(ctx, n, output)
     masked = AShare({p: x.shares[p].reshape(-1) + pre["r"][p] for p in parties}, (n,), 0)
     c = open_arith(ctx, masked, "a2b/open")
     c_planes = kbs.bitslice(c)
@@ -80,6 +88,17 @@ def ltz_a2b(ctx, x: AShare) -> AShare:
             Z = kc.and_finish(d, e, A[p], B[p], C[p], p == first)
             G[p], Pn[p] = kc.level_combine(G[p], Z)
     fin = pre["fin"]
+    if output == "bool":
+        d, e = open_many(ctx, [("xor", {p: Pn[p][1:2] ^ fin[p][0:1] for p in parties}),
+                               ("xor", {p: G[p][0:1] ^ fin[p][1:2] for p in parties})], "a2b/final")
+        out = {}
+        for p in parties:
+            z = kc.and_finish(d, e, fin[p][0:1], fin[p][1:2], pre["gamma"][p], p == first)
+            s = z ^ G[p][1:2] ^ pre["r_planes"][p][63:64]
+            if p == first:
+                s ^= c_planes[63:64]
+            out[p] = s
+        return BShare(out, n)
     msg = {p: np.stack([Pn[p][1] ^ fin[p][0], G[p][0] ^ fin[p][1],
                         pre["r_planes"][p][63] ^ G[p][1] ^ fin[p][2]]) for p in parties}
     (dew,) = open_many(ctx, [("xor", msg)], "a2b/final")
