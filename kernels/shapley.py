@@ -279,8 +279,19 @@ def marginal_table(cnt, K):
 
 
 def permutation_marginals(D, T, n, perms, full_count, trunc):
-    """Marginal count increments (P, K) int64 along each permutation, margin form input."""
+    """Marginal count increments (P, K) int64 along each permutation (rows of ``perms``).
+
+    D, T: margin form from :func:`margins`; n: number of queries; full_count: count of the
+    grand coalition; trunc: truncation in counts (-1 = off).
+    """
     perms = np.ascontiguousarray(perms, dtype=np.int64)
+    K = D.shape[0]
+    if perms.ndim != 2 or perms.shape[1] != K:
+        raise ValueError(f"perms must have shape (P, {K}), got {perms.shape}")
+    if perms.size and not np.array_equal(np.sort(perms, axis=1), np.broadcast_to(np.arange(K), perms.shape)):
+        raise ValueError(f"perms rows must be permutations of 0..{K - 1}")
+    if D.shape[1] % int(n) or T.shape != (D.shape[1],) or T.dtype != D.dtype:
+        raise ValueError("D, T must be the margin form of the same scores (see margins)")
     out = np.zeros(perms.shape, dtype=np.int64)
     _perm_marginals(D, T, np.int64(n), perms, np.int64(full_count), np.int64(trunc), out)
     return out

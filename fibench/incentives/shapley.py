@@ -137,25 +137,33 @@ def monte_carlo_shapley(
     trunc = -1 if truncation is None else int(np.floor(truncation * full))
     rng = np.random.default_rng(seed)
     batch = int(batch) + (int(batch) % 2 if antithetic else 0)
-    chunks = []
+    # exact integer accumulators: the estimate does not depend on batching, bit for bit
+    msum = np.zeros(K, dtype=np.int64)  # sum of marginal counts
+    usum = np.zeros(K, dtype=np.int64)  # sum of units (pair sums when antithetic)
+    usq = np.zeros(K, dtype=np.int64)  # sum of squared units
+    n_units = 0
     history = []
     total = 0
     converged = False
     mean = np.zeros(K)
     se = np.full(K, np.inf)
+    scale = 2.0 if antithetic else 1.0  # a unit is a pair sum = 2 * pair mean
     while total < max_perms:
         P = min(batch, int(max_perms) - total)
         if antithetic and P % 2:
             P += 1
         perms = _sample_perms(rng, P, K, antithetic)[:P]
         marg = _ks.permutation_marginals(game.D, game.T, n, perms, full, trunc)
-        chunks.append(marg)
+        units = marg[0::2] + marg[1::2] if antithetic else marg
+        msum += marg.sum(axis=0)
+        usum += units.sum(axis=0)
+        usq += (units * units).sum(axis=0)
+        n_units += units.shape[0]
         total += P
-        allm = np.concatenate(chunks, axis=0).astype(np.float64) / n
-        mean = allm.mean(axis=0)
-        units = 0.5 * (allm[0::2] + allm[1::2]) if antithetic else allm
-        if units.shape[0] > 1:
-            se = units.std(axis=0, ddof=1) / np.sqrt(units.shape[0])
+        mean = msum / float(n * total)
+        if n_units > 1:
+            var = (usq - usum.astype(np.float64) ** 2 / n_units) / (n_units - 1)
+            se = np.sqrt(np.maximum(var, 0.0) / n_units) / (scale * n)
         if keep_history:
             history.append((total, mean.copy()))
         if total >= min_perms and np.max(se) <= tol * max(abs(full / n), 1e-12):

@@ -5,7 +5,9 @@ owners answers query i with the aggregation rule applied to the owners in S only
 
 ``soft``      soft vote, the mean probability (argmax of the summed probabilities);
 ``logit``     logit sum, the sum of log-probabilities (a product of experts; classes an owner
-              never saw have probability 0, i.e. a -inf logit, clipped at ``-LOGIT_CLIP``);
+              never saw have probability 0, i.e. a -inf logit, clipped at ``-LOGIT_CLIP``).
+              A softmax model's logits and log-probabilities differ by a per-query constant,
+              so the argmax of their sums is the same (up to the clipping);
 ``hard``      hard vote, plurality of the owners' own labels;
 ``weighted``  weighted vote, plurality with non-negative integer weights per owner.
 
@@ -32,6 +34,8 @@ import numpy as np
 from fibench.kernels import shapley as _ks
 
 RULES = ("soft", "logit", "hard", "weighted")
+#: the names used by ``fibench.ensemble`` are accepted too
+RULE_ALIASES = {"soft_vote": "soft", "logit_sum": "logit", "hard_vote": "hard", "weighted_vote": "weighted"}
 #: fractional bits of the fixed-point probabilities used by the soft vote
 SCALE_BITS = 20
 #: fractional bits of the fixed-point log-probabilities used by the logit sum
@@ -77,10 +81,17 @@ def owner_labels(proba) -> np.ndarray:
     return np.argmax(proba, axis=2).astype(np.int64)
 
 
+def canonical_rule(rule: str) -> str:
+    """``soft``/``logit``/``hard``/``weighted`` (also accepts ``soft_vote``, ``logit_sum``, ...)."""
+    rule = RULE_ALIASES.get(rule, rule)
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {RULES} (or {tuple(RULE_ALIASES)}), got {rule!r}")
+    return rule
+
+
 def integer_scores(proba, rule: str = "soft", weights=None) -> np.ndarray:
     """Integer per-owner class scores (K, n, C) int64 whose coalition sums realise ``rule``."""
-    if rule not in RULES:
-        raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
+    rule = canonical_rule(rule)
     proba = _check_proba(proba)
     K, n, C = proba.shape
     if rule == "soft":
