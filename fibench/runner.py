@@ -13,7 +13,10 @@ A suite is a module (``suites/<name>.py``, installed as ``fibench.suites.<name>`
     VALID = lambda point: True                      # optional: drop grid points it rejects
 
 A GRID that is a *list* of dicts is the union of the sub-grids (each expanded on its own):
-the way to write constrained grids (e.g. ``fss`` only with 2 parties). Scalar values count as
+the way to write constrained grids (e.g. ``fss`` only with 2 parties). ``--set key=value``
+replaces the key's values in every sub-grid that has the key; for a *categorical* (string)
+value it first selects: sub-grids that have the key but none of the given values are dropped
+(``--set workload=m1`` keeps only the m1 sub-grids), unless no sub-grid has any of them. Scalar values count as
 one-element lists. The measure function gets one point: every grid key with a scalar value
 (NO_EXPAND keys with their list), plus ``seed`` (the grid's ``seed`` if it has one, else the
 run's base seed, default 0) and ``rep`` (0..repeats-1). Its rows are stored with the point's
@@ -48,7 +51,12 @@ DEFAULT_SEED = 0
 
 
 class SuiteError(ValueError):
-    """A suite, preset or override that cannot be used (message is meant for the user)."""
+    """A suite, preset or override that cannot be used (message is meant for the user);
+    ``param`` names the command-line parameter at fault (``SUITE``, ``--preset``, ``--set``...)."""
+
+    def __init__(self, message: str, param: str = "SUITE"):
+        super().__init__(message)
+        self.param = param
 
 
 # -- discovery ------------------------------------------------------------------------------
@@ -185,22 +193,22 @@ def parse_value(text: str):
     ``lan,wan`` -> ["lan", "wan"], ``inf`` -> inf, ``true`` -> True, ``none`` -> None."""
     t = text.strip()
     if t == "":
-        raise SuiteError("empty value")
+        raise SuiteError("empty value", "--set")
     if t.startswith("["):
         try:
             val = json.loads(t)
         except json.JSONDecodeError:
             inner = t[1:-1] if t.endswith("]") else None
             if inner is None:
-                raise SuiteError(f"malformed list {text!r}") from None
+                raise SuiteError(f"malformed list {text!r}", "--set") from None
             val = [_parse_scalar(p) for p in inner.split(",") if p.strip()]
         if not isinstance(val, list):
-            raise SuiteError(f"malformed list {text!r}")
+            raise SuiteError(f"malformed list {text!r}", "--set")
         return val
     if "," in t:
         parts = [p for p in t.split(",") if p.strip()]
         if not parts:
-            raise SuiteError(f"malformed list {text!r}")
+            raise SuiteError(f"malformed list {text!r}", "--set")
         return [_parse_scalar(p) for p in parts]
     return _parse_scalar(t)
 
@@ -210,15 +218,15 @@ def parse_sets(items) -> dict:
     out = {}
     for item in items or ():
         if "=" not in item:
-            raise SuiteError(f"--set expects key=value, got {item!r}")
+            raise SuiteError(f"--set expects key=value, got {item!r}", "--set")
         key, value = item.split("=", 1)
         key = key.strip()
         if not key or not key.replace("_", "").replace("-", "").isalnum():
-            raise SuiteError(f"--set: bad key {key!r} in {item!r}")
+            raise SuiteError(f"--set: bad key {key!r} in {item!r}", "--set")
         try:
             out[key] = parse_value(value)
         except SuiteError as exc:
-            raise SuiteError(f"--set {key}: {exc}") from None
+            raise SuiteError(f"--set {key}: {exc}", "--set") from None
     return out
 
 
@@ -232,6 +240,24 @@ def _grids(preset_value) -> list[dict]:
     else:
         raise SuiteError("a preset must be a dict key -> values or a list of such dicts")
     return [dict(g) for g in grids]
+
+
+def _as_list(v) -> list:
+    return list(v) if isinstance(v, (list, tuple)) else [v]
+
+
+def _categorical(value) -> bool:
+    return all(isinstance(v, str) for v in _as_list(value))
+
+
+def _select_grids(grids: list[dict], key: str, value) -> list[dict]:
+    """A categorical override selects among sub-grids: sub-grids that have ``key`` but none of
+    the requested values are dropped, provided at least one sub-grid has one of them."""
+    want = set(_as_list(value))
+    hit = [g for g in grids if key in g and want & {v for v in _as_list(g[key]) if isinstance(v, str)}]
+    if not hit:
+        return grids
+    return [g for g in grids if key not in g or any(g is h for h in hit)]
 
 
 def grid_keys(suite: ModuleType, preset: str) -> list[str]:
@@ -256,7 +282,8 @@ def resolve_config(suite: ModuleType, preset: str | None = None, overrides: dict
     presets = list(suite.PRESETS)
     preset = preset or ("quick" if "quick" in presets else presets[0])
     if preset not in suite.PRESETS:
-        raise SuiteError(f"unknown preset {preset!r} for suite {suite.NAME!r}; choose from {', '.join(presets)}")
+        raise SuiteError(f"unknown preset {preset!r} for suite {suite.NAME!r}; choose from {', '.join(presets)}",
+                         "--preset")
     overrides = dict(overrides or {})
     no_expand = tuple(getattr(suite, "NO_EXPAND", ()))
     grids = _grids(suite.PRESETS[preset])
@@ -264,7 +291,7 @@ def resolve_config(suite: ModuleType, preset: str | None = None, overrides: dict
     unknown = [k for k in overrides if k not in allowed]
     if unknown and strict:
         raise SuiteError(f"unknown key(s) {', '.join(map(repr, unknown))} for suite {suite.NAME!r} "
-                         f"(preset {preset!r}); valid keys: {', '.join(allowed)}")
+                         f"(preset {preset!r}); valid keys: {', '.join(allowed)}", "--set")
     repeats_map = getattr(suite, "REPEATS", {}) or {}
     repeats = int(repeats_map.get(preset, 1)) if isinstance(repeats_map, dict) else int(repeats_map)
     seed = DEFAULT_SEED
@@ -273,7 +300,7 @@ def resolve_config(suite: ModuleType, preset: str | None = None, overrides: dict
             continue
         if key == "repeats":
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise SuiteError(f"--set repeats must be an integer >= 1, got {value!r}")
+                raise SuiteError(f"--set repeats must be an integer >= 1, got {value!r}", "--set")
             repeats = value
             continue
         if key == "seed" and not any("seed" in g for g in grids):
@@ -281,12 +308,14 @@ def resolve_config(suite: ModuleType, preset: str | None = None, overrides: dict
                 for g in grids:
                     g["seed"] = value
             elif isinstance(value, bool) or not isinstance(value, int):
-                raise SuiteError(f"--set seed must be an integer or a list of integers, got {value!r}")
+                raise SuiteError(f"--set seed must be an integer or a list of integers, got {value!r}", "--set")
             else:
                 seed = value
             continue
         if key in no_expand and not isinstance(value, list):
             value = [value]
+        elif _categorical(value):
+            grids = _select_grids(grids, key, value)
         for g in grids:
             if key in g:
                 g[key] = value
@@ -318,7 +347,7 @@ def expand(config: dict, valid: Callable | None = None) -> list[dict]:
                 axes.append([list(v)])
             elif isinstance(v, (list, tuple)):
                 if len(v) == 0:
-                    raise SuiteError(f"grid key {k!r} has an empty list of values")
+                    raise SuiteError(f"grid key {k!r} has an empty list of values", "--set")
                 axes.append(list(v))
             else:
                 axes.append([v])
@@ -376,13 +405,23 @@ def _rows_of(result, suite_name: str) -> list[dict]:
     return list(result)
 
 
-def _jit_summary(df: pd.DataFrame, tasks: list[tuple[str, dict, int]]) -> dict | None:
+def _jit_summary(df: pd.DataFrame) -> dict | None:
     if res.JIT_KEY not in df.columns:
         return None
-    vals = pd.to_numeric(df[res.JIT_KEY], errors="coerce").dropna()
+    vals = pd.to_numeric(df[res.JIT_KEY], errors="coerce")
+    if {"point", "rep"} <= set(df.columns):  # one report per task, even when it has several rows
+        vals = vals.groupby([df["point"], df["rep"]]).max()
+    vals = vals.dropna()
     if vals.empty:
         return None
     return {"total_s": float(vals.sum()), "max_s": float(vals.max()), "n_reports": int(vals.size)}
+
+
+def _measure_name(measure) -> str:
+    if isinstance(measure, str):
+        return measure
+    name = getattr(measure, "__qualname__", type(measure).__qualname__)
+    return f"{getattr(measure, '__module__', '?')}:{name}"
 
 
 def default_run_dir(suite_name: str, results_root="results") -> Path:
@@ -402,26 +441,28 @@ def run_suite(suite, preset: str | None = None, overrides: dict | None = None, o
     suite = load_suite(suite)
     if resume is not None:
         if preset is not None or overrides:
-            raise SuiteError("--resume re-uses the run's stored configuration; leave out --preset and --set")
+            raise SuiteError("--resume re-uses the run's stored configuration; leave out --preset and --set",
+                             "--resume")
         run = res.RunDir(resume)
         if not run.exists():
-            raise SuiteError(f"--resume: {resume} is not a fibench run directory (no meta.json)")
+            raise SuiteError(f"--resume: {resume} is not a fibench run directory (no meta.json)", "--resume")
         meta = run.read_meta()
         if meta.get("suite") != suite.NAME:
-            raise SuiteError(f"--resume: {resume} is a run of suite {meta.get('suite')!r}, not {suite.NAME!r}")
+            raise SuiteError(f"--resume: {resume} is a run of suite {meta.get('suite')!r}, not {suite.NAME!r}",
+                             "--resume")
         config = meta["config"]
         meta.setdefault("resumed", []).append(res.now_iso())
     else:
         config = resolve_config(suite, preset, overrides, strict=strict)
         run = res.RunDir(out if out is not None else default_run_dir(suite.NAME, results_root))
         if run.exists():
-            raise SuiteError(f"--out {run.path} already holds a run; use --resume {run.path} or another --out")
+            raise SuiteError(f"--out {run.path} already holds a run; use --resume {run.path} or another --out",
+                             "--out")
         meta = {
             "suite": suite.NAME,
             "description": getattr(suite, "DESCRIPTION", ""),
             "suite_source": getattr(suite, "__fibench_source__", getattr(suite, "__name__", None)),
-            "measure": suite.MEASURE if isinstance(suite.MEASURE, str) else
-            f"{suite.MEASURE.__module__}:{suite.MEASURE.__qualname__}",
+            "measure": _measure_name(suite.MEASURE),
             "run_id": run.path.name,
             "config": config,
         }
@@ -483,7 +524,7 @@ def run_suite(suite, preset: str | None = None, overrides: dict | None = None, o
             bar.close()
         df = run.load_points(order)
         run.write_results(df)
-        jit = _jit_summary(df, tasks) if len(df) else None
+        jit = _jit_summary(df) if len(df) else None
         if jit is not None:
             meta["jit_compile"] = jit
         meta.update({"status": status, "error": error, "ended": res.now_iso(), "n_done": len(done)})

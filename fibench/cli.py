@@ -1,0 +1,264 @@
+"""Command line: ``fibench list | run | plot | report``.
+
+    fibench list [SUITE]                         suites, presets, grids and network profiles
+    fibench run SUITE|all [--preset quick|paper] [--set key=value ...] [--out DIR]
+                [--resume RUN_DIR] [--no-plot]
+    fibench plot RUN_DIR                         PNG + SVG figures into RUN_DIR/figures
+    fibench report RUN_DIR [-o FILE]             markdown summary table
+
+``--set`` values are JSON-ish: ``--set owners=2,5`` (a list), ``--set alpha=0.1``,
+``--set networks=wan,geo``, ``--set repeats=3``, ``--set seed=1``. Without ``--out`` a run goes
+to ``results/<suite>/<run-id>/``; with ``all`` every suite goes to ``DIR/<suite>/``.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from fibench import runner
+from fibench.runner import SuiteError
+
+app = typer.Typer(
+    name="fibench",
+    help="Benchmarks for secure federated inference: SMPC latency, communication, ensemble accuracy, incentives.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _err(msg: str) -> None:
+    typer.echo(msg, err=True)
+
+
+def _format_values(v) -> str:
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(map(str, v)) + "]"
+    return str(v)
+
+
+def _describe_suite(name: str, mod, verbose: bool = True) -> list[str]:
+    lines = [f"{name}: {getattr(mod, 'DESCRIPTION', '')}"]
+    reason = runner.measure_available(mod)
+    measure = mod.MEASURE if isinstance(mod.MEASURE, str) else getattr(mod.MEASURE, "__name__", "?")
+    lines.append(f"  measure: {measure}" + ("" if reason is None else f"  [NOT AVAILABLE: {reason}]"))
+    for preset in mod.PRESETS:
+        try:
+            cfg = runner.resolve_config(mod, preset)
+            n = len(runner.expand(cfg, getattr(mod, "VALID", None)))
+            head = f"  preset {preset}: {n} grid points x {cfg['repeats']} repeats"
+        except SuiteError as exc:
+            head = f"  preset {preset}: invalid ({exc})"
+            cfg = None
+        lines.append(head)
+        if verbose and cfg is not None:
+            for i, g in enumerate(cfg["grids"]):
+                prefix = f"    grid {i + 1}: " if len(cfg["grids"]) > 1 else "    "
+                lines.append(prefix + "; ".join(f"{k}={_format_values(v)}" for k, v in g.items()))
+    if verbose:
+        first = next(iter(mod.PRESETS))
+        lines.append(f"  --set keys: {', '.join(runner.valid_set_keys(mod, first))}")
+    return lines
+
+
+@app.command("list")
+def list_cmd(
+    suite: Annotated[Optional[str], typer.Argument(help="Show only this suite.")] = None,
+    brief: Annotated[bool, typer.Option("--brief", help="Presets only, no grids.")] = False,
+):
+    """List suites, their presets and grids, and the network profiles."""
+    from fibench import network
+
+    errors: dict = {}
+    suites = runner.discover_suites(errors)
+    if suite is not None:
+        try:
+            mod = runner.load_suite(suite)
+        except SuiteError as exc:
+            raise typer.BadParameter(str(exc), param_hint="SUITE") from None
+        typer.echo("\n".join(_describe_suite(mod.NAME, mod, True)))
+        return
+    typer.echo("Suites (fibench run SUITE|all --preset PRESET --set key=value):")
+    for name, mod in suites.items():
+        typer.echo("\n".join(_describe_suite(name, mod, not brief)))
+    for name, msg in errors.items():
+        typer.echo(f"{name}: [BROKEN: {msg}]")
+    typer.echo("\nNetwork profiles (latency per round = max RTT over the round's links; "
+               "transfer = max bytes/bandwidth over its links):")
+    for name, prof in network.PROFILES.items():
+        typer.echo(f"  {name}: {prof.describe()}")
+    typer.echo("  (more in a TOML file: --set network_file=PATH; see fibench.network)")
+
+
+def _parse_sets(items) -> dict:
+    try:
+        return runner.parse_sets(items)
+    except SuiteError as exc:
+        raise typer.BadParameter(str(exc), param_hint=exc.param) from None
+
+
+def _plot(path: Path) -> None:
+    from fibench.plots import plot_run
+
+    try:
+        out = plot_run(path)
+    except Exception as exc:  # a broken figure must not lose the run
+        _err(f"  plots failed: {type(exc).__name__}: {exc}")
+        return
+    for note in out.skipped:
+        _err(f"  plots: {note}")
+    if out.files:
+        typer.echo(f"  figures: {len(out.files)} files in {path / 'figures'}")
+
+
+def _run_one(mod, preset, overrides, out, resume, progress, plot, strict) -> bool:
+    try:
+        result = runner.run_suite(mod, preset=preset, overrides=overrides, out=out, resume=resume,
+                                  progress=progress, strict=strict, argv=sys.argv)
+    except runner.RunFailed as exc:
+        _err(f"error: {exc}")
+        if plot:
+            _plot(exc.path)
+        return False
+    typer.echo(f"{result.suite}: {result.n_done}/{result.n_tasks} tasks done"
+               + (f" ({result.n_skipped} resumed)" if result.n_skipped else "") + f" -> {result.path}")
+    if plot:
+        _plot(result.path)
+    return True
+
+
+@app.command("run")
+def run_cmd(
+    suite: Annotated[Optional[str], typer.Argument(
+        help="Suite name, 'all', or a path to a suite .py file (optional with --resume).")] = None,
+    preset: Annotated[Optional[str], typer.Option("--preset", "-p", help="Grid preset: quick (CI) or paper.")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option(
+        "--set", "-s", help="Override a grid key: key=value (value JSON-ish; 2,5 is a list). Repeatable.")] = None,
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", "-o", help="Run directory (for 'all': DIR/<suite>/). Default results/<suite>/<run-id>/.")] = None,
+    resume: Annotated[Optional[Path], typer.Option(
+        "--resume", help="Resume an interrupted run directory (for 'all': a directory of suite runs).")] = None,
+    plot: Annotated[bool, typer.Option("--plot/--no-plot", help="Write the figures after the run.")] = True,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")] = True,
+):
+    """Run a suite (or every suite) and store results, meta.json and figures."""
+    overrides = _parse_sets(set_)
+    if suite is None:
+        if resume is None:
+            raise typer.BadParameter("give a suite name, 'all', or --resume RUN_DIR", param_hint="SUITE")
+        meta_path = resume / "meta.json"
+        if not meta_path.is_file():
+            raise typer.BadParameter(f"{resume} is not a run directory (no meta.json)", param_hint="--resume")
+        from fibench.results import read_json
+
+        meta = read_json(meta_path)
+        source = str(meta.get("suite_source") or "")
+        suite = source if source.endswith(".py") and Path(source).is_file() else meta.get("suite")
+    if resume is not None and (preset is not None or overrides) and suite != "all":
+        raise typer.BadParameter("--resume re-uses the run's stored configuration; leave out --preset and --set",
+                                 param_hint="--resume")
+    if suite == "all":
+        ok = _run_all(preset, overrides, out, resume, progress, plot)
+        raise typer.Exit(0 if ok else 1)
+    try:
+        mod = runner.load_suite(suite)
+        if resume is None:
+            runner.resolve_config(mod, preset, overrides)  # validate before anything is written
+        if out is not None and (out / "meta.json").is_file() and resume is None:
+            raise SuiteError(f"{out} already holds a run; use --resume {out} or another --out", "--out")
+        reason = runner.measure_available(mod)
+        if reason is not None:
+            raise SuiteError(f"suite {mod.NAME!r} cannot run: {reason}")
+    except SuiteError as exc:
+        raise typer.BadParameter(str(exc), param_hint=exc.param) from None
+    try:
+        ok = _run_one(mod, None if resume else preset, None if resume else overrides, out, resume,
+                      progress, plot, strict=True)
+    except SuiteError as exc:
+        raise typer.BadParameter(str(exc), param_hint=exc.param) from None
+    raise typer.Exit(0 if ok else 1)
+
+
+def _run_all(preset, overrides, out, resume, progress, plot) -> bool:
+    errors: dict = {}
+    suites = runner.discover_suites(errors)
+    for name, msg in errors.items():
+        _err(f"warning: suite module {name} is broken and skipped: {msg}")
+    if preset is not None:
+        have = [n for n, m in suites.items() if preset in m.PRESETS]
+        if not have:
+            allowed = sorted({p for m in suites.values() for p in m.PRESETS})
+            raise typer.BadParameter(f"unknown preset {preset!r}; choose from {', '.join(allowed)}",
+                                     param_hint="--preset")
+    if overrides:
+        known = set()
+        for m in suites.values():
+            for p in m.PRESETS:
+                known.update(runner.valid_set_keys(m, p))
+        unknown = [k for k in overrides if k not in known]
+        if unknown:
+            raise typer.BadParameter(f"unknown key(s) {', '.join(map(repr, unknown))} in every suite; "
+                                     f"valid keys: {', '.join(sorted(known))}", param_hint="--set")
+    base = resume if resume is not None else out
+    ok = True
+    for name, mod in suites.items():
+        reason = runner.measure_available(mod)
+        if reason is not None:
+            _err(f"warning: skipping suite {name}: {reason}")
+            continue
+        p = preset or "quick"
+        if p not in mod.PRESETS:
+            _err(f"warning: suite {name} has no preset {p!r}; skipped")
+            continue
+        target = Path(base) / name if base is not None else None
+        res_dir = target if (resume is not None and target is not None and (target / "meta.json").is_file()) else None
+        try:
+            ok &= _run_one(mod, None if res_dir else p, None if res_dir else overrides,
+                           None if res_dir else target, res_dir, progress, plot, strict=False)
+        except SuiteError as exc:
+            _err(f"error: suite {name}: {exc}")
+            ok = False
+    return ok
+
+
+@app.command("plot")
+def plot_cmd(run_dir: Annotated[Path, typer.Argument(help="A run directory (holds meta.json).")]):
+    """Write the figures of a run (PNG and SVG) into RUN_DIR/figures."""
+    if not (run_dir / "meta.json").is_file():
+        raise typer.BadParameter(f"{run_dir} is not a run directory (no meta.json)", param_hint="RUN_DIR")
+    from fibench.plots import plot_run
+
+    out = plot_run(run_dir)
+    for note in out.skipped:
+        _err(f"note: {note}")
+    for f in out.files:
+        typer.echo(str(f))
+
+
+@app.command("report")
+def report_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (holds meta.json).")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the markdown here.")] = None,
+):
+    """Print a markdown summary table of a run."""
+    if not (run_dir / "meta.json").is_file():
+        raise typer.BadParameter(f"{run_dir} is not a run directory (no meta.json)", param_hint="RUN_DIR")
+    from fibench.report import report
+
+    text = report(run_dir)
+    typer.echo(text)
+    if output is not None:
+        from fibench.results import atomic_write_text
+
+        atomic_write_text(output, text)
+
+
+def main() -> None:  # console script entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

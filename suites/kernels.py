@@ -1,0 +1,30 @@
+"""Kernels suite: throughput of the numba kernels (ring arithmetic, fixed point, Beaver
+products, truncation, bit slicing, comparison circuit, Shapley enumeration), each next to an
+in-run numpy reference on the same data so that CI can gate on the *ratio* (stable on shared
+machines) rather than on absolute time.
+
+The measure function gets ``kernel`` and ``n`` (elements; for ``ring_matmul`` the side of a
+square matrix, for ``shapley`` the number of owners K) and returns one row with at least
+``time_s`` (median over ``inner`` calls), ``throughput`` (elements/s), ``numpy_time_s``,
+``ratio_vs_numpy`` and ``jit_compile_s`` (first call, reported apart).
+"""
+NAME = "kernels"
+DESCRIPTION = "numba kernel throughput, with an in-run numpy reference (ratio for CI)"
+MEASURE = "fibench.bench.kernels:run_point"
+
+_ELEMENTWISE = ["ring_add", "ring_mul", "ring_sum", "encode", "decode", "beaver_combine",
+                "local_trunc", "dealer_trunc", "bitslice", "compare_leaf"]
+
+PRESETS = {
+    "quick": [
+        {"kernel": _ELEMENTWISE, "n": [1_000, 100_000], "inner": 5},
+        {"kernel": "ring_matmul", "n": [16, 64], "inner": 3},
+        {"kernel": "shapley", "n": [6, 10], "inner": 1},
+    ],
+    "paper": [
+        {"kernel": _ELEMENTWISE, "n": [100, 1_000, 10_000, 100_000, 1_000_000], "inner": 20},
+        {"kernel": "ring_matmul", "n": [16, 64, 128, 256], "inner": 10},
+        {"kernel": "shapley", "n": [6, 10, 14, 18], "inner": 3},
+    ],
+}
+REPEATS = {"quick": 1, "paper": 5}

@@ -1,0 +1,82 @@
+"""Latency suite: estimated end-to-end time of secure federated inference.
+
+One measured local-backend run per (computation, parties) gives the exact rounds and bytes
+per link and the compute time; every network profile in ``networks`` is priced from that one
+run (counts do not depend on the network), so the grid is cheap. Workloads:
+
+* ``relu``: one secure ReLU layer on ``n`` elements among ``parties`` parties (the op).
+* ``m1``: output-level ensemble (M1): K ``owners`` secret-share their logits for ``batch``
+  queries; the parties sum them and take the argmax; only the label goes to the querier.
+  ``logits``: ``synthetic`` or a dataset (``digits``: real owners from ``fibench.federated``).
+* ``m2``: full private inference (M2): query and the weights of K models (``model`` logreg or
+  a one-hidden-layer ReLU ``mlp`` with ``hidden`` units) are secret-shared; Beaver matmuls,
+  secure ReLU, logit sum, argmax.
+
+Topology ``T1``: the K owners are the compute parties; ``T2``: they outsource to ``servers``.
+``schedule`` (m2): ``parallel`` evaluates the K models in the same rounds, ``sequential`` one
+after the other. Timing keys: ``timing_reps`` (median of that many calls), ``threads`` (numba
+threads; 0 = numba's default).
+"""
+NAME = "latency"
+DESCRIPTION = "SMPC inference time vs owners, model complexity, parties, protocol and network profile"
+MEASURE = "fibench.bench.latency:run_point"
+NO_EXPAND = ("networks",)
+
+NETWORKS = ["lan", "region", "wan", "geo"]
+_COMMON = {"networks": NETWORKS, "network_file": None, "features": 64, "classes": 10}
+# timing: median of `timing_reps` calls per run; `threads` numba threads (0: numba's default)
+_TIMING = {"quick": {"timing_reps": 3, "threads": 1}, "paper": {"timing_reps": 3, "threads": 0}}
+
+
+def _g(preset="quick", **grid):
+    return {**grid, **_COMMON, **_TIMING[preset]}
+
+
+PRESETS = {
+    "quick": [
+        _g(workload="relu", n=[1, 1000], parties=[2, 3, 5], protocol="a2b"),
+        _g(workload="relu", n=[1, 1000], parties=2, protocol="fss"),
+        _g(workload="m1", owners=[2, 3, 5, 10], topology=["T1", "T2"], servers=2, batch=1,
+           protocol="a2b", argmax="tree", logits="synthetic", owner_model="lr"),
+        _g(workload="m2", model="logreg", hidden=0, owners=[2, 3, 5], topology="T2", servers=2, batch=1,
+           protocol="a2b", argmax="tree", schedule="parallel"),
+        _g(workload="m2", model="mlp", hidden=[16, 64], owners=[2, 3, 5], topology="T2", servers=2, batch=1,
+           protocol="a2b", argmax="tree", schedule="parallel"),
+        _g(workload="m2", model="mlp", hidden=64, owners=[3, 5, 10], topology="T1", servers=2, batch=1,
+           protocol="a2b", argmax="tree", schedule="parallel"),
+    ],
+    "paper": [
+        _g("paper", workload="relu", n=[1, 100, 10_000, 100_000], parties=[2, 3, 5, 8], protocol="a2b"),
+        _g("paper", workload="relu", n=[1, 100, 10_000, 100_000], parties=2, protocol="fss"),
+        _g("paper", workload="m1", owners=[2, 3, 5, 8, 10, 16], topology=["T1", "T2"], servers=[2, 3],
+           batch=[1, 100], protocol="a2b", argmax=["tree", "pairs"], logits="digits", owner_model="lr"),
+        _g("paper", workload="m1", owners=[2, 3, 5, 8, 10, 16], topology="T2", servers=2, batch=[1, 100],
+           protocol="fss", argmax="tree", logits="digits", owner_model="lr"),
+        _g("paper", workload="m2", model="logreg", hidden=0, owners=[2, 3, 5, 10], topology="T2", servers=[2, 3],
+           batch=[1, 100], protocol="a2b", argmax="tree", schedule="parallel"),
+        _g("paper", workload="m2", model="mlp", hidden=[16, 64, 128, 256], owners=[2, 3, 5, 10], topology="T2",
+           servers=[2, 3], batch=[1, 100], protocol="a2b", argmax="tree", schedule="parallel"),
+        _g("paper", workload="m2", model="mlp", hidden=128, owners=[2, 3, 5, 8, 10, 16], topology="T1", servers=2,
+           batch=[1, 100], protocol="a2b", argmax="tree", schedule="parallel"),
+        # naive schedule: the K models one after the other (K times the rounds)
+        _g("paper", workload="m2", model="mlp", hidden=128, owners=[2, 5, 10, 16], topology=["T1", "T2"], servers=2,
+           batch=[1, 100], protocol="a2b", argmax="tree", schedule="sequential"),
+    ],
+}
+REPEATS = {"quick": 1, "paper": 3}
+REPORT = {
+    "index": ["label", "network"],
+    "values": ["compute_s", "latency_s", "transfer_s", "est_time_s", "online_rounds", "online_bytes_per_party",
+               "offline_bytes_per_party", "agree"],
+}
+
+
+def VALID(point: dict) -> bool:
+    """fss needs exactly two compute parties; T2 with more servers than owners is pointless."""
+    if point.get("protocol") == "fss":
+        if point["workload"] == "relu":
+            return point.get("parties") == 2
+        return point.get("topology") == "T2" and point.get("servers") == 2
+    if point.get("workload") in ("m1", "m2") and point.get("topology") == "T1" and point.get("owners", 2) < 2:
+        return False
+    return True
