@@ -6,6 +6,7 @@ With a triple (a, b, c = a*b) and opened e = x - a, f = y - b, party p's share o
 import numpy as np
 from numba import njit, prange
 
+from fibench.kernels._launch import launch
 from fibench.kernels.ring import ring_matmul
 
 
@@ -21,7 +22,8 @@ def _combine(c, a, b, e, f, first, out):
 def beaver_combine(c, a, b, e, f, first: bool):
     """Elementwise Beaver output share (any shape, all uint64 of one shape)."""
     out = np.empty(c.shape, dtype=np.uint64)
-    _combine(c.reshape(-1), a.reshape(-1), b.reshape(-1), e.reshape(-1), f.reshape(-1), bool(first), out.reshape(-1))
+    launch(_combine, c.size, c.reshape(-1), a.reshape(-1), b.reshape(-1), e.reshape(-1), f.reshape(-1), bool(first),
+           out.reshape(-1))
     return out
 
 
@@ -37,7 +39,7 @@ def masked_pair(x, a, y, b):
     """Concatenate ``x - a`` and ``y - b`` (flattened) into one uint64 message."""
     out = np.empty(x.size + y.size, dtype=np.uint64)
     if x.size == y.size:
-        _masked_pair(x.reshape(-1), a.reshape(-1), y.reshape(-1), b.reshape(-1), out)
+        launch(_masked_pair, x.size, x.reshape(-1), a.reshape(-1), y.reshape(-1), b.reshape(-1), out)
     else:
         out[: x.size] = (x - a).reshape(-1)
         out[x.size:] = (y - b).reshape(-1)

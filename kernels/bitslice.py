@@ -8,6 +8,8 @@ about 10x fewer operations than bit-by-bit extraction.
 import numpy as np
 from numba import njit, prange
 
+from fibench.kernels._launch import launch
+
 U0 = np.uint64(0)
 U1 = np.uint64(1)
 
@@ -50,7 +52,7 @@ def bitslice(vals, nbits: int = 64):
         raise ValueError(f"nbits must be in [1, 64], got {nbits}")
     out = np.empty((nbits, (vals.size + 63) // 64), dtype=np.uint64)
     if vals.size:
-        _bitslice(vals, nbits, out)
+        launch(_bitslice, vals.size, vals, nbits, out)
     return out
 
 
@@ -64,7 +66,7 @@ def unslice_bit(plane, n: int):
     """One plane ``(nwords,)`` -> the ``n`` bits as a uint64 array of 0/1."""
     out = np.empty(n, dtype=np.uint64)
     if n:
-        _unslice_bit(np.ascontiguousarray(plane, dtype=np.uint64), n, out)
+        launch(_unslice_bit, n, np.ascontiguousarray(plane, dtype=np.uint64), n, out)
     return out
 
 
@@ -83,7 +85,7 @@ def pack_bits(bits):
     bits = np.ascontiguousarray(bits, dtype=np.uint64).reshape(-1)
     out = np.zeros((bits.size + 63) // 64, dtype=np.uint64)
     if bits.size:
-        _pack_bits(bits, out)
+        launch(_pack_bits, bits.size, bits, out)
     return out
 
 

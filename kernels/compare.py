@@ -19,6 +19,8 @@ XORed (or added) by the ``first`` party only.
 import numpy as np
 from numba import njit, prange
 
+from fibench.kernels._launch import launch
+
 U0 = np.uint64(0)
 U1 = np.uint64(1)
 ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -58,7 +60,7 @@ def leaf_nodes(c_planes, r_planes, q_planes, first: bool):
     G = np.empty((N_LEAVES, nw), dtype=np.uint64)
     P = np.empty((N_LEAVES, nw), dtype=np.uint64)
     if nw:
-        _leaves(c_planes, r_planes, q_planes, bool(first), G, P)
+        launch(_leaves, 64 * nw, c_planes, r_planes, q_planes, bool(first), G, P)
     return G, P
 
 
@@ -121,5 +123,5 @@ def final_arith(d, e, w, c63, dealer_vals, first: bool, n: int):
     """
     out = np.empty(n, dtype=np.uint64)
     if n:
-        _final(d, e, w, c63, *dealer_vals, bool(first), n, out)
+        launch(_final, n, d, e, w, c63, *dealer_vals, bool(first), n, out)
     return out

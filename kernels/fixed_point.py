@@ -7,6 +7,8 @@ value -1 decodes to -2**-f, not to -1 + 2**-f) and exact in float64 while |raw| 
 import numpy as np
 from numba import njit, prange
 
+from fibench.kernels._launch import launch
+
 
 @njit(cache=True, parallel=True)
 def _encode(x, scale, out):
@@ -24,7 +26,7 @@ def encode_unchecked(x, frac_bits):
     """Encode a float64 array (shape kept) without range checks; see ``fibench.fixedpoint.encode``."""
     x = np.ascontiguousarray(x, dtype=np.float64)
     out = np.empty(x.shape, dtype=np.uint64)
-    _encode(x.reshape(-1), float(2.0**frac_bits), out.reshape(-1))
+    launch(_encode, x.size, x.reshape(-1), float(2.0**frac_bits), out.reshape(-1))
     return out
 
 
@@ -32,5 +34,5 @@ def decode(raw, frac_bits):
     """Decode uint64 ring elements (any shape) into float64 reals: int64(raw) / 2**frac_bits."""
     raw = np.ascontiguousarray(raw, dtype=np.uint64)
     out = np.empty(raw.shape, dtype=np.float64)
-    _decode(raw.reshape(-1), float(2.0**-frac_bits), out.reshape(-1))
+    launch(_decode, raw.size, raw.reshape(-1), float(2.0**-frac_bits), out.reshape(-1))
     return out

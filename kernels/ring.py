@@ -6,6 +6,8 @@ Constants are ``np.uint64`` so numba keeps every intermediate in uint64.
 import numpy as np
 from numba import njit, prange
 
+from fibench.kernels._launch import launch
+
 U0 = np.uint64(0)
 U1 = np.uint64(1)
 
@@ -56,7 +58,7 @@ def _binary(kernel, a, b):
     if a.shape != b.shape:
         raise ValueError(f"shapes must match, got {a.shape} and {b.shape}")
     out = np.empty(a.shape, dtype=np.uint64)
-    kernel(_flat(a), _flat(b), out.reshape(-1))
+    launch(kernel, out.size, _flat(a), _flat(b), out.reshape(-1))
     return out
 
 
@@ -79,7 +81,7 @@ def ring_neg(a):
     """(-a) mod 2^64, elementwise."""
     a = np.asarray(a)
     out = np.empty(a.shape, dtype=np.uint64)
-    _neg(_flat(a), out.reshape(-1))
+    launch(_neg, out.size, _flat(a), out.reshape(-1))
     return out
 
 
@@ -89,7 +91,7 @@ def ring_sum(stack):
     if stack.ndim < 1:
         raise ValueError("stack must have at least one axis")
     out = np.empty(stack.shape[1:], dtype=np.uint64)
-    _sum_rows(stack.reshape(stack.shape[0], -1), out.reshape(-1))
+    launch(_sum_rows, stack.size, stack.reshape(stack.shape[0], -1), out.reshape(-1))
     return out
 
 
@@ -114,5 +116,5 @@ def ring_matmul(a, b):
         raise ValueError(f"matmul needs (n, k) @ (k, m), got {a.shape} @ {b.shape}")
     out = np.empty((a.shape[0], b.shape[1]), dtype=np.uint64)
     if out.size:
-        _matmul(a, b, out)
+        launch(_matmul, a.shape[0] * a.shape[1] * b.shape[1], a, b, out)
     return out

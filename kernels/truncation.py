@@ -11,6 +11,8 @@
 import numpy as np
 from numba import njit, prange
 
+from fibench.kernels._launch import launch
+
 U0 = np.uint64(0)
 U1 = np.uint64(1)
 LOW63 = np.uint64((1 << 63) - 1)
@@ -29,7 +31,7 @@ def _local_trunc(x, f, party, out):
 def local_trunc_share(x, frac_bits: int, party: int):
     """Party ``party`` (0 or 1)'s truncated share; uint64 array of any shape."""
     out = np.empty(x.shape, dtype=np.uint64)
-    _local_trunc(x.reshape(-1), int(frac_bits), int(party), out.reshape(-1))
+    launch(_local_trunc, x.size, x.reshape(-1), int(frac_bits), int(party), out.reshape(-1))
     return out
 
 
@@ -55,5 +57,6 @@ def _dealer_trunc(c, r_msb, r_low_t, f, first, out):
 def dealer_trunc_share(c, r_msb, r_low_t, frac_bits: int, first: bool):
     """One party's share of x >> f from the opened c and its dealer shares (uint64, one shape)."""
     out = np.empty(c.shape, dtype=np.uint64)
-    _dealer_trunc(c.reshape(-1), r_msb.reshape(-1), r_low_t.reshape(-1), int(frac_bits), bool(first), out.reshape(-1))
+    launch(_dealer_trunc, c.size, c.reshape(-1), r_msb.reshape(-1), r_low_t.reshape(-1), int(frac_bits), bool(first),
+           out.reshape(-1))
     return out

@@ -1,0 +1,498 @@
+"""Distributed comparison function (DCF) of Boyle, Chandran, Gilboa, Gupta, Ishai, Kumar and
+Rathee (EUROCRYPT 2021, "Function Secret Sharing for Mixed-Mode and Fixed-Point Secure
+Computation", Fig. 3), batched over n independent comparisons, two parties.
+
+A DCF key pair for (alpha, beta) on ``nbits``-bit inputs (``alpha, x in [0, 2**nbits)``) gives
+party b a key k_b such that ``Eval(0, k_0, x) + Eval(1, k_1, x) = beta * [x < alpha]`` in
+Z_2^64 (plus an optional constant ``gamma``, see below), and each key alone is pseudorandom.
+
+PRG. G expands a seed s (128 bits, bit 0 of the low word cleared) into two child seeds, two
+control bits and two 64-bit value words. It is fixed-key AES-128 used as a Matyas-Meyer-Oseas
+hash with three public tweaks: ``G_j(s) = AES_K(s ^ T_j) ^ s ^ T_j`` for j in {L, R, V}; the
+control bit of a child is bit 0 of its block (then cleared); the V block holds
+``v_L`` (low word) and ``v_R`` (high word). K and the T_j are fixed public constants (derived
+from SHA-256 of their names). AES runs through OpenSSL (``cryptography``, AES-NI) in ECB mode,
+one call per tree level over a whole chunk of seeds; the numba kernels do all the rest
+(control bits, correction words, value accumulation) and lay out the next level's AES input.
+Convert(s) (the final seed to Z_2^64) is the high word of s.
+
+Cost per comparison and party: key generation runs 3 AES blocks per party per level (dealer:
+6 * nbits); evaluation runs 2 (the chosen child and the V block): ``2 * nbits`` blocks.
+
+Offset. ``gamma`` (optional) is added to the output sum for every x: it is subtracted from the
+first-level value correction word, which only party 1 applies at the root (its control bit is
+1 there) and which stays pseudorandom to either party alone. This folds an additive constant
+known to the dealer into the key at no cost.
+
+Key format (one flat uint8 array per party, n comparisons, L = nbits levels, nb = ceil(n/8)):
+
+=========  ===============  ========================================================
+section    dtype, shape     content
+=========  ===============  ========================================================
+seed       u64 (n, 2)       the party's root seed (the only part that differs)
+scw        u64 (L, n, 2)    seed correction word per level
+vcw        u64 (L, n)       value correction word per level
+cw_last    u64 (n,)         final correction word
+tcw        u8 (L, 2, nb)    control-bit corrections (left, right), bit-packed little
+=========  ===============  ========================================================
+
+so a key has ``24 n (L + 1) + 2 L ceil(n/8)`` bytes (1551.75 B per comparison at L = 63).
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+
+import numpy as np
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from numba import njit
+
+U0 = np.uint64(0)
+U1 = np.uint64(1)
+NOT1 = np.uint64(0xFFFFFFFFFFFFFFFE)
+
+#: public fixed AES-128 key of the MMO hash
+MMO_KEY = hashlib.sha256(b"fibench/dcf/mmo-key").digest()[:16]
+
+
+def _tweak(name: bytes) -> np.ndarray:
+    return np.frombuffer(hashlib.sha256(b"fibench/dcf/tweak/" + name).digest()[:16], dtype=np.uint64).copy()
+
+
+#: tweaks T_L, T_R, T_V as a (3, 2) uint64 array (rows: left child, right child, value block)
+TWEAKS = np.stack([_tweak(b"L"), _tweak(b"R"), _tweak(b"V")])
+TWEAKS.setflags(write=False)
+
+#: default number of comparisons processed together (AES buffers stay in the L2 cache)
+CHUNK = 4096
+#: AES blocks per comparison per level: evaluation (one party) and key generation (dealer)
+EVAL_BLOCKS_PER_LEVEL = 2
+GEN_BLOCKS_PER_LEVEL = 6
+
+
+def key_nbytes(n: int, nbits: int) -> int:
+    """Bytes of one party's key for ``n`` comparisons on ``nbits``-bit inputs."""
+    return 24 * n * (nbits + 1) + 2 * nbits * ((n + 7) // 8)
+
+
+def key_sections(key: np.ndarray, n: int, nbits: int):
+    """Views ``(seed, scw, vcw, cw_last, tcw)`` into a flat key (see the module docstring)."""
+    L = nbits
+    nw = 3 * n * (L + 1)
+    w = key[: 8 * nw].view(np.uint64)
+    seed = w[: 2 * n].reshape(n, 2)
+    scw = w[2 * n: 2 * n + 2 * L * n].reshape(L, n, 2)
+    vcw = w[2 * n + 2 * L * n: 2 * n + 3 * L * n].reshape(L, n)
+    cw_last = w[2 * n + 3 * L * n: nw]
+    tcw = key[8 * nw:].reshape(L, 2, (n + 7) // 8)
+    return seed, scw, vcw, cw_last, tcw
+
+
+# ---------------------------------------------------------------------------------------------
+# numba kernels (no AES inside: the caller runs AES-ECB on ``inb`` into ``outb`` between calls)
+# ---------------------------------------------------------------------------------------------
+@njit(cache=True)
+def _gen_prep(s0, s1, tw, m, inb):
+    # inb: 12 words per comparison: party 0 (L, R, V blocks) then party 1 (L, R, V)
+    for j in range(m):
+        k = 12 * j
+        for b in range(2):
+            s = s0 if b == 0 else s1
+            lo = s[j, 0]
+            hi = s[j, 1]
+            o = k + 6 * b
+            inb[o] = lo ^ tw[0, 0]
+            inb[o + 1] = hi ^ tw[0, 1]
+            inb[o + 2] = lo ^ tw[1, 0]
+            inb[o + 3] = hi ^ tw[1, 1]
+            inb[o + 4] = lo ^ tw[2, 0]
+            inb[o + 5] = hi ^ tw[2, 1]
+
+
+@njit(cache=True)
+def _gen_level(inb, outb, alpha, beta, j0, m, pos, s0, s1, t0, t1, valpha,
+               scw0, scw1, vcw0, vcw1, tcw0, tcw1, tw, has_next):
+    """One tree level of Gen (BCG+21 Fig. 3, step 5) for comparisons j0 .. j0+m-1.
+
+    scw*/vcw*/tcw* are the level's rows of both keys (full length n; written at j0 + j).
+    tcw* rows: (2, nb) bit-packed; j0 must be a multiple of 8.
+    """
+    for j in range(m):
+        g = j0 + j
+        k = 12 * j
+        # G(s_b) for both parties: children seeds, control bits, value words
+        sL0 = outb[k] ^ inb[k]
+        hL0 = outb[k + 1] ^ inb[k + 1]
+        sR0 = outb[k + 2] ^ inb[k + 2]
+        hR0 = outb[k + 3] ^ inb[k + 3]
+        vL0 = outb[k + 4] ^ inb[k + 4]
+        vR0 = outb[k + 5] ^ inb[k + 5]
+        sL1 = outb[k + 6] ^ inb[k + 6]
+        hL1 = outb[k + 7] ^ inb[k + 7]
+        sR1 = outb[k + 8] ^ inb[k + 8]
+        hR1 = outb[k + 9] ^ inb[k + 9]
+        vL1 = outb[k + 10] ^ inb[k + 10]
+        vR1 = outb[k + 11] ^ inb[k + 11]
+        tL0 = sL0 & U1
+        tR0 = sR0 & U1
+        tL1 = sL1 & U1
+        tR1 = sR1 & U1
+        sL0 &= NOT1
+        sR0 &= NOT1
+        sL1 &= NOT1
+        sR1 &= NOT1
+        a = (alpha[g] >> pos) & U1
+        if a == U0:  # keep left, lose right
+            kl0, kh0, kl1, kh1 = sL0, hL0, sL1, hL1
+            ll0, lh0, ll1, lh1 = sR0, hR0, sR1, hR1
+            vk0, vk1, vl0, vl1 = vL0, vL1, vR0, vR1
+        else:  # keep right, lose left
+            kl0, kh0, kl1, kh1 = sR0, hR0, sR1, hR1
+            ll0, lh0, ll1, lh1 = sL0, hL0, sL1, hL1
+            vk0, vk1, vl0, vl1 = vR0, vR1, vL0, vL1
+        cl = ll0 ^ ll1
+        ch = lh0 ^ lh1
+        tp1 = t1[j]
+        tp0 = t0[j]
+        va = valpha[j]
+        v = vl1 - vl0 - va
+        if a == U1:  # lose = L: x < alpha on this branch
+            v += beta[g]
+        if tp1 == 1:
+            v = U0 - v
+        # V_alpha <- V_alpha - v1_keep + v0_keep + (-1)^t1 * V_CW
+        sv = U0 - v if tp1 == 1 else v
+        valpha[j] = va - vk1 + vk0 + sv
+        tcl = tL0 ^ tL1 ^ a ^ U1
+        tcr = tR0 ^ tR1 ^ a
+        tck = tcl if a == U0 else tcr
+        scw0[g, 0] = cl
+        scw0[g, 1] = ch
+        scw1[g, 0] = cl
+        scw1[g, 1] = ch
+        vcw0[g] = v
+        vcw1[g] = v
+        byte = g >> 3
+        sh = np.uint64(g & 7)
+        bl = np.uint8(tcl << sh)
+        br = np.uint8(tcr << sh)
+        if sh == U0:
+            tcw0[0, byte] = bl
+            tcw0[1, byte] = br
+        else:
+            tcw0[0, byte] |= bl
+            tcw0[1, byte] |= br
+        tcw1[0, byte] = tcw0[0, byte]
+        tcw1[1, byte] = tcw0[1, byte]
+        # next seeds and control bits
+        m0 = U0 - np.uint64(tp0)
+        m1 = U0 - np.uint64(tp1)
+        n0l = kl0 ^ (cl & m0)
+        n0h = kh0 ^ (ch & m0)
+        n1l = kl1 ^ (cl & m1)
+        n1h = kh1 ^ (ch & m1)
+        if a == U0:
+            kt0, kt1 = tL0, tL1
+        else:
+            kt0, kt1 = tR0, tR1
+        t0[j] = np.uint8(kt0 ^ (tck & np.uint64(tp0)))
+        t1[j] = np.uint8(kt1 ^ (tck & np.uint64(tp1)))
+        s0[j, 0] = n0l
+        s0[j, 1] = n0h
+        s1[j, 0] = n1l
+        s1[j, 1] = n1h
+        if has_next:
+            inb[k] = n0l ^ tw[0, 0]
+            inb[k + 1] = n0h ^ tw[0, 1]
+            inb[k + 2] = n0l ^ tw[1, 0]
+            inb[k + 3] = n0h ^ tw[1, 1]
+            inb[k + 4] = n0l ^ tw[2, 0]
+            inb[k + 5] = n0h ^ tw[2, 1]
+            inb[k + 6] = n1l ^ tw[0, 0]
+            inb[k + 7] = n1h ^ tw[0, 1]
+            inb[k + 8] = n1l ^ tw[1, 0]
+            inb[k + 9] = n1h ^ tw[1, 1]
+            inb[k + 10] = n1l ^ tw[2, 0]
+            inb[k + 11] = n1h ^ tw[2, 1]
+
+
+@njit(cache=True)
+def _gen_final(s0, s1, t1, valpha, j0, m, cwl0, cwl1):
+    # CW^(n+1) = (-1)^t1 * (Convert(s1) - Convert(s0) - V_alpha), Convert(s) = high word
+    for j in range(m):
+        v = s1[j, 1] - s0[j, 1] - valpha[j]
+        if t1[j] == 1:
+            v = U0 - v
+        cwl0[j0 + j] = v
+        cwl1[j0 + j] = v
+
+
+@njit(cache=True)
+def _eval_prep(x, j0, m, L, st, tw, inb):
+    # st: (4, chunk) state rows: seed low word, seed high word, accumulator, control bit
+    # inb: the m chosen-child blocks (words 0 .. 2m-1), then the m V blocks (2m .. 4m-1)
+    pos = np.uint64(L - 1)
+    for j in range(m):
+        d = (x[j0 + j] >> pos) & U1
+        lo = st[0, j]
+        hi = st[1, j]
+        inb[2 * j] = lo ^ tw[d, 0]
+        inb[2 * j + 1] = hi ^ tw[d, 1]
+        inb[2 * m + 2 * j] = lo ^ tw[2, 0]
+        inb[2 * m + 2 * j + 1] = hi ^ tw[2, 1]
+
+
+@njit(cache=True)
+def _eval_level(inb, outb, x, kw, kt, st, tw, j0, m, n, L, i):
+    """Level ``i`` of Eval (BCG+21 Fig. 3) for comparisons j0 .. j0+m-1.
+
+    ``kw``: the key's uint64 words, ``kt``: its bit-packed control-bit corrections (flat);
+    j0 is a multiple of 8. Branch-free on the input bits; state in rows (structure of arrays).
+    """
+    pos = np.uint64(L - 1 - i)
+    has_next = i + 1 < L
+    npos = np.uint64(L - 2 - i) if has_next else U0
+    nb = (n + 7) // 8
+    o = 2 * n + 2 * i * n + 2 * j0
+    scw = kw[o: o + 2 * m]
+    o = 2 * n + 2 * L * n + i * n + j0
+    vcw = kw[o: o + m]
+    o = 2 * i * nb + (j0 >> 3)
+    tl = kt[o: o + (m + 7) // 8]
+    o += nb
+    tr = kt[o: o + (m + 7) // 8]
+    xs = x[j0: j0 + m]
+    ci = inb[: 2 * m]
+    co = outb[: 2 * m]
+    vi = inb[2 * m: 4 * m]
+    vo = outb[2 * m: 4 * m]
+    slo = st[0]
+    shi = st[1]
+    acc = st[2]
+    tt = st[3]
+    tw0 = tw[0, 0]
+    tw1 = tw[0, 1]
+    dw0 = tw[0, 0] ^ tw[1, 0]
+    dw1 = tw[0, 1] ^ tw[1, 1]
+    tv0 = tw[2, 0]
+    tv1 = tw[2, 1]
+    for j in range(m):
+        xg = xs[j]
+        dm = U0 - ((xg >> pos) & U1)  # all ones if the input bit is 1 (go right)
+        lo = co[2 * j] ^ ci[2 * j]
+        hi = co[2 * j + 1] ^ ci[2 * j + 1]
+        vl = vo[2 * j] ^ vi[2 * j]
+        vr = vo[2 * j + 1] ^ vi[2 * j + 1]
+        v = vl ^ ((vl ^ vr) & dm)
+        tp = tt[j]
+        msk = U0 - tp
+        lo ^= scw[2 * j] & msk
+        hi ^= scw[2 * j + 1] & msk
+        bl = np.uint64(tl[j >> 3])
+        byte = bl ^ ((bl ^ np.uint64(tr[j >> 3])) & dm)
+        tbit = (byte >> np.uint64(j & 7)) & U1
+        tt[j] = (lo & U1) ^ (tbit & tp)
+        lo &= NOT1
+        acc[j] += v + (vcw[j] & msk)
+        slo[j] = lo
+        shi[j] = hi
+        if has_next:
+            e = U0 - ((xg >> npos) & U1)
+            ci[2 * j] = lo ^ tw0 ^ (dw0 & e)
+            ci[2 * j + 1] = hi ^ tw1 ^ (dw1 & e)
+            vi[2 * j] = lo ^ tv0
+            vi[2 * j + 1] = hi ^ tv1
+
+
+@njit(cache=True)
+def _eval_final(st, cw_last, j0, m, party, out):
+    for j in range(m):
+        msk = U0 - st[3, j]
+        v = st[2, j] + st[1, j] + (cw_last[j0 + j] & msk)
+        out[j0 + j] = v if party == 0 else U0 - v
+
+
+# ---------------------------------------------------------------------------------------------
+# public drivers (validation in Python, AES through OpenSSL, the rest in the kernels above)
+# ---------------------------------------------------------------------------------------------
+def _encryptor():
+    return Cipher(algorithms.AES(MMO_KEY), modes.ECB()).encryptor()
+
+
+def _check_nbits(nbits) -> int:
+    if not isinstance(nbits, (int, np.integer)) or not 1 <= int(nbits) <= 64:
+        raise ValueError(f"nbits must be an integer in [1, 64], got {nbits!r}")
+    return int(nbits)
+
+
+def _check_chunk(chunk) -> int:
+    if not isinstance(chunk, (int, np.integer)) or chunk < 8 or chunk % 8:
+        raise ValueError(f"chunk must be a positive multiple of 8, got {chunk!r}")
+    return int(chunk)
+
+
+def _as_u64_vector(a, n, name) -> np.ndarray:
+    a = np.asarray(a)
+    if a.dtype != np.uint64:
+        raise ValueError(f"{name} must be a uint64 array, got dtype {a.dtype}")
+    if a.ndim == 0:
+        return np.full(n, a, dtype=np.uint64)
+    a = np.ascontiguousarray(a).reshape(-1)
+    if a.size != n:
+        raise ValueError(f"{name} must have {n} elements (one per comparison), got {a.size}")
+    return a
+
+
+def _tick(profile, key, t0, blocks=0):
+    if profile is not None:
+        profile[key] = profile.get(key, 0.0) + (time.perf_counter() - t0)
+        if blocks:
+            profile["aes_blocks"] = profile.get("aes_blocks", 0) + blocks
+
+
+def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk: int = CHUNK, profile=None):
+    """DCF keys for ``f(x) = beta * [x < alpha] (+ gamma)`` on ``nbits``-bit inputs, n at once.
+
+    Parameters
+    ----------
+    alpha : (n,) uint64, each < 2**nbits
+        Secret thresholds.
+    beta : (n,) uint64 or uint64 scalar
+        Output value where x < alpha (Z_2^64).
+    nbits : int in [1, 64]
+        Input bit length (tree depth).
+    seeds : (n, 4) uint64 or None
+        Root seeds of party 0 (columns 0, 1) and party 1 (columns 2, 3) — uniform randomness
+        from the caller (a dealer's CSPRNG); ``None`` draws them from the OS CSPRNG.
+    gamma : (n,) uint64, scalar or None
+        Constant added to the output sum for every x.
+    chunk : int, multiple of 8
+        Comparisons processed together (tuning only; the keys do not depend on it).
+    profile : dict or None
+        If given, ``aes_s``, ``aes_blocks`` and ``total_s`` are accumulated into it.
+
+    Returns
+    -------
+    (key0, key1) : two flat uint8 arrays of ``key_nbytes(n, nbits)`` bytes.
+    """
+    t_start = time.perf_counter()
+    L = _check_nbits(nbits)
+    chunk = _check_chunk(chunk)
+    alpha = np.asarray(alpha)
+    if alpha.dtype != np.uint64:
+        raise ValueError(f"alpha must be a uint64 array, got dtype {alpha.dtype}")
+    alpha = np.ascontiguousarray(alpha).reshape(-1)
+    n = alpha.size
+    if L < 64 and n and int(alpha.max()) >> L:
+        raise ValueError(f"alpha must lie in [0, 2**{L}) for nbits = {L}")
+    beta = _as_u64_vector(beta, n, "beta")
+    if seeds is None:
+        from fibench import prg
+
+        seeds = prg.random_uint64(4 * n).reshape(n, 4)
+    seeds = np.asarray(seeds)
+    if seeds.dtype != np.uint64 or seeds.shape != (n, 4):
+        raise ValueError(f"seeds must be a uint64 array of shape ({n}, 4)")
+    key0 = np.empty(key_nbytes(n, L), dtype=np.uint8)
+    key1 = np.empty(key_nbytes(n, L), dtype=np.uint8)
+    if n == 0:
+        return key0, key1
+    sd0, scw0, vcw0, cwl0, tcw0 = key_sections(key0, n, L)
+    sd1, scw1, vcw1, cwl1, tcw1 = key_sections(key1, n, L)
+    sd0[:] = seeds[:, 0:2]
+    sd1[:] = seeds[:, 2:4]
+    sd0[:, 0] &= NOT1
+    sd1[:, 0] &= NOT1
+    tw = TWEAKS
+    enc = _encryptor()
+    c = min(chunk, n)
+    inb = np.empty(12 * c, dtype=np.uint64)
+    outb = np.empty(12 * c + 2, dtype=np.uint64)
+    s0 = np.empty((c, 2), dtype=np.uint64)
+    s1 = np.empty((c, 2), dtype=np.uint64)
+    t0 = np.empty(c, dtype=np.uint8)
+    t1 = np.empty(c, dtype=np.uint8)
+    valpha = np.empty(c, dtype=np.uint64)
+    for j0 in range(0, n, chunk):
+        m = min(chunk, n - j0)
+        src = inb[: 12 * m].view(np.uint8)
+        dst = outb[: 12 * m + 2].view(np.uint8)
+        s0[:m] = sd0[j0: j0 + m]
+        s1[:m] = sd1[j0: j0 + m]
+        t0[:m] = 0
+        t1[:m] = 1
+        valpha[:m] = 0
+        _gen_prep(s0, s1, tw, m, inb)
+        for i in range(L):
+            t_aes = time.perf_counter()
+            enc.update_into(src, dst)
+            _tick(profile, "aes_s", t_aes, 6 * m)
+            _gen_level(inb, outb, alpha, beta, j0, m, np.uint64(L - 1 - i), s0, s1, t0, t1, valpha,
+                       scw0[i], scw1[i], vcw0[i], vcw1[i], tcw0[i], tcw1[i], tw, i + 1 < L)
+        _gen_final(s0, s1, t1, valpha, j0, m, cwl0, cwl1)
+    if gamma is not None:
+        g = _as_u64_vector(gamma, n, "gamma")
+        vcw0[0] -= g
+        vcw1[0] -= g
+    _tick(profile, "total_s", t_start)
+    return key0, key1
+
+
+def dcf_eval(party: int, key, x, nbits: int = 64, chunk: int = CHUNK, profile=None) -> np.ndarray:
+    """Party ``party``'s output share (uint64, shape of ``x``) of the DCF at public inputs ``x``.
+
+    ``key`` is that party's flat key from ``dcf_gen`` (bytes or uint8 array) for ``x.size``
+    comparisons with the same ``nbits``; ``x`` holds uint64 values < 2**nbits.
+    """
+    t_start = time.perf_counter()
+    if party not in (0, 1):
+        raise ValueError(f"party must be 0 or 1, got {party!r}")
+    L = _check_nbits(nbits)
+    chunk = _check_chunk(chunk)
+    x = np.asarray(x)
+    if x.dtype != np.uint64:
+        raise ValueError(f"x must be a uint64 array, got dtype {x.dtype}")
+    shape = x.shape
+    x = np.ascontiguousarray(x).reshape(-1)
+    n = x.size
+    if isinstance(key, (bytes, bytearray, memoryview)):
+        key = np.frombuffer(key, dtype=np.uint8)
+    key = np.asarray(key)
+    if key.dtype != np.uint8 or key.ndim != 1 or key.size != key_nbytes(n, L):
+        raise ValueError(f"key must be a flat uint8 array of {key_nbytes(n, L)} bytes for {n} comparisons "
+                         f"at nbits = {L}")
+    if L < 64 and n and int(x.max()) >> L:
+        raise ValueError(f"x must lie in [0, 2**{L}) for nbits = {L}")
+    out = np.empty(n, dtype=np.uint64)
+    if n == 0:
+        return out.reshape(shape)
+    if key.ctypes.data % 8:
+        key = key.copy()
+    seed, _, _, cwl, _ = key_sections(key, n, L)
+    kw = key[: 24 * n * (L + 1)].view(np.uint64)
+    kt = key[24 * n * (L + 1):]
+    tw = TWEAKS
+    enc = _encryptor()
+    c = min(chunk, n)
+    inb = np.empty(4 * c, dtype=np.uint64)
+    outb = np.empty(4 * c + 2, dtype=np.uint64)
+    st = np.empty((4, c), dtype=np.uint64)
+    for j0 in range(0, n, chunk):
+        m = min(chunk, n - j0)
+        src = inb[: 4 * m].view(np.uint8)
+        dst = outb[: 4 * m + 2].view(np.uint8)
+        st[0:2, :m] = seed[j0: j0 + m].T
+        st[2, :m] = 0
+        st[3, :m] = party
+        _eval_prep(x, j0, m, L, st, tw, inb)
+        for i in range(L):
+            if profile is None:
+                enc.update_into(src, dst)
+            else:
+                t_aes = time.perf_counter()
+                enc.update_into(src, dst)
+                _tick(profile, "aes_s", t_aes, 2 * m)
+            _eval_level(inb, outb, x, kw, kt, st, tw, j0, m, n, L, i)
+        _eval_final(st, cwl, j0, m, party, out)
+    _tick(profile, "total_s", t_start)
+    return out.reshape(shape)
