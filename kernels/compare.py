@@ -32,26 +32,29 @@ LEVEL_ANDS = (31, 15, 7, 3)
 @njit(cache=True, parallel=True)
 def _leaves(c, r, q, first, G, P):
     nw = c.shape[1]
-    for w in prange(nw):
-        for j in range(31):
+    for j in prange(32):  # node j: bit pair (2j+1, 2j), node 31: bit 62 alone; rows are contiguous
+        if j < 31:
             hi = 2 * j + 1
             lo = 2 * j
-            nch = ~c[hi, w]
-            ncl = ~c[lo, w]
-            rh = r[hi, w]
-            rl = r[lo, w]
-            qq = q[j, w]
-            G[j, w] = (nch & rh) ^ (ncl & (qq ^ (nch & rl)))
-            pv = qq ^ (ncl & rh) ^ (nch & rl)
-            if first:
-                pv ^= nch & ncl
-            P[j, w] = pv
-        nc = ~c[62, w]
-        G[31, w] = nc & r[62, w]
-        pv = r[62, w]
-        if first:
-            pv ^= nc
-        P[31, w] = pv
+            for w in range(nw):
+                nch = ~c[hi, w]
+                ncl = ~c[lo, w]
+                rh = r[hi, w]
+                rl = r[lo, w]
+                qq = q[j, w]
+                G[j, w] = (nch & rh) ^ (ncl & (qq ^ (nch & rl)))
+                pv = qq ^ (ncl & rh) ^ (nch & rl)
+                if first:
+                    pv ^= nch & ncl
+                P[j, w] = pv
+        else:
+            for w in range(nw):
+                nc = ~c[62, w]
+                G[31, w] = nc & r[62, w]
+                pv = r[62, w]
+                if first:
+                    pv ^= nc
+                P[31, w] = pv
 
 
 def leaf_nodes(c_planes, r_planes, q_planes, first: bool):
