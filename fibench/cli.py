@@ -256,6 +256,19 @@ def report_cmd(
         atomic_write_text(output, text)
 
 
+@app.command("regress")
+def regress_cmd(
+    update: Annotated[bool, typer.Option("--update", help="Rewrite results/baseline after an intended change.")] = False,
+    spread: Annotated[int, typer.Option("--spread", min=1, max=100,
+                                        help="Runs used by --update to measure the speed-ratio spread.")] = 10,
+):
+    """Performance-regression gate: exact counters and in-run speed ratios vs results/baseline."""
+    from fibench import regress
+
+    code = regress.main(["--update", "--spread", str(spread)] if update else ["--check"])
+    raise typer.Exit(code)
+
+
 def main() -> None:  # console script entry point
     app()
 
