@@ -132,6 +132,6 @@ def ltz_fss(ctx, x: AShare, bits: int = 64) -> AShare:
     """
     _check_ctx(ctx)
     if not isinstance(x, AShare):
-        raise ValueError(f"x must be an AShare, got {type(x).__name__}")
+        raise TypeError(f"x must be an AShare, got {type(x).__name__}")
     pre = ltz_fss_offline(ctx, x.size, bits)
     return ltz_fss_online(ctx, x, pre)
