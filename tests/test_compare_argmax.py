@@ -117,3 +117,16 @@ def test_argmax_validation_and_empty():
     with pytest.raises(ValueError, match="2-D"):
         s.argmax(s.share(np.ones(3), 0))
     assert s.reveal_raw(s.argmax(s.share(np.ones((0, 4)), 0))).shape == (0,)
+
+
+@pytest.mark.parametrize("C", [1, 2, 5, 10])
+def test_argmax_fss_counts_wins_in_two_rounds(C, rng):
+    s = make_session(2, protocol="fss")
+    X = rng.integers(-3, 3, size=(30, C)).astype(float)
+    ref = [naive.argmax_lowest(row) for row in X.tolist()]
+    x = s.share(X, 0)
+    m = s.stats.mark()
+    lab = s.argmax(x)
+    assert s.stats.since(m).summary()["online_rounds"] == (2 if C > 1 else 0)
+    assert s.reveal_raw(lab).tolist() == ref
+    assert (s.reveal_raw(s.argmax(x, one_hot=True)) == np.eye(C, dtype=np.uint64)[ref]).all()

@@ -3,7 +3,9 @@
 * ``pairs``: all C(C-1)/2 comparisons of a row in ONE batched comparison (boolean output),
   then class i wins iff it beats every lower class strictly and no higher class beats it: an
   AND of C-1 bit-sliced bits (ceil(log2(C-1)) rounds at 2 bits per gate), then one
-  bit-to-arithmetic round. Rounds (a2b, C = 10): 6 + 4 + 1 = 11.
+  bit-to-arithmetic round. Rounds (a2b, C = 10): 6 + 4 + 1 = 11. With ``fss`` (1-round
+  comparisons) the wins of each class are counted instead and compared with C-1 by a second,
+  narrow comparison: 2 rounds.
 * ``tree``: a tournament: ceil(log2 C) levels of one comparison and one selection product.
   Fewer bytes for large C, more rounds (a2b, C = 10: 4 x (6 + 1) = 28).
 Output: the label as an additive share (frac 0, shape ``(n,)``), or a one-hot ``(n, C)`` share.
@@ -62,6 +64,8 @@ def argmax_pairs(ctx, x: AShare, protocol: str, one_hot: bool) -> AShare:
     n, C = x.shape
     if C == 1:
         return _const(ctx, (n, 1), 1) if one_hot else _const(ctx, (n,), 0)
+    if protocol == "fss":
+        return _argmax_pairs_count(ctx, x, one_hot)
     I, J = np.triu_indices(C, k=1)  # pairs i < j
     npairs, n_pad = len(I), -(-n // 64) * 64
     nw = n_pad // 64
@@ -85,6 +89,30 @@ def argmax_pairs(ctx, x: AShare, protocol: str, one_hot: bool) -> AShare:
     winner = and_tree(ctx, factors, "argmax/and")  # (C, nw) bit-sliced one-hot columns
     onehot_t = b2a(ctx, winner, n_pad, "argmax/b2a")  # (C, n_pad) additive
     onehot = AShare({p: np.ascontiguousarray(s[:, :n].T) for p, s in onehot_t.shares.items()}, (n, C), 0)
+    return onehot if one_hot else _labels_from_onehot(onehot)
+
+
+def _argmax_pairs_count(ctx, x: AShare, one_hot: bool) -> AShare:
+    """fss variant: with 1-round comparisons, counting beats an AND tree. Class c wins iff its
+    C-1 indicator bits sum to C-1, decided by one more (narrow) comparison: 2 rounds in all."""
+    from fibench.protocols.compare_fss import ltz_fss
+
+    n, C = x.shape
+    I, J = np.triu_indices(C, k=1)
+    diff = AShare({p: np.ascontiguousarray(s[:, I] - s[:, J]) for p, s in x.shares.items()}, (n, len(I)), x.frac)
+    lt = ltz_fss(ctx, diff)  # additive [x_i < x_j], (n, npairs)
+    first = min(ctx.parties_all)
+    one = np.uint64(1)
+    need = np.uint64(C - 1)
+    out = {}
+    for p, s in lt.shares.items():
+        wins = np.zeros((n, C), dtype=np.uint64)
+        for k, (i, j) in enumerate(zip(I, J)):
+            wins[:, j] += s[:, k]  # lower i < j loses to j: j gets a point
+            wins[:, i] += (one if p == first else np.uint64(0)) - s[:, k]  # i keeps the tie
+        out[p] = wins - need if p == first else wins  # count - (C-1) in [-(C-1), 0]
+    short = ltz_fss(ctx, AShare(out, (n, C), 0), bits=max(2, int(C - 1).bit_length() + 1))
+    onehot = AShare({p: ((one if p == first else np.uint64(0)) - s) for p, s in short.shares.items()}, (n, C), 0)
     return onehot if one_hot else _labels_from_onehot(onehot)
 
 
