@@ -199,6 +199,21 @@ def check_speed(expected: dict, measured: dict) -> list[tuple]:
     return bad
 
 
+def gate_speed(expected: dict, only=None, retries: int = 3):
+    """Measure and check ratios; kernels below their floor are re-measured up to ``retries``
+    times and keep their best ratio (noise comes and goes, a real regression stays).
+    Returns ``(measured, failing_rows)``."""
+    measured = measure_ratios(only=only)
+    bad = check_speed(expected, measured)
+    for _ in range(retries):
+        if not bad:
+            break
+        again = measure_ratios(only={b[0] for b in bad})
+        measured.update({k: max(measured[k], again[k]) for k in again})
+        bad = check_speed(expected, measured)
+    return measured, bad
+
+
 # -- files --------------------------------------------------------------------------------------
 
 def _write_json(path: Path, obj) -> None:
@@ -240,13 +255,7 @@ def run_check(base: Path = BASELINE_DIR, out=sys.stdout) -> bool:
             print("| " + " | ".join(str(v) for v in r) + " |", file=out)
     else:
         print(f"ok   counters: {len(counters)} cases identical", file=out)
-    measured = measure_ratios()
-    bad = check_speed(speed, measured)
-    if bad:
-        # a real regression stays slow; noise does not: re-measure the failing kernels once
-        again = measure_ratios(only={b[0] for b in bad})
-        measured.update({k: max(measured[k], again[k]) for k in again})
-        bad = check_speed(speed, measured)
+    measured, bad = gate_speed(speed)
     for name, spec in speed["ratios"].items():
         flag = "FAIL" if any(b[0] == name for b in bad) else "ok  "
         tol = speed["tolerance"].get(name, MIN_TOLERANCE)
