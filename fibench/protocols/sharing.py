@@ -17,35 +17,62 @@ from fibench.engine.shares import AShare
 
 def share(ctx, raw, owner, shape, frac: int, label: str = "share") -> AShare:
     """Secret-share the uint64 array ``raw`` (known to ``owner`` only; ``None`` elsewhere)."""
+    return share_many(ctx, [(raw, owner, shape, frac)], label)[0]
+
+
+def share_many(ctx, items: list, label: str = "share") -> list:
+    """Share several inputs, possibly from different owners, in ONE round (owners send in
+    parallel). ``items``: ``(raw, owner, shape, frac)`` tuples (``raw`` is ``None`` where this
+    process does not host the owner). Costs per item as in ``share``; the messages of one link
+    are concatenated into one."""
     comm = ctx.comm
     P = comm.n_parties
-    shape = tuple(shape)
-    n = int(np.prod(shape)) if shape else 1
-    inside = isinstance(owner, (int, np.integer))
-    explicit_party = int(owner) if inside else 0
-    seeded = [p for p in range(P) if p != explicit_party]
-    out = {}
-    if comm.is_local(owner):
-        raw = np.ascontiguousarray(raw, dtype=np.uint64).reshape(shape)
-        seeds = {q: prg.new_seed() for q in seeded}
-        msgs = {(owner, q): seeds[q] for q in seeded}
-        expanded = {q: prg.expand(seeds[q], 0, n).reshape(shape) for q in seeded}
-        last = raw.copy()
-        for q in seeded:
-            last -= expanded[q]
-        if not inside:
-            msgs[(owner, explicit_party)] = last.reshape(-1)
-    else:
-        msgs, expanded = {}, {}
+    plans, links = [], {}
+    for raw, owner, shape, frac in items:
+        shape = tuple(shape)
+        n = int(np.prod(shape)) if shape else 1
+        inside = isinstance(owner, (int, np.integer))
+        explicit_party = int(owner) if inside else 0
+        seeded = [q for q in range(P) if q != explicit_party]
+        plan = {"owner": owner, "shape": shape, "n": n, "frac": frac, "explicit": explicit_party, "seeded": seeded,
+                "inside": inside, "expanded": {}, "last": None}
+        if comm.is_local(owner):
+            raw = np.ascontiguousarray(raw, dtype=np.uint64).reshape(shape)
+            seeds = {q: prg.new_seed() for q in seeded}
+            plan["expanded"] = {q: prg.expand(seeds[q], 0, n).reshape(shape) for q in seeded}
+            last = raw.copy()
+            for q in seeded:
+                last -= plan["expanded"][q]
+            plan["last"] = last
+            for q in seeded:
+                links.setdefault((owner, q), []).append(np.frombuffer(seeds[q], dtype=np.uint8))
+            if not inside:
+                links.setdefault((owner, explicit_party), []).append(last.reshape(-1).view(np.uint8))
+        plans.append(plan)
+    msgs = {k: (v[0] if len(v) == 1 else np.concatenate(v)) for k, v in links.items()}
     incoming = comm.exchange(msgs, label)
-    for p in ctx.parties:
-        if p == explicit_party:
-            out[p] = last if comm.is_local(owner) else incoming[(owner, p)].reshape(shape)
-        elif p in expanded:  # in-process owner: reuse its expansion of the same seed
-            out[p] = expanded[p]
-        else:
-            out[p] = prg.expand(bytes(incoming[(owner, p)]), 0, n).reshape(shape)
-    return AShare(out, shape, frac)
+    offsets = {}
+    out = []
+    for plan in plans:
+        owner, shape, n = plan["owner"], plan["shape"], plan["n"]
+        shares = {}
+        for p in ctx.parties:
+            if comm.is_local(owner):
+                shares[p] = plan["last"] if p == plan["explicit"] else plan["expanded"][p]
+                continue
+            if p == plan["explicit"] and plan["inside"]:
+                continue  # unreachable: an inside owner hosts its own explicit share
+            off = offsets.get((owner, p), 0)
+            buf = incoming[(owner, p)]
+            if p == plan["explicit"]:
+                shares[p] = buf[off: off + 8 * n].view(np.uint64).reshape(shape).copy()
+                offsets[(owner, p)] = off + 8 * n
+            else:
+                seed = bytes(buf[off: off + 16])
+                offsets[(owner, p)] = off + 16
+                shares[p] = prg.expand(seed, 0, n).reshape(shape)
+        out.append(AShare(shares, shape, plan["frac"]))
+    return out
 
 
 def open_arith(ctx, x: AShare, label: str = "open") -> np.ndarray:

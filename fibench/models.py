@@ -1,0 +1,274 @@
+"""Local models, each trained by one data owner on its own data only.
+
+``LocalModel(kind="lr")``: multinomial logistic regression (scikit-learn ``LogisticRegression``,
+lbfgs); ``LocalModel(kind="mlp", hidden=32)``: one hidden layer of ReLU units
+(``MLPClassifier``, adam).  Whatever classes an owner saw, the model answers in the FULL class
+space 0..C-1: a class the owner never saw gets probability exactly 0 and logit ``UNSEEN_LOGIT``
+(-1e4).  An owner that saw a single class gets a constant model (logit 0 for its class).
+
+The model is exported as plain layers for secure inference: ``weights()`` returns
+``[(W, b), ...]`` (float64, ``W`` of shape (in, out)) and ``activations`` names the function
+applied after each layer (``"relu"`` or ``"identity"``):
+
+* LR:  ``logits = X @ W + b``                              (one layer, identity)
+* MLP: ``logits = relu(X @ W1 + b1) @ W2 + b2``            (relu, then identity)
+
+``logits(X)`` is computed from exactly these layers, and ``predict_proba(X)`` is their softmax
+(with unseen classes set to exactly 0).  Binary owners (two seen classes, for which
+scikit-learn keeps one output z) use the symmetric logits (-z/2, +z/2), whose softmax is
+scikit-learn's sigmoid probability.  With ``standardize=True`` the owner standardizes its
+features and the scaler is folded into the first layer, so the layers still take raw X.
+"""
+from __future__ import annotations
+
+import contextlib
+import warnings
+
+import numpy as np
+
+KINDS = ("lr", "mlp")
+#: accepted synonyms of the model kinds (the latency suite says ``logreg``)
+ALIASES = {"logreg": "lr", "logistic": "lr"}
+#: logit of a class the owner never saw (its probability is exactly 0)
+UNSEEN_LOGIT = -1e4
+#: default training budgets (kept modest: grids train hundreds of models)
+LR_MAX_ITER = 200
+MLP_MAX_ITER = 200
+DEFAULT_HIDDEN = 32
+MAX_HIDDEN = 4096
+
+
+def _check_int(name, value, lo, hi=None):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    value = int(value)
+    if value < lo or (hi is not None and value > hi):
+        rng = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
+        raise ValueError(f"{name} must be {rng}, got {value}")
+    return value
+
+
+def check_X(X, n_features: int | None = None, name: str = "X") -> np.ndarray:
+    X = np.asarray(X)
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty 2-D array (samples x features), got shape {X.shape}")
+    if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
+        raise ValueError(f"{name} must be real numeric, got dtype {X.dtype}")
+    X = X.astype(np.float64, copy=False)
+    if not np.all(np.isfinite(X)):
+        raise ValueError(f"{name} must not contain NaN or infinite values")
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(f"{name} must have {n_features} features (columns), got {X.shape[1]}")
+    return X
+
+
+def check_labels(y, n: int, n_classes: int | None, name: str = "y") -> tuple[np.ndarray, int]:
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) != n:
+        raise ValueError(f"{name} must be 1-D with one label per sample ({n}), got shape {y.shape}")
+    if not np.issubdtype(y.dtype, np.integer):
+        if np.issubdtype(y.dtype, np.floating) and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
+            y = y.astype(np.int64)
+        else:
+            raise ValueError(f"{name} must hold integer class labels 0..C-1")
+    y = y.astype(np.int64, copy=False)
+    if y.min() < 0:
+        raise ValueError(f"{name} must hold class labels 0..C-1 (found a negative label)")
+    if n_classes is None:
+        n_classes = int(y.max()) + 1
+    n_classes = _check_int("n_classes", n_classes, 2)
+    if y.max() >= n_classes:
+        raise ValueError(f"{name} labels must be in [0, {n_classes - 1}] (n_classes={n_classes}), "
+                         f"found {int(y.max())}")
+    return y, n_classes
+
+
+def normalize_kind(kind) -> str:
+    """``"lr"`` or ``"mlp"`` (accepts the ALIASES); ValueError naming ``model`` otherwise."""
+    k = ALIASES.get(kind, kind) if isinstance(kind, str) else kind
+    if k not in KINDS:
+        raise ValueError(f"model must be one of {', '.join(KINDS)} (or {', '.join(ALIASES)}), got {kind!r}")
+    return k
+
+
+def derive_seed(seed: int, *path: int) -> int:
+    """A 31-bit random_state derived from (seed, path...) (independent streams per owner)."""
+    return int(np.random.SeedSequence([int(seed), *map(int, path)]).generate_state(1)[0] & 0x7FFFFFFF)
+
+
+_blas_depth = 0
+
+
+@contextlib.contextmanager
+def single_thread_blas():
+    """Limit BLAS to one thread (re-entrant; cheap when nested).
+
+    Training many small models with a multi-threaded BLAS on a shared 2-core machine was
+    measured ~200x slower (threads spin while the cores are busy elsewhere)."""
+    global _blas_depth
+    if _blas_depth:
+        _blas_depth += 1
+        try:
+            yield
+        finally:
+            _blas_depth -= 1
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        _blas_depth = 1
+        try:
+            yield
+        finally:
+            _blas_depth = 0
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+class LocalModel:
+    """One owner's classifier in the full class space (see the module docstring)."""
+
+    def __init__(self, kind: str = "lr", n_classes: int | None = None, *, hidden: int = DEFAULT_HIDDEN,
+                 seed: int = 0, max_iter: int | None = None, C: float = 1.0, standardize: bool = False):
+        self.kind = normalize_kind(kind)
+        self.n_classes = None if n_classes is None else _check_int("n_classes", n_classes, 2)
+        self.hidden = _check_int("hidden", hidden, 1, MAX_HIDDEN)
+        self.seed = _check_int("seed", seed, 0, 2**32 - 1)
+        default_iter = LR_MAX_ITER if kind == "lr" else MLP_MAX_ITER
+        self.max_iter = _check_int("max_iter", default_iter if max_iter is None else max_iter, 1, 100_000)
+        if isinstance(C, bool) or not isinstance(C, (int, float)) or not C > 0:
+            raise ValueError(f"C must be a float > 0, got {C!r}")
+        self.C = float(C)
+        self.standardize = bool(standardize)
+        self._layers = None
+
+    # -- training --------------------------------------------------------------------------
+    def fit(self, X, y) -> "LocalModel":
+        X = check_X(X)
+        y, C = check_labels(y, len(X), self.n_classes)
+        self.n_classes = C
+        self.n_features_ = X.shape[1]
+        self.n_samples_ = len(y)
+        self.classes_seen_ = np.unique(y)
+        mu = np.zeros(X.shape[1])
+        sd = np.ones(X.shape[1])
+        if self.standardize:
+            mu = X.mean(axis=0)
+            sd = X.std(axis=0)
+            sd[sd < 1e-12] = 1.0
+            Xs = (X - mu) / sd
+        else:
+            Xs = X
+        seen = self.classes_seen_
+        d, h = X.shape[1], self.hidden
+        if len(seen) == 1:  # constant model: sklearn refuses a single class
+            b_out = np.full(C, UNSEEN_LOGIT)
+            b_out[seen[0]] = 0.0
+            if self.kind == "lr":
+                layers = [(np.zeros((d, C)), b_out)]
+            else:
+                layers = [(np.zeros((d, h)), np.zeros(h)), (np.zeros((h, C)), b_out)]
+            self._layers = layers
+            self._fold_scaler(mu, sd)
+            return self
+        from sklearn.exceptions import ConvergenceWarning
+
+        with warnings.catch_warnings(), single_thread_blas():
+            warnings.simplefilter("ignore", category=ConvergenceWarning)
+            if self.kind == "lr":
+                from sklearn.linear_model import LogisticRegression
+
+                clf = LogisticRegression(C=self.C, solver="lbfgs", max_iter=self.max_iter,
+                                         random_state=derive_seed(self.seed))
+                clf.fit(Xs, y)
+                W_s, b_s = clf.coef_.T, clf.intercept_
+                layers_seen = [(W_s, b_s)]
+            else:
+                from sklearn.neural_network import MLPClassifier
+
+                clf = MLPClassifier(hidden_layer_sizes=(h,), activation="relu", solver="adam",
+                                    max_iter=self.max_iter, random_state=derive_seed(self.seed),
+                                    n_iter_no_change=10, tol=1e-4)
+                clf.fit(Xs, y)
+                layers_seen = [(clf.coefs_[0], clf.intercepts_[0]), (clf.coefs_[1], clf.intercepts_[1])]
+        W_s, b_s = layers_seen[-1]
+        if W_s.shape[1] == 1:  # binary: one output z -> symmetric logits (-z/2, z/2)
+            W_s = np.hstack([-W_s / 2, W_s / 2])
+            b_s = np.concatenate([-b_s / 2, b_s / 2])
+        W_full = np.zeros((W_s.shape[0], C))
+        b_full = np.full(C, UNSEEN_LOGIT)
+        W_full[:, seen] = W_s
+        b_full[seen] = b_s
+        layers = [(np.asarray(W, np.float64).copy(), np.asarray(b, np.float64).copy()) for W, b in layers_seen[:-1]]
+        layers.append((W_full, b_full))
+        self._layers = layers
+        self._fold_scaler(mu, sd)
+        return self
+
+    def _fold_scaler(self, mu, sd):
+        """Fold x -> (x - mu) / sd into the first layer: W' = W / sd, b' = b - (mu / sd) @ W."""
+        if not self.standardize:
+            return
+        W, b = self._layers[0]
+        W2 = W / sd[:, None]
+        self._layers[0] = (W2, b - mu @ W2)
+
+    # -- inference -------------------------------------------------------------------------
+    def _check_fitted(self):
+        if self._layers is None:
+            raise RuntimeError("LocalModel is not fitted; call fit(X, y) first")
+
+    @property
+    def activations(self) -> tuple[str, ...]:
+        """Function applied after each layer of ``weights()``."""
+        return ("identity",) if self.kind == "lr" else ("relu", "identity")
+
+    def weights(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The layers ``[(W, b), ...]`` in full class space (copies; float64)."""
+        self._check_fitted()
+        return [(W.copy(), b.copy()) for W, b in self._layers]
+
+    def logits(self, X) -> np.ndarray:
+        """(n, C) pre-softmax scores; unseen classes get ``UNSEEN_LOGIT``."""
+        self._check_fitted()
+        z = check_X(X, self.n_features_)
+        for (W, b), act in zip(self._layers, self.activations):
+            z = z @ W + b
+            if act == "relu":
+                z = np.maximum(z, 0.0)
+        unseen = np.setdiff1d(np.arange(self.n_classes), self.classes_seen_)
+        z[:, unseen] = UNSEEN_LOGIT  # exact (no rounding from a zero column)
+        return z
+
+    def predict_proba(self, X) -> np.ndarray:
+        """(n, C) class probabilities; exactly 0 for classes the owner never saw."""
+        z = self.logits(X)
+        p = np.zeros_like(z)
+        seen = self.classes_seen_
+        p[:, seen] = _softmax(z[:, seen])
+        return p
+
+    def predict(self, X) -> np.ndarray:
+        return np.argmax(self.logits(X), axis=1)
+
+    def votes(self, X) -> np.ndarray:
+        """(n, C) one-hot of the owner's own label (ties to the lowest label)."""
+        lab = self.predict(X)
+        out = np.zeros((len(lab), self.n_classes))
+        out[np.arange(len(lab)), lab] = 1.0
+        return out
+
+    def __repr__(self):
+        state = "unfitted" if self._layers is None else f"seen={len(self.classes_seen_)}/{self.n_classes} classes"
+        extra = f", hidden={self.hidden}" if self.kind == "mlp" else ""
+        return f"LocalModel(kind={self.kind!r}{extra}, {state})"
+
+
+def train_local_model(X, y, n_classes: int | None = None, kind: str = "lr", *, hidden: int = DEFAULT_HIDDEN,
+                      seed: int = 0, **kwargs) -> LocalModel:
+    """Train one owner's model (shortcut for ``LocalModel(...).fit(X, y)``)."""
+    return LocalModel(kind, n_classes, hidden=hidden, seed=seed, **kwargs).fit(X, y)

@@ -1,0 +1,274 @@
+"""Partitions of a training set among K data owners (non-IID federated splits).
+
+Every scheme returns a list of K sorted ``int64`` index arrays that are disjoint and together
+cover ``range(len(y))``; every owner gets at least ``min_samples`` indices; the result depends
+only on the inputs and ``seed``.
+
+* ``dirichlet_partition`` (label skew): for each class c, proportions p_c ~ Dir(alpha * 1_K) split
+  the class's (shuffled) samples among the owners.  Small alpha (0.05) gives owners few classes;
+  large alpha approaches IID; ``alpha="iid"`` (or ``inf``) deals a stratified random split (every
+  owner's class counts differ by at most one from the others').  When a draw leaves an owner with
+  fewer than ``min_samples`` samples, the draw is repeated (up to ``MAX_TRIES`` times) and the
+  best draw is then repaired deterministically: the owner lacking samples takes random samples
+  from the currently largest owner.
+* ``shard_partition`` (pathological label skew, McMahan et al. 2017): the samples sorted by label
+  are cut into K * c shards of equal size and each owner gets c random shards, hence at most
+  c classes (c + boundary classes when shards straddle two classes).
+* ``quantity_skew_partition``: owner sizes ~ Dir(beta * 1_K) (at least ``min_samples`` each), the
+  samples themselves drawn at random (IID labels).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+MIN_OWNERS, MAX_OWNERS = 1, 64
+SCHEMES = ("dirichlet", "iid", "shards", "quantity")
+#: default minimum number of training samples per owner
+MIN_SAMPLES = 5
+#: Dirichlet draws tried before repairing the best one
+MAX_TRIES = 20
+
+
+# -- validation -------------------------------------------------------------------------------
+
+def _check_y(y) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) == 0:
+        raise ValueError(f"y must be a non-empty 1-D array of labels, got shape {y.shape}")
+    if not np.issubdtype(y.dtype, np.integer):
+        if np.issubdtype(y.dtype, np.floating) and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
+            y = y.astype(np.int64)
+        else:
+            raise ValueError("y must hold integer class labels 0..C-1")
+    if y.min() < 0:
+        raise ValueError("y must hold integer class labels 0..C-1 (found a negative label)")
+    return y.astype(np.int64, copy=False)
+
+
+def _check_int(name, value, lo, hi=None):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    value = int(value)
+    if value < lo or (hi is not None and value > hi):
+        rng = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
+        raise ValueError(f"{name} must be {rng}, got {value}")
+    return value
+
+
+def _check_common(y, n_owners, seed, min_samples):
+    y = _check_y(y)
+    K = _check_int("n_owners", n_owners, MIN_OWNERS, MAX_OWNERS)
+    seed = _check_int("seed", seed, 0, 2**63 - 1)
+    m = _check_int("min_samples", min_samples, 1)
+    if K * m > len(y):
+        raise ValueError(f"min_samples * n_owners must be <= number of samples ({len(y)}); "
+                         f"got min_samples={m}, n_owners={K}")
+    return y, K, seed, m
+
+
+def _check_positive(name, value, allow_iid=False):
+    if allow_iid and isinstance(value, str) and value.lower() in ("iid", "inf", "infinity"):
+        return math.inf
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        extra = ', "iid"' if allow_iid else ""
+        raise ValueError(f"{name} must be a float > 0{extra} or inf, got {value!r}")
+    value = float(value)
+    if not (value > 0) or math.isnan(value):
+        raise ValueError(f"{name} must be > 0, got {value}")
+    return value
+
+
+def _to_parts(owner: np.ndarray, K: int) -> list[np.ndarray]:
+    order = np.argsort(owner, kind="stable")
+    bounds = np.cumsum(np.bincount(owner, minlength=K))[:-1]
+    return [p.astype(np.int64) for p in np.split(order, bounds)]  # each already sorted
+
+
+# -- schemes ------------------------------------------------------------------------------------
+
+def iid_partition(y, n_owners: int, seed: int = 0, min_samples: int = MIN_SAMPLES) -> list[np.ndarray]:
+    """Stratified random split: sizes differ by at most 1, per-class counts by at most 1."""
+    y, K, seed, m = _check_common(y, n_owners, seed, min_samples)
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(len(y))
+    perm = perm[np.argsort(y[perm], kind="stable")]  # grouped by class, random within a class
+    owner = np.empty(len(y), dtype=np.int64)
+    owner[perm] = (np.arange(len(y)) + rng.integers(K)) % K
+    return _to_parts(owner, K)
+
+
+def _repair(owner, K, m, rng):
+    counts = np.bincount(owner, minlength=K)
+    for k in range(K):  # deterministic order
+        while counts[k] < m:
+            donor = int(np.argmax(counts))  # largest owner; ties -> lowest index
+            take = min(m - counts[k], counts[donor] - m)
+            cand = np.flatnonzero(owner == donor)
+            moved = rng.choice(cand, size=take, replace=False)
+            owner[moved] = k
+            counts[donor] -= take
+            counts[k] += take
+    return owner
+
+
+def dirichlet_partition(y, n_owners: int, alpha=0.5, seed: int = 0,
+                        min_samples: int = MIN_SAMPLES) -> list[np.ndarray]:
+    """Label skew by per-class Dirichlet(alpha) proportions (``alpha="iid"``/inf: IID split)."""
+    y, K, seed, m = _check_common(y, n_owners, seed, min_samples)
+    alpha = _check_positive("alpha", alpha, allow_iid=True)
+    if math.isinf(alpha):
+        return iid_partition(y, K, seed, m)
+    if K == 1:
+        return [np.arange(len(y), dtype=np.int64)]
+    rng = np.random.default_rng(seed)
+    C = int(y.max()) + 1
+    by_class = [np.flatnonzero(y == c) for c in range(C)]
+    best, best_min = None, -1
+    for _ in range(MAX_TRIES):
+        owner = np.empty(len(y), dtype=np.int64)
+        for idx in by_class:
+            if len(idx) == 0:
+                continue
+            idx = rng.permutation(idx)
+            p = rng.dirichlet(np.full(K, alpha))
+            if not np.all(np.isfinite(p)) or p.sum() <= 0:  # numerical underflow: one random owner
+                p = np.zeros(K)
+                p[rng.integers(K)] = 1.0
+            cuts = np.floor(np.cumsum(p)[:-1] * len(idx) + 0.5).astype(np.int64)
+            cuts = np.clip(cuts, 0, len(idx))
+            for k, part in enumerate(np.split(idx, cuts)):
+                owner[part] = k
+        mn = int(np.bincount(owner, minlength=K).min())
+        if mn > best_min:
+            best, best_min = owner, mn
+        if mn >= m:
+            break
+    owner = _repair(best, K, m, rng)
+    return _to_parts(owner, K)
+
+
+def shard_partition(y, n_owners: int, classes_per_owner: int = 2, seed: int = 0,
+                    min_samples: int = MIN_SAMPLES) -> list[np.ndarray]:
+    """Label-sorted shards: K * c equal shards, c random shards per owner."""
+    y, K, seed, m = _check_common(y, n_owners, seed, min_samples)
+    C = int(y.max()) + 1
+    c = _check_int("classes_per_owner", classes_per_owner, 1, C)
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    S = K * c
+    if S > n:
+        raise ValueError(f"classes_per_owner * n_owners must be <= number of samples ({n}); "
+                         f"got classes_per_owner={c}, n_owners={K}")
+    perm = rng.permutation(n)
+    order = perm[np.argsort(y[perm], kind="stable")]
+    shards = np.array_split(order, S)  # sizes differ by at most 1: each owner gets ~n/K >= m
+    shard_owner = rng.permutation(np.repeat(np.arange(K), c))
+    owner = np.empty(n, dtype=np.int64)
+    for s, idx in enumerate(shards):
+        owner[idx] = shard_owner[s]
+    owner = _repair(owner, K, m, rng)  # only for n/K barely above m (array_split sizes)
+    return _to_parts(owner, K)
+
+
+def quantity_skew_partition(y, n_owners: int, beta=0.5, seed: int = 0,
+                            min_samples: int = MIN_SAMPLES) -> list[np.ndarray]:
+    """Quantity skew: sizes ~ min_samples + Dir(beta) share of the rest; labels IID."""
+    y, K, seed, m = _check_common(y, n_owners, seed, min_samples)
+    beta = _check_positive("beta", beta, allow_iid=True)
+    n = len(y)
+    rng = np.random.default_rng(seed)
+    if math.isinf(beta):
+        q = np.full(K, 1.0 / K)
+    else:
+        q = rng.dirichlet(np.full(K, beta))
+        if not np.all(np.isfinite(q)) or q.sum() <= 0:
+            q = np.zeros(K)
+            q[rng.integers(K)] = 1.0
+    rest = n - K * m
+    raw = q * rest
+    sizes = np.floor(raw).astype(np.int64)
+    left = rest - int(sizes.sum())
+    if left:  # largest remainder, ties to the lowest owner
+        order = np.lexsort((np.arange(K), -(raw - sizes)))
+        sizes[order[:left]] += 1
+    sizes += m
+    perm = rng.permutation(n)
+    owner = np.empty(n, dtype=np.int64)
+    owner[perm] = np.repeat(np.arange(K), sizes)
+    return _to_parts(owner, K)
+
+
+def partition(y, scheme: str = "dirichlet", n_owners: int = 5, *, alpha=0.5, classes_per_owner: int = 2,
+              beta=0.5, seed: int = 0, min_samples: int = MIN_SAMPLES) -> list[np.ndarray]:
+    """Dispatch to a scheme: ``dirichlet`` (alpha), ``iid``, ``shards`` (classes_per_owner),
+    ``quantity`` (beta)."""
+    if scheme == "dirichlet":
+        return dirichlet_partition(y, n_owners, alpha, seed, min_samples)
+    if scheme == "iid":
+        return iid_partition(y, n_owners, seed, min_samples)
+    if scheme == "shards":
+        return shard_partition(y, n_owners, classes_per_owner, seed, min_samples)
+    if scheme == "quantity":
+        return quantity_skew_partition(y, n_owners, beta, seed, min_samples)
+    raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
+
+
+# -- summaries --------------------------------------------------------------------------------
+
+def partition_summary(y, parts, n_classes: int | None = None):
+    """Owner x class sample counts as a pandas DataFrame (index ``owner``, columns ``0..C-1``)."""
+    import pandas as pd
+
+    y = _check_y(y)
+    C = int(y.max()) + 1 if n_classes is None else _check_int("n_classes", n_classes, 1)
+    if y.max() >= C:
+        raise ValueError(f"n_classes must exceed the largest label ({int(y.max())}), got {C}")
+    rows = [np.bincount(y[np.asarray(p, dtype=np.int64)], minlength=C) for p in parts]
+    df = pd.DataFrame(np.array(rows, dtype=np.int64).reshape(len(rows), C), columns=list(range(C)))
+    df.index.name = "owner"
+    df.columns.name = "class"
+    return df
+
+
+def heterogeneity(summary) -> dict:
+    """Simple skew statistics of a summary: mean number of classes per owner, mean total-variation
+    distance of an owner's label distribution to the global one, size spread (max/min)."""
+    counts = np.asarray(summary, dtype=np.float64)
+    sizes = counts.sum(axis=1)
+    glob = counts.sum(axis=0) / counts.sum()
+    dist = counts / np.maximum(sizes[:, None], 1)
+    return {
+        "classes_per_owner": float((counts > 0).sum(axis=1).mean()),
+        "tv_to_global": float(0.5 * np.abs(dist - glob).sum(axis=1).mean()),
+        "size_ratio": float(sizes.max() / max(sizes.min(), 1)),
+    }
+
+
+def plot_partition(summary, path, title: str | None = None):
+    """Stacked bars (one per owner) of class counts; written to ``path`` (png/pdf/svg)."""
+    from matplotlib.figure import Figure  # no pyplot: no global backend state (Agg canvas)
+
+    counts = np.asarray(summary, dtype=np.float64)
+    K, C = counts.shape
+    fig = Figure(figsize=(max(4.0, min(16.0, 0.3 * K + 2)), 3.5))
+    ax = fig.add_subplot(1, 1, 1)
+    cmap = __import__("matplotlib").colormaps["tab20" if C > 10 else "tab10"]
+    bottom = np.zeros(K)
+    x = np.arange(K)
+    for c in range(C):
+        ax.bar(x, counts[:, c], bottom=bottom, color=cmap(c % cmap.N), width=0.85, label=str(c))
+        bottom += counts[:, c]
+    ax.set_xlabel("owner")
+    ax.set_ylabel("training samples")
+    if K <= 32:
+        ax.set_xticks(x)
+    if title:
+        ax.set_title(title)
+    if C <= 20:
+        ax.legend(title="class", fontsize=6, title_fontsize=7, ncol=1 if C <= 10 else 2,
+                  bbox_to_anchor=(1.01, 1), loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    return path

@@ -1,0 +1,86 @@
+"""Secure ensemble inference (M1/M2 x T1/T2) vs the plaintext pipeline on digits."""
+import numpy as np
+import pytest
+
+from fibench import secure_inference as si
+from fibench.data import load_dataset
+from fibench.federated import FederatedEnsemble
+from fibench.partition import partition
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits", seed=0)
+
+
+def _fit(d, model, K, rule="soft_vote", alpha=0.5):
+    parts = partition(d.y_train, scheme="dirichlet", n_owners=K, alpha=alpha, seed=0)
+    return FederatedEnsemble(model=model, rule=rule, seed=0).fit([(d.X_train[p], d.y_train[p]) for p in parts],
+                                                                n_classes=d.n_classes,
+                                                                validation=(d.X_val, d.y_val))
+
+
+@pytest.mark.parametrize("model", ["lr", "mlp"])
+@pytest.mark.parametrize("K", [2, 5, 10])
+@pytest.mark.parametrize("mode", ["M1", "M2"])
+def test_secure_labels_agree_with_plaintext(digits, model, K, mode):
+    fe = _fit(digits, model, K)
+    topology = "T2" if K > 5 else "T1"
+    labels, rep = fe.secure_predict(digits.X_test, mode=mode, topology=topology)
+    assert rep.agreement >= 0.995
+    assert labels.shape == (len(digits.X_test),)
+    assert rep.online_rounds > 0 and rep.online_bytes_sent_per_party > 0
+
+
+@pytest.mark.parametrize("rule", ["soft_vote", "logit_sum", "hard_vote", "weighted_vote"])
+def test_m1_all_rules_three_servers(digits, rule):
+    fe = _fit(digits, "lr", 3, rule=rule)
+    labels, rep = fe.secure_predict(digits.X_test[:100], mode="M1", topology="T2", servers=3)
+    assert rep.agreement >= 0.995 and rep.parties == 3
+
+
+def test_m2_hard_vote_and_fss(digits):
+    fe = _fit(digits, "mlp", 2, rule="hard_vote")
+    _, rep = fe.secure_predict(digits.X_test[:64], mode="M2", topology="T2", rule="hard_vote")
+    assert rep.agreement >= 0.995
+    _, rep = fe.secure_predict(digits.X_test[:64], mode="M2", topology="T2", protocol="fss")
+    assert rep.agreement >= 0.995
+
+
+def test_m2_mlp_1000_queries_budget(digits):
+    """M2, MLP 64-32-10, 1000 queries, T2 with 2 servers: <= 4 MB per party, <= 30 rounds."""
+    fe = FederatedEnsemble(model="mlp", hidden=32, rule="logit_sum", seed=0).fit([(digits.X_train, digits.y_train)],
+                                                                                n_classes=10)
+    X = np.vstack([digits.X_train, digits.X_val, digits.X_test])[:1000]
+    labels, rep = fe.secure_predict(X, mode="M2", topology="T2", servers=2)
+    assert rep.online_bytes_sent_per_party <= 4_000_000
+    assert rep.online_rounds <= 30
+    assert rep.agreement >= 0.995
+    # the querier only sends its query shares and receives the label shares
+    assert rep.querier_bytes_recv == 2 * 8 * 1000
+
+
+def test_batches_add_up(digits):
+    fe = _fit(digits, "lr", 2)
+    lab1, rep1 = fe.secure_predict(digits.X_test[:100], mode="M1", topology="T1")
+    lab2, rep2 = fe.secure_predict(digits.X_test[:100], mode="M1", topology="T1", batch_size=30)
+    assert (lab1 == lab2).all() and rep2.queries == 100 and rep2.online_rounds == 4 * rep1.online_rounds
+
+
+def test_bad_settings(digits):
+    fe = _fit(digits, "lr", 2)
+    with pytest.raises(ValueError, match="mode"):
+        fe.secure_predict(digits.X_test[:5], mode="M3")
+    with pytest.raises(ValueError, match="topology"):
+        fe.secure_predict(digits.X_test[:5], topology="T9")
+    with pytest.raises(ValueError, match="servers"):
+        fe.secure_predict(digits.X_test[:5], topology="T2", servers=4)
+    with pytest.raises(ValueError, match="fss"):
+        fe.secure_predict(digits.X_test[:5], topology="T2", servers=3, protocol="fss")
+    with pytest.raises(ValueError, match="batch_size"):
+        fe.secure_predict(digits.X_test[:5], batch_size=0)
+    one = FederatedEnsemble().fit([(digits.X_train, digits.y_train)], n_classes=10)
+    with pytest.raises(ValueError, match="T1 needs"):
+        one.secure_predict(digits.X_test[:5], topology="T1")
+    with pytest.raises(ValueError, match="rules"):
+        si.m2_labels(None, digits.X_test[:2], [], "soft_vote", "T2")
