@@ -45,6 +45,7 @@ import time
 import numpy as np
 
 from fibench import network
+from fibench import secure_inference as si
 from fibench.engine import Session
 from fibench.engine.shares import AShare
 
@@ -179,11 +180,7 @@ def _build(s: Session, p: dict, rng):
             p["owner_compute_s"] = owner_s
 
         def fn():
-            sh = [s.share(logits[k], owner=_owner_id(p, k)) for k in range(K)]
-            tot = sh[0]
-            for y in sh[1:]:
-                tot = s.add(tot, y)
-            lab = s.argmax(tot, method=p["argmax"])
+            lab = si.m1_labels(s, np.stack(logits), p["topology"], p["argmax"])
             return s.reveal(lab, to="querier")
 
         ref = np.argmax(sum(logits), axis=1)
@@ -211,33 +208,21 @@ def _build(s: Session, p: dict, rng):
         return np.argmax(tot, axis=1)
 
     def fn():
+        if p["schedule"] == "parallel":  # the library's M2: all owners' models in the same rounds
+            layers = [[(m[0][:d], m[0][d])] if model == "logreg" else [(m[0][:d], m[0][d]), (m[1], m[2][0])]
+                      for m in models]
+            return s.reveal(si.m2_labels(s, xq, layers, "logit_sum", p["topology"], p["argmax"]), to="querier")
+        # sequential: the owners' models one after the other (K times the rounds)
         x = _append_ones(s, s.share(xq, owner="querier"))
         shared = [tuple(s.share(w, owner=_owner_id(p, k)) for w in m) for k, m in enumerate(models)]
-        if model == "logreg":
-            if p["schedule"] == "parallel":
-                w = shared[0][0]  # logit sum of linear models = one model with the summed weights
-                for m in shared[1:]:
-                    w = s.add(w, m[0])
-                tot = s.matmul(x, w)
+        tot = None
+        for m in shared:
+            if model == "logreg":
+                z = s.matmul(x, m[0])
             else:
-                tot = None
-                for m in shared:
-                    z = s.matmul(x, m[0])
-                    tot = z if tot is None else s.add(tot, z)
-        elif p["schedule"] == "parallel":
-            w1 = _concat([m[0] for m in shared], axis=1)              # (d+1, K*h)
-            hid = _append_ones(s, s.relu(s.matmul(x, w1)))            # (B, K*h + 1)
-            b2 = shared[0][2]
-            for m in shared[1:]:
-                b2 = s.add(b2, m[2])
-            w2 = _concat([m[1] for m in shared] + [b2], axis=0)       # (K*h + 1, C): logit sum
-            tot = s.matmul(hid, w2)
-        else:
-            tot = None
-            for m in shared:
                 hid = s.relu(s.matmul(x, m[0]))
                 z = s.matmul(_append_ones(s, hid), _concat([m[1], m[2]], axis=0))
-                tot = z if tot is None else s.add(tot, z)
+            tot = z if tot is None else s.add(tot, z)
         lab = s.argmax(tot, method=p["argmax"])
         return s.reveal(lab, to="querier")
 
