@@ -168,7 +168,7 @@ class FederatedEnsemble:
         X = check_X(X, self.n_features_)
         rule = self.rule if rule is None else ens.get_rule(rule).name
         if mode == "M2":
-            rule = {"soft_vote": "logit_sum", "weighted_vote": "hard_vote"}.get(rule, rule)
+            rule = {"soft_vote": "logit_sum"}.get(rule, rule)  # a secure softmax is not worth it
         si.check_setting(mode, topology, self.n_owners, servers, protocol)
         if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
             raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
@@ -182,7 +182,8 @@ class FederatedEnsemble:
         layers = [m.weights() for m in self.owners_] if mode == "M2" else None
         for i, st in enumerate(starts):
             Xb = X[st: st + bs]
-            kw = {"owner_scores": self.m1_scores(Xb, rule)} if mode == "M1" else {"owner_layers": layers, "rule": rule}
+            kw = ({"owner_scores": self.m1_scores(Xb, rule)} if mode == "M1" else
+                  {"owner_layers": layers, "rule": rule, "weights": self.weights_})
             lab, rep = si.run_secure(Xb, mode=mode, topology=topology, servers=servers, protocol=protocol,
                                      argmax_method=argmax_method, seed=None if seed is None else seed + i, **kw)
             labels.append(lab)

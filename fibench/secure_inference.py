@@ -31,7 +31,7 @@ from fibench.protocols.sharing import share_many
 
 MODES = ("M1", "M2")
 TOPOLOGIES = ("T1", "T2")
-M2_RULES = ("logit_sum", "hard_vote")
+M2_RULES = ("logit_sum", "hard_vote", "weighted_vote")
 
 
 @dataclass
@@ -99,9 +99,10 @@ def m1_labels(s: Session, owner_scores: np.ndarray, topology: str, argmax_method
 
 
 def m2_labels(s: Session, X: np.ndarray, owner_layers: list, rule: str, topology: str,
-              argmax_method: str = "pairs") -> AShare:
+              argmax_method: str = "pairs", weights=None) -> AShare:
     """M2 on a session. ``owner_layers[k]``: ``[(W, b)]`` (logistic regression) or
-    ``[(W1, b1), (W2, b2)]`` (one-hidden-layer ReLU MLP), full class space."""
+    ``[(W1, b1), (W2, b2)]`` (one-hidden-layer ReLU MLP), full class space. ``weighted_vote``
+    scales each owner's one-hot vote by its public weight (``weights``, one per owner)."""
     if rule not in M2_RULES:
         raise ValueError(f"mode M2 supports rules {M2_RULES} (soft vote would need a secure softmax), got {rule!r}")
     K = len(owner_layers)
@@ -134,8 +135,12 @@ def m2_labels(s: Session, X: np.ndarray, owner_layers: list, rule: str, topology
         logits = _add_bias(s.matmul(h, W2), b2)
     if rule == "logit_sum":
         return s.argmax(logits, method=argmax_method)
-    votes = s.argmax(logits.reshape(n * K, C), method=argmax_method, one_hot=True)  # each owner's label
-    counts = ar.sum_axis(votes.reshape(n, K, C), axis=1)
+    votes = s.argmax(logits.reshape(n * K, C), method=argmax_method, one_hot=True).reshape(n, K, C)
+    if rule == "weighted_vote":
+        if weights is None or len(weights) != K:
+            raise ValueError(f"weighted_vote needs one public weight per owner ({K}), got {weights!r}")
+        votes = ar.mul_public(votes, _enc(np.asarray(weights, dtype=np.float64))[None, :, None], s.frac_bits)
+    counts = ar.sum_axis(votes, axis=1)
     return s.argmax(counts, method=argmax_method)
 
 
@@ -180,7 +185,7 @@ def _blockdiag(xs):
 
 def run_secure(X, *, mode: str, topology: str = "T2", servers: int = 2, protocol: str = "a2b",
                owner_scores=None, owner_layers=None, rule: str = "logit_sum", argmax_method: str = "pairs",
-               seed: int | None = None, session: Session | None = None):
+               weights=None, seed: int | None = None, session: Session | None = None):
     """One secure batch. Returns ``(labels (n,) int64, CostReport)``; labels are what the
     querier decodes. M1 needs ``owner_scores`` (K, n, C); M2 needs ``owner_layers``."""
     K = len(owner_scores) if mode == "M1" and owner_scores is not None else len(owner_layers or [])
@@ -192,7 +197,7 @@ def run_secure(X, *, mode: str, topology: str = "T2", servers: int = 2, protocol
         n = owner_scores.shape[1]
     else:
         X = np.asarray(X, dtype=np.float64)
-        lab = m2_labels(s, X, owner_layers, rule, topology, argmax_method)
+        lab = m2_labels(s, X, owner_layers, rule, topology, argmax_method, weights)
         n = X.shape[0]
     labels = s.reveal_raw(lab, to="querier").view(np.int64)
     wall, deal = time.perf_counter() - t0, s.dealer.elapsed - d0

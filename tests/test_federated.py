@@ -93,12 +93,12 @@ def test_bad_params(digits):
         FederatedEnsemble().predict(X)
 
 
-def test_secure_predict_placeholder(fe_iid, digits):
-    try:
-        labels, report = fe_iid.secure_predict(digits.X_test[:3], mode="M1")
-    except NotImplementedError:
-        pytest.skip("secure modes not available yet")
-    assert labels.shape == (3,)
+def test_secure_predict_hard_vote_exact(fe_iid, digits):
+    """Integer votes: the secure label equals the plaintext label exactly (ties to the lowest)."""
+    X = digits.X_test[:10]
+    labels, rep = fe_iid.secure_predict(X, mode="M1", topology="T2", rule="hard_vote", seed=1)
+    assert labels.shape == (10,)
+    assert np.array_equal(labels, fe_iid.predict(X, rule="hard_vote")) and rep.agreement == 1.0
 
 
 def test_run_point_rows():

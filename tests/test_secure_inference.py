@@ -39,10 +39,15 @@ def test_m1_all_rules_three_servers(digits, rule):
     assert rep.agreement >= 0.995 and rep.parties == 3
 
 
-def test_m2_hard_vote_and_fss(digits):
-    fe = _fit(digits, "mlp", 2, rule="hard_vote")
-    _, rep = fe.secure_predict(digits.X_test[:64], mode="M2", topology="T2", rule="hard_vote")
+@pytest.mark.parametrize("rule", ["hard_vote", "weighted_vote"])
+def test_m2_votes(digits, rule):
+    fe = _fit(digits, "mlp", 3, rule=rule)
+    _, rep = fe.secure_predict(digits.X_test[:64], mode="M2", topology="T2", rule=rule)
     assert rep.agreement >= 0.995
+
+
+def test_m2_fss(digits):
+    fe = _fit(digits, "mlp", 2)
     _, rep = fe.secure_predict(digits.X_test[:64], mode="M2", topology="T2", protocol="fss")
     assert rep.agreement >= 0.995
 
