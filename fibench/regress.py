@@ -83,16 +83,43 @@ def measure_counters() -> dict:
 
 
 def _pipeline_counters() -> dict:
-    """End-to-end pipelines and accuracy, from modules that provide ``regress_counters()``."""
+    """End-to-end secure inference (M1/M2, LR/MLP, digits) and the quick accuracy preset."""
+    from fibench.data import load_dataset
+    from fibench.federated import FederatedEnsemble
+    from fibench.partition import partition
+
     out = {}
-    for mod_name in ("fibench.bench.accuracy", "fibench.bench.pipeline", "fibench.bench.incentives"):
-        try:
-            mod = __import__(mod_name, fromlist=["regress_counters"])
-        except ImportError:
-            continue
-        fn = getattr(mod, "regress_counters", None)
-        if fn is not None:
-            out.update(fn())
+    d = load_dataset("digits", seed=0)
+    parts = partition(d.y_train, scheme="dirichlet", n_owners=3, alpha=0.5, seed=0)
+    for model in ("lr", "mlp"):
+        fe = FederatedEnsemble(model=model, rule="soft_vote", seed=0).fit(
+            [(d.X_train[p], d.y_train[p]) for p in parts], n_classes=d.n_classes)
+        for mode in ("M1", "M2"):
+            for topology, protocol in (("T1", "a2b"), ("T2", "a2b"), ("T2", "fss")):
+                if protocol == "fss" and not _has_fss():
+                    continue
+                _, rep = fe.secure_predict(d.X_test[:64], mode=mode, topology=topology, protocol=protocol,
+                                           servers=2, seed=0)
+                out[f"pipeline/{mode}/{topology}/{protocol}/{model}/K3"] = {
+                    "online_bytes_sent_per_party": rep.online_bytes_sent_per_party,
+                    "online_bytes_recv_per_party": rep.online_bytes_recv_per_party,
+                    "online_rounds": rep.online_rounds, "offline_bytes_per_party": rep.offline_bytes_per_party,
+                    "agreement_x1e6": round(rep.agreement * 1e6)}
+    out.update(_accuracy_counters())
+    return out
+
+
+def _accuracy_counters() -> dict:
+    """Accuracy (x 1e6, integer) of every point of the quick accuracy preset."""
+    from fibench import runner
+
+    suite = runner.load_suite("accuracy")
+    measure = runner.resolve_measure(suite.MEASURE)
+    out = {}
+    for point in runner.expand(runner.resolve_config(suite, "quick")):
+        for row in measure(point):
+            key = f"accuracy/{row['model']}/alpha={row['alpha']}/K{row['owners']}/{row['rule']}"
+            out[key] = {"accuracy_x1e6": round(float(row["accuracy"]) * 1e6)}
     return out
 
 
