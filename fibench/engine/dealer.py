@@ -32,18 +32,30 @@ class Dealer:
         makes every dealer output reproducible (tests, deterministic benchmarks).
     """
 
+    def __new__(cls, comm=None, seed: bytes | None = None):
+        # a backend may need its own dealer (e.g. the mpi backend, where only one process
+        # hosts the dealer): it names it as ``comm.dealer_class`` and ``Dealer(comm)`` builds it
+        impl = getattr(comm, "dealer_class", None)
+        if impl is not None and issubclass(impl, cls):
+            cls = impl
+        return super().__new__(cls)
+
     def __init__(self, comm, seed: bytes | None = None):
         self.comm = comm
         self.P = comm.n_parties
+        self._counter = 0
+        self.elapsed = 0.0
+        self._depth = 0
+        self._setup_seeds(seed)
+
+    def _setup_seeds(self, seed: bytes | None) -> None:
+        """Draw the parties' 16-byte seeds and send them (one offline round)."""
         master = prg.SeededStream(seed)
         self._own = master  # dealer's private randomness (stream ids 0..)
         raw = master.next(2 * self.P).view(np.uint8).reshape(self.P, 16)
         self._party_seeds = [bytes(raw[p]) for p in range(self.P)]
-        self._counter = 0
-        self.elapsed = 0.0
-        self._depth = 0
-        with comm.offline():
-            comm.exchange({("dealer", p): self._party_seeds[p] for p in range(self.P)}, "dealer/seeds")
+        with self.comm.offline():
+            self.comm.exchange({("dealer", p): self._party_seeds[p] for p in range(self.P)}, "dealer/seeds")
 
     def __repr__(self) -> str:
         return f"Dealer(P={self.P}, requests={self._counter})"

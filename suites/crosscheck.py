@@ -1,0 +1,30 @@
+"""The ops on the mpi backend (one process per party), cross-checked against the local backend;
+MPICH on shared memory and with the network path forced; injected lan/region/wan delays
+validate the network model (estimate vs measured wall time)."""
+NAME = "crosscheck"
+DESCRIPTION = ("mpi backend (one rank per party): counts equal to the local backend's, wall time on "
+               "shared memory and TCP, and the network model against injected delays")
+MEASURE = "fibench.bench.crosscheck:run_point"
+
+_OPS = ["lt", "relu", "argmax", "mlp"]
+
+PRESETS = {
+    "quick": [
+        {"op": _OPS, "parties": [2, 3, 5], "n": [10_000], "rows": [100], "transport": ["shm", "tcp"],
+         "profile": ["none"], "reps": [3]},
+        {"op": ["lt"], "parties": [2, 3], "n": [10_000], "rows": [100], "transport": ["shm"],
+         "profile": ["region"], "reps": [3]},
+    ],
+    "paper": [
+        # the figures: x<y / ReLU on 10^6 elements, argmax 1000 x 10, MLP 1000 queries
+        {"op": _OPS, "parties": [2, 3, 5], "n": [1_000_000], "rows": [1000], "transport": ["shm", "tcp"],
+         "profile": ["none"], "reps": [5]},
+        # the 1-round FSS comparison (P = 2 only)
+        {"op": _OPS, "protocol": ["fss"], "parties": [2], "n": [1_000_000], "rows": [1000],
+         "transport": ["shm"], "profile": ["none"], "reps": [5]},
+        # network model validation: x<y on 10^5 elements and the MLP end to end
+        {"op": ["lt", "mlp"], "parties": [2, 3, 5], "n": [100_000], "rows": [1000], "transport": ["shm"],
+         "profile": ["lan", "region", "wan"], "reps": [7]},
+    ],
+}
+REPEATS = {"quick": 1, "paper": 1}

@@ -1,0 +1,125 @@
+"""The mpi backend: one process per party (mpiexec -n 2 and -n 3), against the local backend.
+
+Launches real MPI jobs (a few seconds each). Skipped, with the reason, only where mpi4py or
+mpiexec is missing or cannot start.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+
+import numpy as np
+import pytest
+
+from fibench.bench.crosscheck import _session_kwargs, transcript
+from fibench.engine import Dealer, LocalCommunicator, Session
+from fibench.mpi_worker import launch_mpi, mpi_available, run_point_mpi
+
+_STATE: dict = {}
+
+
+def _mpi_unusable() -> str | None:
+    """Why MPI cannot be used here (``None``: it can); checked once, on first use."""
+    if "reason" not in _STATE:
+        reason = mpi_available()
+        if reason is None:  # can the launcher start ranks here at all?
+            try:
+                p = launch_mpi(1, ["selftest", "--help"], timeout=60)
+                if p.returncode != 0:
+                    reason = f"mpiexec cannot start ranks: {(p.stderr or p.stdout)[-300:]}"
+            except (OSError, subprocess.SubprocessError) as exc:
+                reason = f"mpiexec cannot start ranks: {exc}"
+        _STATE["reason"] = reason
+    return _STATE["reason"]
+
+
+@pytest.fixture
+def needs_mpi():
+    reason = _mpi_unusable()
+    if reason is not None:
+        pytest.skip(f"MPI not usable: {reason}")
+
+
+def _local_transcript(params):
+    s = Session(n_parties=params["parties"], **_session_kwargs(params))
+    return json.loads(json.dumps(transcript(s, params)))
+
+
+def _mpi_transcript(params):
+    rows = run_point_mpi(params["parties"], params, measure="fibench.bench.crosscheck:parity_point", timeout=120)
+    return json.loads(rows[0]["transcript"])
+
+
+def _assert_same(got, want):
+    assert set(got) == set(want)
+    for op in want:
+        # the complete round log: phase, label and bytes of every link, in order
+        assert got[op]["rounds"] == want[op]["rounds"], op
+        a, b = got[op]["value"], want[op]["value"]
+        if b is None:
+            assert a is None, op
+        else:
+            # same dealer seed, so the same masks: fixed-point results agree to 1 ulp (local
+            # truncation depends on the parties' input shares, which come from the OS)
+            diff = np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))
+            assert diff.max(initial=0) <= 1, op
+
+
+@pytest.mark.mpi
+@pytest.mark.usefixtures("needs_mpi")
+@pytest.mark.parametrize("parties,protocol", [(2, "a2b"), (2, "fss"), (3, "a2b")])
+def test_counts_and_results_equal_local(parties, protocol):
+    params = {"parties": parties, "protocol": protocol, "n": 200, "rows": 30, "seed": 3,
+              "ops": ["share", "reveal", "mul", "matmul", "lt", "relu", "argmax", "mlp"]}
+    _assert_same(_mpi_transcript(params), _local_transcript(params))
+
+
+@pytest.mark.mpi
+@pytest.mark.usefixtures("needs_mpi")
+def test_selftest_and_rank_mismatch():
+    ok = launch_mpi(3, ["selftest"], timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert "3 ranks, ok" in ok.stdout
+    bad = launch_mpi(2, ["selftest", "--parties", "3"], timeout=120)
+    assert bad.returncode == 2
+    assert "P = 3 parties but 2 MPI rank(s)" in bad.stderr
+    assert bad.stderr.count("fibench mpi:") == 1  # said once, not once per rank
+
+
+@pytest.mark.mpi
+@pytest.mark.usefixtures("needs_mpi")
+def test_crosscheck_point_with_delay():
+    from fibench.bench.crosscheck import run_point
+
+    (row,) = run_point({"op": "lt", "parties": 2, "n": 1000, "transport": "shm", "profile": "region",
+                        "reps": 2, "seed": 1})
+    assert row["counts_match_local"] is True
+    assert row["correct"] == 1.0
+    assert row["online_rounds"] > 0 and row["online_bytes_sent_per_party"] > 0
+    # 10 ms RTT: the injected delay is there (one-way latency per round at least)
+    assert row["measured_s"] >= row["online_rounds"] * 0.005
+
+
+@pytest.mark.mpi
+@pytest.mark.usefixtures("needs_mpi")
+def test_rank_failure_aborts_all():
+    # an unknown op raises on every rank; the job must end (no hang) with a non-zero status
+    proc = launch_mpi(2, ["point", "--params", json.dumps({"op": "nope", "parties": 2})], timeout=120)
+    assert proc.returncode != 0
+    assert "op must be one of" in proc.stderr
+
+
+def test_unavailable_is_a_clear_error(monkeypatch):
+    import fibench.mpi_worker as w
+    from fibench.engine.mpi_comm import MPIUnavailableError
+
+    monkeypatch.setattr(w.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(MPIUnavailableError, match="pip install 'fibench\\[mpi\\]'"):
+        launch_mpi(2, ["selftest"])
+
+
+def test_dealer_hook_keeps_local_dealer():
+    comm = LocalCommunicator(2)
+    d = Dealer(comm, b"0123456789abcdef")
+    assert type(d) is Dealer
+    assert comm.stats.rounds[0].label == "dealer/seeds"
