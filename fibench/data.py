@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fibench.validation import check_int as _check_int
+
 BUILTIN = ("digits", "synthetic")
 #: default split fractions (train, val, test)
 SPLIT = (0.6, 0.2, 0.2)
@@ -48,14 +50,6 @@ class Dataset:
                 f"train={len(self.y_train)}, val={len(self.y_val)}, test={len(self.y_test)})")
 
 
-def _check_int(name, value, lo, hi=None):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer, got {type(value).__name__}")
-    value = int(value)
-    if value < lo or (hi is not None and value > hi):
-        rng = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
-        raise ValueError(f"{name} must be {rng}, got {value}")
-    return value
 
 
 def _check_seed(seed):

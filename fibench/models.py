@@ -26,6 +26,8 @@ import warnings
 
 import numpy as np
 
+from fibench.validation import check_int as _check_int
+
 KINDS = ("lr", "mlp")
 #: accepted synonyms of the model kinds (the latency suite says ``logreg``)
 ALIASES = {"logreg": "lr", "logistic": "lr"}
@@ -38,14 +40,6 @@ DEFAULT_HIDDEN = 32
 MAX_HIDDEN = 4096
 
 
-def _check_int(name, value, lo, hi=None):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    value = int(value)
-    if value < lo or (hi is not None and value > hi):
-        rng = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
-        raise ValueError(f"{name} must be {rng}, got {value}")
-    return value
 
 
 def check_X(X, n_features: int | None = None, name: str = "X") -> np.ndarray:

@@ -23,6 +23,8 @@ import math
 
 import numpy as np
 
+from fibench.validation import check_int as _check_int
+
 MIN_OWNERS, MAX_OWNERS = 1, 64
 SCHEMES = ("dirichlet", "iid", "shards", "quantity")
 #: default minimum number of training samples per owner
@@ -47,14 +49,6 @@ def _check_y(y) -> np.ndarray:
     return y.astype(np.int64, copy=False)
 
 
-def _check_int(name, value, lo, hi=None):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    value = int(value)
-    if value < lo or (hi is not None and value > hi):
-        rng = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
-        raise ValueError(f"{name} must be {rng}, got {value}")
-    return value
 
 
 def _check_common(y, n_owners, seed, min_samples):
