@@ -32,14 +32,6 @@ class Dealer:
         makes every dealer output reproducible (tests, deterministic benchmarks).
     """
 
-    def __new__(cls, comm=None, seed: bytes | None = None):
-        # a backend may need its own dealer (e.g. the mpi backend, where only one process
-        # hosts the dealer): it names it as ``comm.dealer_class`` and ``Dealer(comm)`` builds it
-        impl = getattr(comm, "dealer_class", None)
-        if impl is not None and issubclass(impl, cls):
-            cls = impl
-        return super().__new__(cls)
-
     def __init__(self, comm, seed: bytes | None = None):
         self.comm = comm
         self.P = comm.n_parties

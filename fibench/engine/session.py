@@ -66,7 +66,8 @@ class Session:
         self.comm = comm if comm is not None else LocalCommunicator(self.n_parties)
         if self.comm.n_parties != self.n_parties:
             raise ValueError(f"comm has {self.comm.n_parties} parties, session asks for {self.n_parties}")
-        self.dealer = Dealer(self.comm, seed)
+        # a backend may need its own dealer (mpi: only one process hosts it)
+        self.dealer = getattr(self.comm, "dealer_class", Dealer)(self.comm, seed)
 
     # -- context attributes used by protocols ----------------------------------------------
     @property
