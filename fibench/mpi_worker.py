@@ -22,6 +22,7 @@ MPI takes ``--hostfile``: pass it in ``mpiexec_args``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import json
@@ -35,7 +36,8 @@ from pathlib import Path
 
 DEFAULT_MEASURE = "fibench.bench.crosscheck:mpi_point"
 
-__all__ = ["launch_mpi", "run_point_mpi", "mpi_suite", "find_mpiexec", "mpi_available", "MPIRunError", "main"]
+__all__ = ["MPIRunError", "find_mpiexec", "launch_mpi", "main", "mpi_available",
+           "mpi_suite", "run_point_mpi"]
 
 
 class MPIRunError(RuntimeError):
@@ -98,7 +100,7 @@ def launch_mpi(n_ranks: int, argv: list, *, env: dict | None = None, hosts=None,
     root = _package_root()
     full_env["PYTHONPATH"] = root + (os.pathsep + full_env["PYTHONPATH"] if full_env.get("PYTHONPATH") else "")
     full_env.update({k: str(v) for k, v in (env or {}).items()})
-    return subprocess.run(cmd, env=full_env, timeout=timeout, capture_output=capture, text=True)
+    return subprocess.run(cmd, env=full_env, timeout=timeout, capture_output=capture, text=True, check=False)
 
 
 def run_point_mpi(n_ranks: int, params: dict, measure: str = DEFAULT_MEASURE, **launch_kwargs) -> list[dict]:
@@ -139,7 +141,7 @@ def mpi_suite(suite, parties: int | None = None):
         ok = sorted({m.split(".")[-1].split(":")[0] for m in MPI_MEASURES})
         raise ValueError(f"suite {suite.NAME!r} has no mpi backend measure; --backend mpi runs the suites "
                          f"{', '.join(ok)}")
-    if parties is not None and (not isinstance(parties, int) or parties < 2):
+    if parties is not None and not (isinstance(parties, int) and parties >= 2):
         raise ValueError(f"--parties must be an integer >= 2, got {parties!r}")
     reason = mpi_available()
     if reason is not None:
@@ -165,7 +167,7 @@ def mpi_suite(suite, parties: int | None = None):
 def _resolve(measure: str):
     modname, _, fname = measure.partition(":")
     fn = getattr(importlib.import_module(modname), fname, None)
-    if not callable(fn):
+    if fn is None:
         raise ValueError(f"measure {measure!r} not found (use 'module:function')")
     return fn
 
@@ -228,7 +230,7 @@ def _world_rank() -> int:
         from mpi4py import MPI
 
         return MPI.COMM_WORLD.Get_rank()
-    except Exception:
+    except Exception:  # noqa: BLE001 - no MPI at all: this is the only process
         return 0
 
 
@@ -252,15 +254,13 @@ def main(argv=None) -> int:
         if _world_rank() == 0:  # every rank raises the same error: say it once
             print(f"fibench mpi: {exc}", file=sys.stderr)
         return 2
-    except Exception:  # one rank failed: abort them all rather than leave the others waiting
+    except Exception:  # noqa: BLE001 - one rank failed: abort them all rather than leave the others waiting
         traceback.print_exc()
         sys.stderr.flush()
-        try:
+        with contextlib.suppress(Exception):
             from mpi4py import MPI
 
             MPI.COMM_WORLD.Abort(1)
-        except Exception:  # pragma: no cover
-            pass
         return 1
 
 

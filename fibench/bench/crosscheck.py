@@ -11,7 +11,8 @@ Per point (keys): ``op`` (share, reveal, mul, matmul, lt, relu, argmax, mlp), ``
 (``shm``: MPICH's shared memory; ``tcp``: the network path forced, see ``TRANSPORT_ENV``),
 ``profile`` (``none`` or a ``fibench.network`` profile whose delays are injected), ``reps``,
 ``seed``, ``threads`` (numba threads per rank; 0: cores // P), ``local_ref`` (run the local
-reference), ``timeout_s``.
+reference), ``timeout_s``, ``spin_us``/``poll_sleep_us`` (how waiting ranks poll, see
+``MPICommunicator``).
 
 Columns: the communication suite's (``op, protocol, parties, n, online_bytes_sent_per_party,
 online_rounds, offline_bytes_per_party, time_s`` ...) where ``time_s`` is the median over
@@ -223,6 +224,8 @@ def mpi_point(params: dict, comm=None):
     comm = comm if comm is not None else MPICommunicator(P)
     if "poll_sleep_us" in params:
         comm.poll_sleep_s = float(params["poll_sleep_us"]) * 1e-6
+    if "spin_us" in params:
+        comm.spin_s = float(params["spin_us"]) * 1e-6
     s = Session(n_parties=P, comm=comm, **_session_kwargs(params))
     reps = int(params.get("reps", 3))
     fn, check = build_op(s, params)
@@ -364,9 +367,7 @@ def transcript(s, params: dict) -> dict:
         mark = s.stats.mark()
         res = fn()
         rounds = s.stats.since(mark).rounds
-        if op == "mlp":
-            value = res
-        elif res is None or op == "reveal":
+        if op in ("mlp", "reveal") or res is None:  # already revealed (or nothing to reveal)
             value = res
         else:
             value = s.reveal_raw(res).view(np.int64)

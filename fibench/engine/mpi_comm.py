@@ -37,7 +37,7 @@ the offline phase is modelled as done ahead of the queries. The clock is ``time.
 delay injection is meant for ranks on one host (validation of the network model); across hosts
 use the real network and no injection.
 
-Waiting for messages polls ``MPI.Improbe``: for ``spin_s`` without pause (1 ms where the host has
+Waiting for messages polls ``MPI.Improbe``: for ``spin_s`` without pause (200 us where the host has
 a core per rank, else 20 us), then with ``poll_sleep_s`` sleeps between polls, so that idle ranks
 leave the CPU to busy ones (MPICH's blocking receive spins, which on a machine with fewer cores
 than ranks slows everybody down).
@@ -58,8 +58,8 @@ ENTITY_RANK = 0
 _TAG = 7031
 _SPINS = 64  # polls before the first sleep in barrier()
 
-__all__ = ["MPICommunicator", "MPIDealer", "MPIUnavailableError", "MPIRankMismatchError", "require_mpi",
-           "LinkDelay", "ENTITY_RANK"]
+__all__ = ["ENTITY_RANK", "LinkDelay", "MPICommunicator", "MPIDealer", "MPIRankMismatchError",
+           "MPIUnavailableError", "require_mpi"]
 
 
 def _usable_cores() -> int:
@@ -144,7 +144,7 @@ class MPICommunicator(Communicator):
     poll_sleep_s : float
         Sleep between polls while waiting for a message (0: spin).
     spin_s : float or None
-        How long a wait polls without sleeping first. ``None``: 1 ms where this host has at least
+        How long a wait polls without sleeping first. ``None``: 200 us where this host has at least
         one core per rank on it, else 20 us (spinning ranks would take the cores of busy ones).
     """
 
@@ -157,6 +157,10 @@ class MPICommunicator(Communicator):
         size = world.Get_size()
         if n_parties is None:
             n_parties = size
+            if size < 2:
+                raise MPIRankMismatchError(
+                    "the mpi backend runs one rank per compute party and needs at least 2 ranks; "
+                    f"{size} was started (launch with: mpiexec -n P ..., P >= 2)")
         if size != n_parties:
             raise MPIRankMismatchError(
                 f"the mpi backend runs one rank per compute party: P = {n_parties} parties but "
@@ -174,7 +178,7 @@ class MPICommunicator(Communicator):
             node = self._raw.Split_type(MPI.COMM_TYPE_SHARED)
             ranks_here = node.Get_size()
             node.Free()
-            spin_s = 1e-3 if ranks_here <= _usable_cores() else 20e-6
+            spin_s = 200e-6 if ranks_here <= _usable_cores() else 20e-6
         self.spin_s = float(spin_s)
         self.delay: LinkDelay | None = None
         self.set_delay(delay)
