@@ -27,25 +27,6 @@ def beaver_combine(c, a, b, e, f, first: bool):
     return out
 
 
-@njit(cache=True, parallel=True)
-def _masked_pair(x, a, y, b, out):
-    n = x.size
-    for i in prange(n):
-        out[i] = x[i] - a[i]
-        out[n + i] = y[i] - b[i]
-
-
-def masked_pair(x, a, y, b):
-    """Concatenate ``x - a`` and ``y - b`` (flattened) into one uint64 message."""
-    out = np.empty(x.size + y.size, dtype=np.uint64)
-    if x.size == y.size:
-        launch(_masked_pair, x.size, x.reshape(-1), a.reshape(-1), y.reshape(-1), b.reshape(-1), out)
-    else:
-        out[: x.size] = (x - a).reshape(-1)
-        out[x.size:] = (y - b).reshape(-1)
-    return out
-
-
 def beaver_matmul_combine(c, a, b, e, f, first: bool):
     """Matrix Beaver share: ``C_p + E @ B_p + A_p @ F`` (+ ``E @ F`` for one party); 2-D uint64."""
     z = c + ring_matmul(e, b) + ring_matmul(a, f)

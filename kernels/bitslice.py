@@ -88,7 +88,3 @@ def pack_bits(bits):
         launch(_pack_bits, bits.size, bits, out)
     return out
 
-
-def valid_mask(n: int):
-    """Plane with 1s at the ``n`` valid positions (0 on padding)."""
-    return pack_bits(np.ones(n, dtype=np.uint64))

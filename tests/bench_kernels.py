@@ -11,6 +11,7 @@ import time
 import numpy as np
 import pytest
 
+from fibench.bench.timing import median_time
 from fibench import prg
 from fibench.engine import Session
 from fibench.kernels import bitslice, ring
@@ -18,22 +19,13 @@ from fibench.kernels import bitslice, ring
 N = 1_000_000
 
 
-def _median_time(fn, reps=5):
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
-
-
 def _bench(benchmark, fn, ref, **extra):
     t0 = time.perf_counter()
     fn()
     compile_s = time.perf_counter() - t0
     benchmark.pedantic(fn, rounds=7, warmup_rounds=1)
-    ours = statistics.median(benchmark.stats.stats.data) if benchmark.stats else _median_time(fn)
-    theirs = _median_time(ref)
+    ours = statistics.median(benchmark.stats.stats.data) if benchmark.stats else median_time(fn)
+    theirs = median_time(ref)
     benchmark.extra_info.update(compile_s=compile_s, ref_s=theirs, ratio_vs_numpy=theirs / ours, **extra)
 
 

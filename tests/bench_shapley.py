@@ -31,6 +31,7 @@ import numba
 import numpy as np
 import pytest
 
+from fibench.bench.timing import median_time
 from fibench import incentives as inc
 from fibench.incentives.utility import CoalitionGame
 
@@ -70,15 +71,6 @@ class threads:
         numba.set_num_threads(self.prev)
 
 
-def _median_time(fn, reps=5):
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
-
-
 def _exact(proba, y):
     # the full public path: fixed-point scores, margins, enumeration, marginal table
     return inc.exact_shapley(CoalitionGame.from_proba(proba, y))
@@ -89,7 +81,7 @@ def _bench(benchmark, fn, rounds, **extra):
     fn()
     compile_s = time.perf_counter() - t0
     benchmark.pedantic(fn, rounds=rounds, warmup_rounds=1)
-    ours = statistics.median(benchmark.stats.stats.data) if benchmark.stats else _median_time(fn, rounds)
+    ours = statistics.median(benchmark.stats.stats.data) if benchmark.stats else median_time(fn, rounds)
     benchmark.extra_info.update(compile_s=compile_s, median_s=ours, **extra)
     return ours
 
@@ -118,7 +110,7 @@ def test_exact_shapley_k10_one_thread(benchmark):
     with threads(1):
         ours = _bench(benchmark, lambda: _exact(proba, y), rounds=7, K=10, threads=1)
         ref = numpy_exact_shapley(proba, y)
-        theirs = _median_time(lambda: numpy_exact_shapley(proba, y), reps=3)
+        theirs = median_time(lambda: numpy_exact_shapley(proba, y), reps=3)
     np.testing.assert_allclose(_exact(proba, y), ref, atol=1e-9)
     benchmark.extra_info.update(ref_s=theirs, ratio_vs_numpy=theirs / ours)
     print(f"\nexact Shapley K=10, 1 thread: {ours * 1e3:.2f} ms; numpy reference {theirs * 1e3:.0f} ms "

@@ -8,11 +8,11 @@ for ``shapley`` the number of owners K (360 queries, 10 classes).
 """
 from __future__ import annotations
 
-import statistics
 import time
 
 import numpy as np
 
+from fibench.bench.timing import median_time
 from fibench.kernels import beaver, bitslice, compare, fixed_point, ring, truncation
 
 KERNELS = ("ring_add", "ring_mul", "ring_sum", "encode", "decode", "beaver_combine", "local_trunc",
@@ -81,15 +81,6 @@ def _cases(kernel: str, n: int, rng):
     raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
 
 
-def _median_time(fn, inner: int) -> float:
-    ts = []
-    for _ in range(max(1, inner)):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
-
-
 def run_point(params: dict) -> list[dict]:
     kernel, n = params["kernel"], int(params["n"])
     if n < 1:
@@ -101,8 +92,8 @@ def run_point(params: dict) -> list[dict]:
     compile_s = time.perf_counter() - t0
     ref()
     inner = int(params.get("inner", 5))
-    t_fn = _median_time(fn, inner)
-    t_ref = _median_time(ref, 1 if kernel == "shapley" else inner)
+    t_fn = median_time(fn, inner)
+    t_ref = median_time(ref, 1 if kernel == "shapley" else inner)
     return [{"kernel": kernel, "n": n, "time_s": t_fn, "throughput": work / max(t_fn, 1e-12),
              "numpy_time_s": t_ref, "ratio_vs_numpy": t_ref / max(t_fn, 1e-12), "jit_compile_s": compile_s,
              "seed": int(params.get("seed", 0))}]

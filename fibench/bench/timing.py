@@ -5,6 +5,16 @@ import statistics
 import time
 
 
+def median_time(fn, reps: int = 5) -> float:
+    """Median wall time of ``reps`` calls of ``fn()`` (no warm-up: call it first yourself)."""
+    ts = []
+    for _ in range(max(1, reps)):
+        t0 = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t0)
+    return statistics.median(ts)
+
+
 def time_call(fn, reps: int = 3, dealer=None):
     """Call ``fn()`` once to warm up (JIT compile), then ``reps`` times.
 

@@ -12,12 +12,12 @@ compute time so that online compute can be reported apart from it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 
 import numpy as np
 
 from fibench import prg
-from fibench.engine.shares import AShare
 
 
 class Dealer:
@@ -76,32 +76,29 @@ class Dealer:
 
     # -- requests -------------------------------------------------------------------------
     def _timed(fn):  # noqa: N805 - decorator used inside the class body
+        @functools.wraps(fn)
         def wrapper(self, *args, **kwargs):
             with self.offline():
                 return fn(self, *args, **kwargs)
 
-        wrapper.__doc__ = fn.__doc__
-        wrapper.__name__ = fn.__name__
         return wrapper
 
     @_timed
     def random_arith(self, shape) -> tuple[np.ndarray, dict]:
         """A uniform value r (dealer's view) and its additive shares, all from seeds: 0 bytes."""
-        t = self._next_stream()
-        shares = {p: self._expand(p, t, shape) for p in range(self.P)}
-        total = shares[0].copy()
-        for p in range(1, self.P):
-            total += shares[p]
-        return total, shares
+        return self._random_shared(shape, np.add)
 
     @_timed
     def random_bool(self, shape) -> tuple[np.ndarray, dict]:
         """A uniform word array (dealer's view) and its XOR shares, all from seeds: 0 bytes."""
+        return self._random_shared(shape, np.bitwise_xor)
+
+    def _random_shared(self, shape, combine) -> tuple[np.ndarray, dict]:
         t = self._next_stream()
         shares = {p: self._expand(p, t, shape) for p in range(self.P)}
         total = shares[0].copy()
         for p in range(1, self.P):
-            total ^= shares[p]
+            combine(total, shares[p], out=total)
         return total, shares
 
     @_timed
@@ -145,6 +142,3 @@ class Dealer:
         c = ring_matmul(a, b) if matmul else a * b
         (c_sh,) = self.share([c], label="dealer/triple")
         return a_sh, b_sh, c_sh
-
-    def as_ashare(self, shares: dict, shape, frac: int = 0) -> AShare:
-        return AShare(shares, shape, frac)

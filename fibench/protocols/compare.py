@@ -5,6 +5,8 @@ Outputs are additive 0/1 shares with frac 0.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from fibench import config
 from fibench.engine.shares import AShare
 from fibench.protocols import arithmetic as ar
@@ -34,6 +36,6 @@ def relu(ctx, x: AShare, protocol: str = config.COMPARISON_PROTOCOL) -> AShare:
     """max(x, 0) = x * (1 - [x < 0]); one comparison and one Beaver product (frac kept)."""
     b = ltz(ctx, x, protocol)
     first = min(ctx.parties_all)
-    keep = AShare({p: (1 if p == first else 0) - s for p, s in b.shares.items()}, b.shape, 0)
-    keep = keep.map(lambda s: s.astype("uint64", copy=False))
+    one = {True: np.uint64(1), False: np.uint64(0)}
+    keep = AShare({p: one[p == first] - s for p, s in b.shares.items()}, b.shape, 0)
     return ar.mul(ctx, x, keep, "relu/mul")

@@ -60,8 +60,6 @@ def share_many(ctx, items: list, label: str = "share") -> list:
             if comm.is_local(owner):
                 shares[p] = plan["last"] if p == plan["explicit"] else plan["expanded"][p]
                 continue
-            if p == plan["explicit"] and plan["inside"]:
-                continue  # unreachable: an inside owner hosts its own explicit share
             off = offsets.get((owner, p), 0)
             buf = incoming[(owner, p)]
             if p == plan["explicit"]:
