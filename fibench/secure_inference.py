@@ -18,13 +18,14 @@ round (owners send in parallel).
 """
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from fibench.engine import Session
-from fibench.engine.shares import AShare
+from fibench.engine.shares import AShare, MaskedInput
 from fibench.fixedpoint import encode
 from fibench.protocols import arithmetic as ar
 from fibench.protocols.sharing import share_many
@@ -87,22 +88,29 @@ def _enc(x):
     return encode(np.asarray(x, dtype=np.float64))
 
 
-def m1_labels(s: Session, owner_scores: np.ndarray, topology: str, argmax_method: str = "pairs") -> AShare:
-    """M1 on a session: ``owner_scores`` (K, n, C) plaintext, each row block known to its owner."""
+def m1_labels(s: Session, owner_scores: np.ndarray, topology: str, argmax_method: str = "pairs", to=None):
+    """M1 on a session: ``owner_scores`` (K, n, C) plaintext, each row block known to its owner.
+    ``to``: as in ``m2_labels``."""
     K, n, C = owner_scores.shape
     shared = share_many(s, [(_enc(owner_scores[k]), owner_entity(topology, k), (n, C), s.frac_bits) for k in range(K)],
                         "m1/share")
     total = shared[0]
     for x in shared[1:]:
         total = ar.add(total, x)
-    return s.argmax(total, method=argmax_method)
+    return _finish(s, total, argmax_method, to)
 
 
 def m2_labels(s: Session, X: np.ndarray, owner_layers: list, rule: str, topology: str,
-              argmax_method: str = "pairs", weights=None) -> AShare:
+              argmax_method: str = "pairs", weights=None, masked_inputs: bool = True, to=None):
     """M2 on a session. ``owner_layers[k]``: ``[(W, b)]`` (logistic regression) or
     ``[(W1, b1), (W2, b2)]`` (one-hidden-layer ReLU MLP), full class space. ``weighted_vote``
-    scales each owner's one-hot vote by its public weight (``weights``, one per owner)."""
+    scales each owner's one-hot vote by its public weight (``weights``, one per owner).
+
+    ``masked_inputs``: the query and the weight matrices are sent in masked form (owner sends
+    x - a for a dealer mask a; see ``MaskedInput``), so the first matrix product opens nothing
+    and the second opens only the hidden layer: one round and one opening fewer than sharing
+    them and opening ``x - a`` afterwards. ``to``: reveal the label to this receiver (returns
+    the label where it is hosted, else ``None``); ``None`` returns the label's shares."""
     if rule not in M2_RULES:
         raise ValueError(f"mode M2 supports rules {M2_RULES} (soft vote would need a secure softmax), got {rule!r}")
     K = len(owner_layers)
@@ -110,10 +118,12 @@ def m2_labels(s: Session, X: np.ndarray, owner_layers: list, rule: str, topology
     if len(depth) != 1 or depth.pop() not in (1, 2):
         raise ValueError("every owner needs the same architecture: 1 layer (LR) or 2 layers (MLP)")
     f, n = s.frac_bits, X.shape[0]
-    items = [(_enc(X), "querier", X.shape, f)]
+    mk = ("masked",) if masked_inputs else ()
+    items = [(_enc(X), "querier", X.shape, f) + mk]
     for k, layers in enumerate(owner_layers):
         for W, b in layers:
-            items += [(_enc(W), owner_entity(topology, k), W.shape, f), (_enc(b), owner_entity(topology, k), b.shape, f)]
+            items += [(_enc(W), owner_entity(topology, k), W.shape, f) + mk,
+                      (_enc(b), owner_entity(topology, k), b.shape, f)]
     shared = share_many(s, items, "m2/share")
     x, params = shared[0], shared[1:]
     per_owner = [params[4 * k: 4 * k + 4] if len(owner_layers[0]) == 2 else params[2 * k: 2 * k + 2] for k in range(K)]
@@ -134,21 +144,33 @@ def m2_labels(s: Session, X: np.ndarray, owner_layers: list, rule: str, topology
             W2, b2 = _blockdiag([p[2] for p in per_owner]), _cat([p[3] for p in per_owner])
         logits = _add_bias(s.matmul(h, W2), b2)
     if rule == "logit_sum":
-        return s.argmax(logits, method=argmax_method)
+        return _finish(s, logits, argmax_method, to)
     votes = s.argmax(logits.reshape(n * K, C), method=argmax_method, one_hot=True).reshape(n, K, C)
     if rule == "weighted_vote":
         if weights is None or len(weights) != K:
             raise ValueError(f"weighted_vote needs one public weight per owner ({K}), got {weights!r}")
         votes = ar.mul_public(votes, _enc(np.asarray(weights, dtype=np.float64))[None, :, None], s.frac_bits)
     counts = ar.sum_axis(votes, axis=1)
-    return s.argmax(counts, method=argmax_method)
+    return _finish(s, counts, argmax_method, to)
+
+
+def _finish(s: Session, scores: AShare, argmax_method: str, to):
+    """Argmax of the final scores: label shares (``to=None``) or the label revealed to ``to``."""
+    if to is None:
+        return s.argmax(scores, method=argmax_method)
+    return s.reveal_raw(s.argmax(scores, method=argmax_method), to=to)
+
+
+def _join(xs, fn):
+    """Apply a layout change or sum ``fn`` (list of arrays -> array) to AShares or MaskedInputs."""
+    if isinstance(xs[0], MaskedInput):
+        return MaskedInput.combine(xs, fn)
+    parts = {p: np.ascontiguousarray(fn([x.shares[p] for x in xs])) for p in xs[0].shares}
+    return AShare(parts, next(iter(parts.values())).shape, xs[0].frac)
 
 
 def _sum(xs):
-    out = xs[0]
-    for x in xs[1:]:
-        out = ar.add(out, x)
-    return out
+    return _join(xs, lambda arrs: functools.reduce(np.add, arrs))
 
 
 def _add_bias(z: AShare, b: AShare) -> AShare:
@@ -156,31 +178,29 @@ def _add_bias(z: AShare, b: AShare) -> AShare:
 
 
 def _cat(xs):
-    return AShare({p: np.concatenate([x.shares[p] for x in xs]) for p in xs[0].shares},
-                  (sum(x.shape[0] for x in xs),), xs[0].frac)
+    return _join(xs, np.concatenate)
 
 
 def _hcat(xs):
-    return AShare({p: np.ascontiguousarray(np.hstack([x.shares[p] for x in xs])) for p in xs[0].shares},
-                  (xs[0].shape[0], sum(x.shape[1] for x in xs)), xs[0].frac)
+    return _join(xs, np.hstack)
 
 
 def _vcat(xs):
-    return AShare({p: np.ascontiguousarray(np.vstack([x.shares[p] for x in xs])) for p in xs[0].shares},
-                  (sum(x.shape[0] for x in xs), xs[0].shape[1]), xs[0].frac)
+    return _join(xs, np.vstack)
+
+
+def _blockdiag_arrays(arrs):
+    rows, cols = sum(a.shape[0] for a in arrs), sum(a.shape[1] for a in arrs)
+    m = np.zeros((rows, cols), dtype=np.uint64)  # off-diagonal blocks: public zeros (shares and mask 0)
+    r = c = 0
+    for a in arrs:
+        m[r: r + a.shape[0], c: c + a.shape[1]] = a
+        r, c = r + a.shape[0], c + a.shape[1]
+    return m
 
 
 def _blockdiag(xs):
-    rows, cols = sum(x.shape[0] for x in xs), sum(x.shape[1] for x in xs)
-    out = {}
-    for p in xs[0].shares:
-        m = np.zeros((rows, cols), dtype=np.uint64)  # shares of zero are zero
-        r = c = 0
-        for x in xs:
-            m[r: r + x.shape[0], c: c + x.shape[1]] = x.shares[p]
-            r, c = r + x.shape[0], c + x.shape[1]
-        out[p] = m
-    return AShare(out, (rows, cols), xs[0].frac)
+    return _join(xs, _blockdiag_arrays)
 
 
 def run_secure(X, *, mode: str, topology: str = "T2", servers: int = 2, protocol: str = "a2b",
@@ -193,13 +213,13 @@ def run_secure(X, *, mode: str, topology: str = "T2", servers: int = 2, protocol
     s = session or Session(P, protocol=protocol, seed=None if seed is None else int(seed).to_bytes(16, "little"))
     mark, d0, t0 = s.stats.mark(), s.dealer.elapsed, time.perf_counter()
     if mode == "M1":
-        lab = m1_labels(s, np.asarray(owner_scores, dtype=np.float64), topology, argmax_method)
+        labels = m1_labels(s, np.asarray(owner_scores, dtype=np.float64), topology, argmax_method, to="querier")
         n = owner_scores.shape[1]
     else:
         X = np.asarray(X, dtype=np.float64)
-        lab = m2_labels(s, X, owner_layers, rule, topology, argmax_method, weights)
+        labels = m2_labels(s, X, owner_layers, rule, topology, argmax_method, weights, to="querier")
         n = X.shape[0]
-    labels = s.reveal_raw(lab, to="querier").view(np.int64)
+    labels = labels.view(np.int64)
     wall, deal = time.perf_counter() - t0, s.dealer.elapsed - d0
     st = s.stats.since(mark)
     summ, q = st.summary(), st.party_summary("online").get("querier", {})

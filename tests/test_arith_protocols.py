@@ -102,3 +102,74 @@ def test_mul_property(xs, P):
     got = s.reveal(s.mul(s.share(a, 0), s.share(a[::-1].copy(), 1)))
     ref = fp.decode(fp.encode(a), F) * fp.decode(fp.encode(a[::-1]), F)
     assert np.abs(got - ref).max() <= 1.01 * ULP
+
+
+# -- masked inputs (owner sends x - a for a dealer mask a) ------------------------------------
+
+def _masked(s, x, owner, frac=F):
+    from fibench.protocols.sharing import share_many
+
+    raw = fp.encode(x) if frac else np.asarray(x).astype(np.int64).view(np.uint64)
+    return share_many(s, [(raw, owner, np.shape(x), frac, "masked")], "m")[0]
+
+
+@pytest.mark.parametrize("P", PS)
+@pytest.mark.parametrize("owner", [0, 1, "querier"])
+def test_masked_input_is_the_value_and_e_is_masked(P, owner, rng):
+    s = make_session(P)
+    owner = min(owner, P - 1) if isinstance(owner, int) else owner
+    xv = np.array([0, 1, -1, 2**62 - 1, -(2**62)], dtype=np.int64)
+    m = _masked(s, xv, owner, frac=0)
+    assert s.reveal_raw(m.as_ashare()).view(np.int64).tolist() == xv.tolist()
+    assert not np.array_equal(m.e, xv.view(np.uint64))  # what the parties see is x - a
+    assert str(int(m.mask[0])) not in repr(m) and str(int(m.e[0])) not in repr(m)
+
+
+@pytest.mark.parametrize("P", PS)
+def test_masked_input_costs(P):
+    s = make_session(P)
+    n = 1000
+    mark = s.stats.mark()
+    _masked(s, np.ones(n), "querier")
+    st = s.stats.since(mark)
+    q = st.party_summary("online")["querier"]
+    assert q["bytes_sent"] == 8 * n * P and st.summary()["online_rounds"] == 1
+    off = st.party_summary("offline")
+    assert off["querier"]["bytes_recv"] == 16  # one seed
+    assert off[0]["bytes_recv"] == 8 * n  # party 0's correction of the mask
+
+
+@pytest.mark.parametrize("P", PS)
+@pytest.mark.parametrize("which", ["x", "y", "both"])
+def test_matmul_with_masked_operands(P, which, rng):
+    s = make_session(P)
+    A, B = rng.normal(size=(7, 5)) * 10, rng.normal(size=(5, 3)) * 10
+    x = _masked(s, A, "querier") if which in ("x", "both") else s.share(A, 0)
+    y = _masked(s, B, "owner1") if which in ("y", "both") else s.share(B, P - 1)
+    mark = s.stats.mark()
+    z = ar.matmul(s, x, y)
+    st = s.stats.since(mark).summary()
+    opened = {"x": 5 * 3, "y": 7 * 5, "both": 0}[which]
+    assert st["online_rounds"] == (0 if which == "both" else 1)
+    assert st["online_bytes_sent_per_party"] == 8 * opened * (P - 1)
+    got = s.reveal(s._rescale(z))
+    ref = fp.decode(fp.encode(A), F) @ fp.decode(fp.encode(B), F)
+    assert np.abs(got - ref).max() <= 1.01 * ULP
+
+
+@pytest.mark.parametrize("P", [2, 3])
+def test_mul_with_masked_operand_exact_on_ring(P):
+    s = make_session(P)
+    vals = np.array([0, 1, 2**63 - 1, 2**63, 2**64 - 1], dtype=np.uint64)
+    x = _masked(s, vals.view(np.int64), "querier", frac=0)
+    y = s.share_int(vals[::-1].copy().view(np.int64), 0)
+    got = s.reveal_raw(ar.mul(s, x, y))
+    assert got.tolist() == naive.ring_mul(vals.tolist(), vals[::-1].tolist())
+
+
+def test_share_many_rejects_unknown_item_flag():
+    from fibench.protocols.sharing import share_many
+
+    s = make_session(2)
+    with pytest.raises(ValueError, match="5th field"):
+        share_many(s, [(np.zeros(2, dtype=np.uint64), 0, (2,), 0, "bogus")])

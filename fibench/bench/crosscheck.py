@@ -81,25 +81,27 @@ def _broadcast_rows(s, b, n):
 
 def mlp_end_to_end(s, X=None, params=None, n: int = 1000, dims=MLP_DIMS, querier="querier",
                    owner="owner0", argmax_method: str = "pairs"):
-    """Secure MLP inference from inputs to the revealed label.
+    """Secure MLP inference from inputs to the revealed label: the library's M2 pipeline
+    (``fibench.secure_inference.m2_labels``, one model owner, masked inputs).
 
-    The ``querier`` secret-shares the queries ``X`` (n x d_in); the model ``owner`` shares
-    W1 (d_in x d_h), b1, W2 (d_h x d_out), b2; the parties compute
-    ``argmax(relu(X @ W1 + b1) @ W2 + b2)`` and reveal the labels to the querier only.
-    Works on any backend: ``X``/``params`` are needed only where the querier/owner is hosted.
+    The ``querier`` sends the queries ``X`` (n x d_in), the model ``owner`` W1 (d_in x d_h), b1,
+    W2 (d_h x d_out), b2; the parties compute ``argmax(relu(X @ W1 + b1) @ W2 + b2)`` and reveal
+    the labels to the querier only. Works on any backend: ``X``/``params`` are read only where
+    the querier/owner is hosted (elsewhere pass arrays of the right shape).
     Returns the labels (int64, shape ``(n,)``) where the querier is hosted, else ``None``.
     """
+    from fibench.secure_inference import m2_labels
+
     d_in, d_h, d_out = dims
-    W1, b1, W2, b2 = params if params is not None else (None,) * 4
-    x = s.share(X, owner=querier, shape=(n, d_in))
-    w1 = s.share(W1, owner=owner, shape=(d_in, d_h))
-    c1 = s.share(b1, owner=owner, shape=(d_h,))
-    w2 = s.share(W2, owner=owner, shape=(d_h, d_out))
-    c2 = s.share(b2, owner=owner, shape=(d_out,))
-    h = s.relu(s.add(s.matmul(x, w1), _broadcast_rows(s, c1, n)))
-    logits = s.add(s.matmul(h, w2), _broadcast_rows(s, c2, n))
-    labels = s.argmax(logits, method=argmax_method)
-    out = s.reveal_raw(labels, to=querier)
+    W1, b1, W2, b2 = params if params is not None else (np.zeros((d_in, d_h)), np.zeros(d_h),
+                                                         np.zeros((d_h, d_out)), np.zeros(d_out))
+    X = np.zeros((n, d_in)) if X is None else X
+    topology = "T1" if isinstance(owner, (int, np.integer)) else "T2"
+    if querier != "querier":
+        raise ValueError(f"querier must be 'querier' (the M2 pipeline's receiver), got {querier!r}")
+    if owner not in ("owner0", 0):
+        raise ValueError(f"owner must be 'owner0' (outside) or 0 (compute party 0), got {owner!r}")
+    out = m2_labels(s, X, [[(W1, b1), (W2, b2)]], "logit_sum", topology, argmax_method, to="querier")
     return None if out is None else out.view(np.int64).copy()
 
 

@@ -180,8 +180,7 @@ def _build(s: Session, p: dict, rng):
             p["owner_compute_s"] = owner_s
 
         def fn():
-            lab = si.m1_labels(s, np.stack(logits), p["topology"], p["argmax"])
-            return s.reveal(lab, to="querier")
+            return si.m1_labels(s, np.stack(logits), p["topology"], p["argmax"], to="querier").view(np.int64)
 
         ref = np.argmax(sum(logits), axis=1)
         return fn, ref
@@ -211,7 +210,7 @@ def _build(s: Session, p: dict, rng):
         if p["schedule"] == "parallel":  # the library's M2: all owners' models in the same rounds
             layers = [[(m[0][:d], m[0][d])] if model == "logreg" else [(m[0][:d], m[0][d]), (m[1], m[2][0])]
                       for m in models]
-            return s.reveal(si.m2_labels(s, xq, layers, "logit_sum", p["topology"], p["argmax"]), to="querier")
+            return si.m2_labels(s, xq, layers, "logit_sum", p["topology"], p["argmax"], to="querier").view(np.int64)
         # sequential: the owners' models one after the other (K times the rounds)
         x = _append_ones(s, s.share(xq, owner="querier"))
         shared = [tuple(s.share(w, owner=_owner_id(p, k)) for w in m) for k, m in enumerate(models)]

@@ -133,12 +133,40 @@ class Dealer:
 
     # -- common correlations ---------------------------------------------------------------
     @_timed
-    def beaver_triple(self, shape_a, shape_b=None, matmul: bool = False):
-        """Shares of (a, b, c) with c = a*b (elementwise) or c = a@b (``matmul=True``)."""
+    def input_mask(self, owner, shape, label: str = "dealer/mask") -> tuple[np.ndarray, dict]:
+        """A uniform mask ``a`` for an input that ``owner`` will send in masked form (x - a).
+
+        The owner receives a 16-byte seed (``a = AES-CTR(seed)``); the compute parties get
+        additive shares of ``a`` (seed expansions; party 0 receives the explicit correction,
+        8 bytes per element). One offline message each. Returns ``(a, shares)``.
+        """
+        seed = bytes(self._own.next(2).view(np.uint8))
+        n = int(np.prod(shape)) if shape else 1
+        a = prg.expand(seed, 0, n).reshape(shape)
+        t = self._next_stream()
+        shares = {p: self._expand(p, t, shape) for p in range(1, self.P)}
+        s0 = a.copy()
+        for p in range(1, self.P):
+            s0 -= shares[p]
+        shares[0] = s0
+        seed_msg = np.frombuffer(seed, dtype=np.uint8)
+        if owner == 0:  # one message to party 0: its correction, then the seed
+            msgs = {("dealer", 0): np.concatenate([s0.reshape(-1).view(np.uint8), seed_msg])}
+        else:
+            msgs = {("dealer", 0): s0.reshape(-1), ("dealer", owner): seed_msg}
+        self.comm.exchange(msgs, label)
+        return a, shares
+
+    @_timed
+    def beaver_triple(self, shape_a, shape_b=None, matmul: bool = False, a=None, b=None):
+        """Shares of (a, b, c) with c = a*b (elementwise) or c = a@b (``matmul=True``).
+
+        ``a`` / ``b``: optional ``(value, shares)`` of an existing mask (an input's
+        ``input_mask``) to use instead of a fresh random one."""
         from fibench.kernels.ring import ring_matmul  # local import keeps start-up light
 
-        a, a_sh = self.random_arith(shape_a)
-        b, b_sh = self.random_arith(shape_a if shape_b is None else shape_b)
+        a, a_sh = a if a is not None else self.random_arith(shape_a)
+        b, b_sh = b if b is not None else self.random_arith(shape_a if shape_b is None else shape_b)
         c = ring_matmul(a, b) if matmul else a * b
         (c_sh,) = self.share([c], label="dealer/triple")
         return a_sh, b_sh, c_sh

@@ -51,6 +51,7 @@ import time
 
 import numpy as np
 
+from fibench import prg
 from fibench.engine.communicator import Communicator, payload_nbytes
 from fibench.engine.dealer import Dealer
 
@@ -449,12 +450,26 @@ class MPIDealer(Dealer):
             return super().random_uint64(n)
         return np.empty(n, dtype=np.uint64)
 
-    def beaver_triple(self, shape_a, shape_b=None, matmul: bool = False):
+    def input_mask(self, owner, shape, label: str = "dealer/mask"):
         if self.hosts_dealer:
-            return super().beaver_triple(shape_a, shape_b, matmul)
+            return super().input_mask(owner, shape, label)
         with self.offline():
-            _, a_sh = self.random_arith(shape_a)
-            _, b_sh = self.random_arith(shape_a if shape_b is None else shape_b)
+            t = self._next_stream()
+            own = self._expand(self.party, t, shape)  # party 0 (the correction) lives on rank 0
+            incoming = self.comm.exchange({}, label)
+            msg = incoming.get(("dealer", self.party))
+            n = int(np.prod(shape)) if shape else 1
+            a = np.empty(shape, dtype=np.uint64)  # the dealer's view: a placeholder here
+            if owner == self.party and msg is not None:  # this rank owns the input: it got the seed
+                a = prg.expand(bytes(np.frombuffer(msg, dtype=np.uint8)[-16:]), 0, n).reshape(shape)
+            return a, {self.party: own}
+
+    def beaver_triple(self, shape_a, shape_b=None, matmul: bool = False, a=None, b=None):
+        if self.hosts_dealer:
+            return super().beaver_triple(shape_a, shape_b, matmul, a, b)
+        with self.offline():
+            _, a_sh = a if a is not None else self.random_arith(shape_a)
+            _, b_sh = b if b is not None else self.random_arith(shape_a if shape_b is None else shape_b)
             a, b = a_sh[self.party], b_sh[self.party]
             c_shape = (a.shape[0], b.shape[1]) if matmul else a.shape
             (c_sh,) = self.share([np.empty(c_shape, dtype=np.uint64)], label="dealer/triple")

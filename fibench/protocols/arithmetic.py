@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fibench.engine.shares import AShare
+from fibench.engine.shares import AShare, MaskedInput
 from fibench.kernels import beaver as kb
 from fibench.kernels import truncation as kt
 from fibench.protocols.sharing import open_arith, open_many
@@ -57,30 +57,36 @@ def sum_axis(x: AShare, axis: int) -> AShare:
     return AShare(out, next(iter(out.values())).shape, x.frac)
 
 
-def mul(ctx, x: AShare, y: AShare, label: str = "mul") -> AShare:
-    """Elementwise product by a Beaver triple; result has ``x.frac + y.frac`` fractional bits."""
-    _same_shape(x, y, "mul")
+def _beaver(ctx, x, y, matmul: bool, label: str):
+    """Shared Beaver step of ``mul`` and ``matmul``: triple, one opening round (only for
+    operands that are not already ``MaskedInput``s; none at all if both are), local combine."""
+    masks = [(v.mask, v.mask_sh) if isinstance(v, MaskedInput) else None for v in (x, y)]
     with ctx.dealer.offline():
-        a, b, c = ctx.dealer.beaver_triple(x.shape)
-    ef = open_many(ctx, [AShare({p: x.shares[p] - a[p] for p in ctx.parties}, x.shape, 0),
-                         AShare({p: y.shares[p] - b[p] for p in ctx.parties}, y.shape, 0)], label)
-    e, f = ef
+        a, b, c = ctx.dealer.beaver_triple(x.shape, y.shape if matmul else None, matmul=matmul,
+                                           a=masks[0], b=masks[1])
+    todo = [AShare({p: v.shares[p] - m[p] for p in ctx.parties}, v.shape, 0)
+            for v, m, known in ((x, a, masks[0]), (y, b, masks[1])) if known is None]
+    opened = open_many(ctx, todo, label) if todo else []
+    e = x.e if masks[0] is not None else opened.pop(0)
+    f = y.e if masks[1] is not None else opened.pop(0)
     first = min(ctx.parties_all)
-    out = {p: kb.beaver_combine(c[p], a[p], b[p], e, f, p == first) for p in ctx.parties}
-    return AShare(out, x.shape, x.frac + y.frac)
+    combine = kb.beaver_matmul_combine if matmul else kb.beaver_combine
+    return {p: combine(c[p], a[p], b[p], e, f, p == first) for p in ctx.parties}
 
 
-def matmul(ctx, x: AShare, y: AShare, label: str = "matmul") -> AShare:
-    """Matrix product ``(n, k) @ (k, m)`` by a Beaver matrix triple (one round)."""
+def mul(ctx, x, y, label: str = "mul") -> AShare:
+    """Elementwise product by a Beaver triple; result has ``x.frac + y.frac`` fractional bits.
+    ``x``/``y``: ``AShare`` or ``MaskedInput`` (whose opening was done by its owner)."""
+    _same_shape(x, y, "mul")
+    return AShare(_beaver(ctx, x, y, False, label), x.shape, x.frac + y.frac)
+
+
+def matmul(ctx, x, y, label: str = "matmul") -> AShare:
+    """Matrix product ``(n, k) @ (k, m)`` by a Beaver matrix triple (one round; none if both
+    operands are ``MaskedInput``s)."""
     if len(x.shape) != 2 or len(y.shape) != 2 or x.shape[1] != y.shape[0]:
         raise ValueError(f"matmul needs (n, k) @ (k, m), got {x.shape} @ {y.shape}")
-    with ctx.dealer.offline():
-        a, b, c = ctx.dealer.beaver_triple(x.shape, y.shape, matmul=True)
-    e, f = open_many(ctx, [AShare({p: x.shares[p] - a[p] for p in ctx.parties}, x.shape, 0),
-                           AShare({p: y.shares[p] - b[p] for p in ctx.parties}, y.shape, 0)], label)
-    first = min(ctx.parties_all)
-    out = {p: kb.beaver_matmul_combine(c[p], a[p], b[p], e, f, p == first) for p in ctx.parties}
-    return AShare(out, (x.shape[0], y.shape[1]), x.frac + y.frac)
+    return AShare(_beaver(ctx, x, y, True, label), (x.shape[0], y.shape[1]), x.frac + y.frac)
 
 
 def truncate(ctx, x: AShare, bits: int, method: str = "auto", label: str = "trunc") -> AShare:

@@ -23,14 +23,23 @@ def share(ctx, raw, owner, shape, frac: int, label: str = "share") -> AShare:
 def share_many(ctx, items: list, label: str = "share") -> list:
     """Share several inputs, possibly from different owners, in ONE round (owners send in
     parallel). ``items``: ``(raw, owner, shape, frac)`` tuples (``raw`` is ``None`` where this
-    process does not host the owner). Costs per item as in ``share``; the messages of one link
-    are concatenated into one."""
+    process does not host the owner), or ``(raw, owner, shape, frac, "masked")`` for an input
+    sent in masked form (see ``MaskedInput``: the owner sends ``x - a`` for a dealer mask ``a``
+    to every compute party, 8 bytes per element per party; a later Beaver product then opens
+    nothing for it). Costs per item as in ``share``; the messages of one link are concatenated
+    into one."""
     comm = ctx.comm
     P = comm.n_parties
     plans, links = [], {}
-    for raw, owner, shape, frac in items:
+    for item in items:
+        raw, owner, shape, frac = item[:4]
         shape = tuple(shape)
         n = int(np.prod(shape)) if shape else 1
+        if item[4:] == ("masked",):
+            plans.append(_plan_masked(ctx, raw, owner, shape, n, frac, links))
+            continue
+        if item[4:]:
+            raise ValueError(f"share_many: an item's 5th field must be 'masked', got {item[4]!r}")
         inside = isinstance(owner, (int, np.integer))
         explicit_party = int(owner) if inside else 0
         seeded = [q for q in range(P) if q != explicit_party]
@@ -55,6 +64,9 @@ def share_many(ctx, items: list, label: str = "share") -> list:
     out = []
     for plan in plans:
         owner, shape, n = plan["owner"], plan["shape"], plan["n"]
+        if plan.get("masked"):
+            out.append(_finish_masked(ctx, plan, incoming, offsets))
+            continue
         shares = {}
         for p in ctx.parties:
             if comm.is_local(owner):
@@ -71,6 +83,35 @@ def share_many(ctx, items: list, label: str = "share") -> list:
                 shares[p] = prg.expand(seed, 0, n).reshape(shape)
         out.append(AShare(shares, shape, plan["frac"]))
     return out
+
+
+def _plan_masked(ctx, raw, owner, shape, n, frac, links) -> dict:
+    comm = ctx.comm
+    a, a_sh = ctx.dealer.input_mask(owner, shape)
+    plan = {"masked": True, "owner": owner, "shape": shape, "n": n, "frac": frac, "mask": a, "mask_sh": a_sh,
+            "e": None}
+    if comm.is_local(owner):
+        e = np.ascontiguousarray(raw, dtype=np.uint64).reshape(shape) - a
+        plan["e"] = e
+        for q in range(comm.n_parties):
+            if q != owner:
+                links.setdefault((owner, q), []).append(e.reshape(-1).view(np.uint8))
+    return plan
+
+
+def _finish_masked(ctx, plan, incoming, offsets):
+    from fibench.engine.shares import MaskedInput
+
+    owner, shape, n = plan["owner"], plan["shape"], plan["n"]
+    e = plan["e"]
+    if e is None:
+        p = ctx.parties[0]
+        off = offsets.get((owner, p), 0)
+        e = incoming[(owner, p)][off: off + 8 * n].view(np.uint64).reshape(shape).copy()
+    for p in ctx.parties:  # every local receiver consumed 8 n bytes of its link
+        if p != owner and (owner, p) in incoming:
+            offsets[(owner, p)] = offsets.get((owner, p), 0) + 8 * n
+    return MaskedInput(e, plan["mask"], {p: plan["mask_sh"][p] for p in ctx.parties}, shape, plan["frac"])
 
 
 def open_arith(ctx, x: AShare, label: str = "open") -> np.ndarray:
