@@ -273,8 +273,114 @@ def plot_latency_share(df: pd.DataFrame, outdir) -> list[Path]:
     return save(fig, outdir, "latency_share")
 
 
+# settings that must agree for an a2b row and an fss row to be compared (those present are used)
+_XO_KEYS = ["workload", "model", "hidden", "owners", "topology", "servers", "parties", "n", "features",
+            "classes", "argmax", "schedule", "logits", "owner_model"]
+
+
+def _fss_series(bits) -> str:
+    return f"fss (l={int(bits)})" if pd.notna(bits) else "fss"
+
+
+def _crossover_pairs(df: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """a2b and fss times at the same settings, one row per (network, fss series, batch) with
+    ``a2b_s``, ``fss_s`` and ``speedup`` = a2b_s / fss_s (medians over repetitions); M2 rows
+    are preferred over M1, other varying settings are fixed to their most common value."""
+    if not {"protocol", "batch", "network", "est_time_s"} <= set(df.columns):
+        return pd.DataFrame(), ""
+    d = numeric(df, "batch", "est_time_s", "cmp_bits")
+    d = d[(d["batch"] > 0) & (d["est_time_s"] > 0)]
+    if "workload" in d.columns:
+        d = d[d["workload"].isin(["m1", "m2"])]
+    keys = [c for c in _XO_KEYS if c in d.columns]
+    bits = d["cmp_bits"] if "cmp_bits" in d.columns else pd.Series(np.nan, index=d.index)
+    a2b = d[(d["protocol"] == "a2b") & (bits.isna() | (bits >= 64))]
+    fss = d[d["protocol"] == "fss"].assign(series=bits.map(_fss_series))
+    on = keys + ["network", "batch"]
+    pairs = _median(fss, on + ["series"], ["est_time_s"]).rename(columns={"est_time_s": "fss_s"}).merge(
+        _median(a2b, on, ["est_time_s"]).rename(columns={"est_time_s": "a2b_s"}), on=on)
+    pairs = pairs[pairs.groupby(keys + ["network", "series"], dropna=False)["batch"].transform("nunique") > 1]
+    if "workload" in keys and (pairs["workload"] == "m2").any():
+        pairs = pairs[pairs["workload"] == "m2"]
+    pairs, fixed = fix_others(pairs, ["network", "series", "batch"], keys)
+    return pairs.assign(speedup=pairs["a2b_s"] / pairs["fss_s"]), fixed
+
+
+def _crossover_summary(pairs: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for (net, ser), g in (pairs.groupby(["network", "series"], sort=False) if len(pairs) else []):
+        g = g.sort_values("batch")
+        b, r = np.log10(g["batch"].to_numpy(float)), g["speedup"].to_numpy(float)
+        fss_wins, x = r >= 1, math.nan
+        if fss_wins.all() or not fss_wins.any():
+            note = f"{'fss' if fss_wins[0] else 'a2b'} wins at all batches"
+        else:  # the first change of winner, linear in log10(batch)
+            i = int(np.argmax(fss_wins != fss_wins[0]))
+            x = 10 ** (b[i - 1] + (1 - r[i - 1]) / (r[i] - r[i - 1]) * (b[i] - b[i - 1]))
+            note = f"{'fss' if fss_wins[i] else 'a2b'} wins above batch ≈ {x:.3g}"
+        rows.append({"network": net, "series": ser, "crossover_batch": x, "speedup_at_max_batch": r[-1],
+                     "note": note})
+    out = pd.DataFrame(rows, columns=["network", "series", "crossover_batch", "speedup_at_max_batch", "note"])
+    if out.empty:
+        return out
+    rank = {p: i for i, p in enumerate(profile_order(out["network"]))}
+    return out.sort_values(["network", "series"], key=lambda s: s.map(rank) if s.name == "network" else s,
+                           ignore_index=True)
+
+
+def protocol_crossover_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Per (network profile, fss series): the batch size at which the faster comparison protocol
+    changes (``crossover_batch``; NaN when one protocol wins at every batch, see ``note``) and
+    the speed-up a2b time / fss time at the largest batch (> 1: fss is faster). Empty when the
+    table has no a2b/fss pair at the same settings and at least two batch sizes."""
+    return _crossover_summary(_crossover_pairs(df)[0])
+
+
+def plot_protocol_crossover(df: pd.DataFrame, outdir) -> list[Path]:
+    """Where each comparison protocol wins: estimated time and speed-up a2b/fss vs batch size,
+    one colour per network profile."""
+    pairs, fixed = _crossover_pairs(df)
+    if pairs.empty:
+        return []
+    table = _crossover_summary(pairs).set_index(["network", "series"])
+    profiles = profile_order(pairs["network"])
+    styles = dict(zip(sorted(pairs["series"].unique(), reverse=True), ["--", ":", "-."] * 3))  # l=64 dashed
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.2))
+    for pi, prof in enumerate(profiles):
+        dp, color = pairs[pairs["network"] == prof].sort_values("batch"), f"C{pi % 10}"
+        a2b = dp.drop_duplicates("batch")
+        a1.plot(a2b["batch"], a2b["a2b_s"], color=color, marker="o", label=f"{prof}, a2b")
+        for ser, ds in dp.groupby("series", sort=True):
+            a1.plot(ds["batch"], ds["fss_s"], color=color, marker="s", linestyle=styles[ser], label=f"{prof}, {ser}")
+            a2.plot(ds["batch"], ds["speedup"], color=color, marker="s", linestyle=styles[ser],
+                    label=f"{prof}, {ser}: {table.loc[(prof, ser), 'note']}")
+            x = table.loc[(prof, ser), "crossover_batch"]
+            if np.isfinite(x):
+                a2.plot([x], [1.0], marker="X", markersize=9, color=color, linestyle="none")
+    a2.axhline(1.0, color="k", linewidth=0.8)
+    a2.text(0.01, 1.0, "fss wins above", transform=a2.get_yaxis_transform(), va="bottom", fontsize=7)
+    for ax in (a1, a2):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("batch size [queries]")
+        ax.grid(which="both", alpha=0.3)
+    a1.set_ylabel("estimated end-to-end time [s]")
+    a1.set_title("time per batch (solid: a2b, dashed/dotted: fss)", fontsize=9)
+    a2.yaxis.set_major_formatter(matplotlib.ticker.LogFormatter())
+    a2.yaxis.set_minor_formatter(matplotlib.ticker.LogFormatter(labelOnlyBase=False))
+    a2.set_ylabel("speed-up a2b time / fss time [×]")
+    a2.set_title("fss speed-up (X: crossover batch)", fontsize=9)
+    legend_outside(a1, "network, protocol")
+    legend_outside(a2, "network, series: winner")
+    fig.suptitle("comparison protocol crossover: a2b vs fss by network profile and batch size"
+                 + (f"\n({fixed})" if fixed else ""), fontsize=9)
+    fig.tight_layout()
+    return save(fig, outdir, "protocol_crossover")
+
+
 def plot_latency(df, outdir, meta=None) -> list[Path]:
-    return plot_latency_owners(df, outdir) + plot_latency_complexity(df, outdir) + plot_latency_share(df, outdir)
+    return (plot_latency_owners(df, outdir) + plot_latency_complexity(df, outdir) + plot_latency_share(df, outdir)
+            + plot_protocol_crossover(df, outdir))
 
 
 # -- communication ------------------------------------------------------------------------------
