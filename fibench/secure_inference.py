@@ -158,7 +158,7 @@ def _finish(s: Session, scores: AShare, argmax_method: str, to):
     """Argmax of the final scores: label shares (``to=None``) or the label revealed to ``to``."""
     if to is None:
         return s.argmax(scores, method=argmax_method)
-    return s.reveal_raw(s.argmax(scores, method=argmax_method), to=to)
+    return s.argmax_reveal(scores, to, method=argmax_method)
 
 
 def _join(xs, fn):

@@ -37,6 +37,13 @@ tcw        u8 (L, 2, nb)    control-bit corrections (left, right), bit-packed li
 =========  ===============  ========================================================
 
 so a key has ``24 n (L + 1) + 2 L ceil(n/8)`` bytes (1551.75 B per comparison at L = 63).
+
+Two-word payload (m = 2, ``beta`` of shape (n, 2)): every word is a DCF on the same tree (same
+seeds, control bits and seed corrections). Each child gets its own value block (tweaks T_VL,
+T_VR), two words each, so evaluation still runs 2 AES blocks per level (the chosen child's seed
+block and its value block) and generation 8 per comparison and level (4 per party). ``vcw``
+becomes u64 (L, n, 2) and ``cw_last`` u64 (n, 2); Convert(s) = (high word, low word) of s. Key:
+``32 n (L + 1) + 2 L ceil(n/8)`` bytes (1031.75 B per comparison at L = 31).
 """
 from __future__ import annotations
 
@@ -62,6 +69,11 @@ def _tweak(name: bytes) -> np.ndarray:
 #: tweaks T_L, T_R, T_V as a (3, 2) uint64 array (rows: left child, right child, value block)
 TWEAKS = np.stack([_tweak(b"L"), _tweak(b"R"), _tweak(b"V")])
 TWEAKS.setflags(write=False)
+#: two-word payloads (m = 2): T_L, T_R, then one value block per child, T_VL and T_VR
+TWEAKS2 = np.stack([_tweak(b"L"), _tweak(b"R"), _tweak(b"VL"), _tweak(b"VR")])
+TWEAKS2.setflags(write=False)
+#: payload words per comparison supported
+PAYLOAD_WORDS = (1, 2)
 
 #: default number of comparisons processed together (AES buffers stay in the L2 cache)
 CHUNK = 4096
@@ -70,20 +82,25 @@ EVAL_BLOCKS_PER_LEVEL = 2
 GEN_BLOCKS_PER_LEVEL = 6
 
 
-def key_nbytes(n: int, nbits: int) -> int:
-    """Bytes of one party's key for ``n`` comparisons on ``nbits``-bit inputs."""
-    return 24 * n * (nbits + 1) + 2 * nbits * ((n + 7) // 8)
+def _key_words(n: int, nbits: int, m: int) -> int:
+    return n * (2 + 2 * nbits + m * nbits + m)
 
 
-def key_sections(key: np.ndarray, n: int, nbits: int):
-    """Views ``(seed, scw, vcw, cw_last, tcw)`` into a flat key (see the module docstring)."""
+def key_nbytes(n: int, nbits: int, m: int = 1) -> int:
+    """Bytes of one party's key for ``n`` comparisons on ``nbits``-bit inputs, ``m`` payload words."""
+    return 8 * _key_words(n, nbits, m) + 2 * nbits * ((n + 7) // 8)
+
+
+def key_sections(key: np.ndarray, n: int, nbits: int, m: int = 1):
+    """Views ``(seed, scw, vcw, cw_last, tcw)`` into a flat key (see the module docstring);
+    with ``m = 2`` ``vcw`` is (L, n, 2) and ``cw_last`` (n, 2)."""
     L = nbits
-    nw = 3 * n * (L + 1)
+    nw = _key_words(n, L, m)
     w = key[: 8 * nw].view(np.uint64)
     seed = w[: 2 * n].reshape(n, 2)
     scw = w[2 * n: 2 * n + 2 * L * n].reshape(L, n, 2)
-    vcw = w[2 * n + 2 * L * n: 2 * n + 3 * L * n].reshape(L, n)
-    cw_last = w[2 * n + 3 * L * n: nw]
+    vcw = w[2 * n + 2 * L * n: 2 * n + (2 + m) * L * n].reshape((L, n) if m == 1 else (L, n, m))
+    cw_last = w[2 * n + (2 + m) * L * n: nw].reshape((n,) if m == 1 else (n, m))
     tcw = key[8 * nw:].reshape(L, 2, (n + 7) // 8)
     return seed, scw, vcw, cw_last, tcw
 
@@ -312,6 +329,185 @@ def _eval_final(st, cw_last, j0, m, party, out):
         out[j0 + j] = v if party == 0 else U0 - v
 
 
+# -- two-word payload (m = 2): one value block per child -------------------------------------
+@njit(cache=True)
+def _gen_prep2(s0, s1, tw, m, inb):
+    # inb: 16 words per comparison: party 0 (L, R, VL, VR blocks) then party 1
+    for j in range(m):
+        for b in range(2):
+            s = s0 if b == 0 else s1
+            o = 16 * j + 8 * b
+            for q in range(4):
+                inb[o + 2 * q] = s[j, 0] ^ tw[q, 0]
+                inb[o + 2 * q + 1] = s[j, 1] ^ tw[q, 1]
+
+
+@njit(cache=True)
+def _gen_level2(inb, outb, alpha, beta, j0, m, pos, s0, s1, t0, t1, valpha,
+                scw0, scw1, vcw0, vcw1, tcw0, tcw1, tw, has_next):
+    """``_gen_level`` for two payload words: vcw*/valpha are (n, 2)/(chunk, 2), beta (n, 2).
+
+    Block layout per comparison (16 words): party b at 8b: left seed, right seed, left
+    value block, right value block (2 words each)."""
+    for j in range(m):
+        g = j0 + j
+        k = 16 * j
+        a = (alpha[g] >> pos) & U1
+        kc = 2 * np.int64(a)  # word offset of the kept child (0 left, 2 right)
+        lc = 2 - kc  # and of the lost one
+        # kept / lost child seeds and control bits of both parties
+        k0l = outb[k + kc] ^ inb[k + kc]
+        k0h = outb[k + kc + 1] ^ inb[k + kc + 1]
+        l0l = outb[k + lc] ^ inb[k + lc]
+        l0h = outb[k + lc + 1] ^ inb[k + lc + 1]
+        k1l = outb[k + 8 + kc] ^ inb[k + 8 + kc]
+        k1h = outb[k + 8 + kc + 1] ^ inb[k + 8 + kc + 1]
+        l1l = outb[k + 8 + lc] ^ inb[k + 8 + lc]
+        l1h = outb[k + 8 + lc + 1] ^ inb[k + 8 + lc + 1]
+        tk0 = k0l & U1
+        tl0 = l0l & U1
+        tk1 = k1l & U1
+        tl1 = l1l & U1
+        k0l &= NOT1
+        l0l &= NOT1
+        k1l &= NOT1
+        l1l &= NOT1
+        cl = l0l ^ l1l
+        ch = l0h ^ l1h
+        tp0 = np.uint64(t0[j])
+        tp1 = np.uint64(t1[j])
+        for w in range(2):
+            vk0 = outb[k + 4 + kc + w] ^ inb[k + 4 + kc + w]
+            vl0 = outb[k + 4 + lc + w] ^ inb[k + 4 + lc + w]
+            vk1 = outb[k + 12 + kc + w] ^ inb[k + 12 + kc + w]
+            vl1 = outb[k + 12 + lc + w] ^ inb[k + 12 + lc + w]
+            va = valpha[j, w]
+            v = vl1 - vl0 - va
+            if a == U1:  # lose = L: x < alpha on this branch
+                v += beta[g, w]
+            if tp1 == U1:
+                v = U0 - v
+            sv = U0 - v if tp1 == U1 else v
+            valpha[j, w] = va - vk1 + vk0 + sv
+            vcw0[g, w] = v
+            vcw1[g, w] = v
+        # control-bit corrections: left and right (tL0 ^ tL1 ^ a ^ 1, tR0 ^ tR1 ^ a)
+        if a == U0:
+            tcl = tk0 ^ tk1 ^ U1
+            tcr = tl0 ^ tl1
+            tck = tcl
+        else:
+            tcl = tl0 ^ tl1
+            tcr = tk0 ^ tk1 ^ U1
+            tck = tcr
+        scw0[g, 0] = cl
+        scw0[g, 1] = ch
+        scw1[g, 0] = cl
+        scw1[g, 1] = ch
+        byte = g >> 3
+        sh = np.uint64(g & 7)
+        bl = np.uint8(tcl << sh)
+        br = np.uint8(tcr << sh)
+        if sh == U0:
+            tcw0[0, byte] = bl
+            tcw0[1, byte] = br
+        else:
+            tcw0[0, byte] |= bl
+            tcw0[1, byte] |= br
+        tcw1[0, byte] = tcw0[0, byte]
+        tcw1[1, byte] = tcw0[1, byte]
+        m0 = U0 - tp0
+        m1 = U0 - tp1
+        n0l = k0l ^ (cl & m0)
+        n0h = k0h ^ (ch & m0)
+        n1l = k1l ^ (cl & m1)
+        n1h = k1h ^ (ch & m1)
+        t0[j] = np.uint8(tk0 ^ (tck & tp0))
+        t1[j] = np.uint8(tk1 ^ (tck & tp1))
+        s0[j, 0] = n0l
+        s0[j, 1] = n0h
+        s1[j, 0] = n1l
+        s1[j, 1] = n1h
+        if has_next:
+            for q in range(4):
+                inb[k + 2 * q] = n0l ^ tw[q, 0]
+                inb[k + 2 * q + 1] = n0h ^ tw[q, 1]
+                inb[k + 8 + 2 * q] = n1l ^ tw[q, 0]
+                inb[k + 8 + 2 * q + 1] = n1h ^ tw[q, 1]
+
+
+@njit(cache=True)
+def _gen_final2(s0, s1, t1, valpha, j0, m, cwl0, cwl1):
+    # Convert(s) = (high word, low word) of the final seed
+    for j in range(m):
+        for w in range(2):
+            hw = 1 - w
+            v = s1[j, hw] - s0[j, hw] - valpha[j, w]
+            if t1[j] == 1:
+                v = U0 - v
+            cwl0[j0 + j, w] = v
+            cwl1[j0 + j, w] = v
+
+
+@njit(cache=True)
+def _eval_prep2(x, j0, m, L, st, tw, inb):
+    # st: (5, chunk) rows: seed low, seed high, accumulator word 0, word 1, control bit
+    # inb: the m chosen-child seed blocks (words 0 .. 2m-1), then their value blocks (2m .. 4m-1)
+    pos = np.uint64(L - 1)
+    for j in range(m):
+        d = np.int64((x[j0 + j] >> pos) & U1)
+        inb[2 * j] = st[0, j] ^ tw[d, 0]
+        inb[2 * j + 1] = st[1, j] ^ tw[d, 1]
+        inb[2 * m + 2 * j] = st[0, j] ^ tw[2 + d, 0]
+        inb[2 * m + 2 * j + 1] = st[1, j] ^ tw[2 + d, 1]
+
+
+@njit(cache=True)
+def _eval_level2(inb, outb, x, vcw, scw, kt, st, tw, j0, m, n, L, i):
+    """Level ``i`` of Eval for two payload words (``vcw``: the level's (n, 2) row, ``scw``:
+    its (n, 2) row, ``kt``: the flat bit-packed control-bit corrections)."""
+    has_next = i + 1 < L
+    npos = np.uint64(L - 2 - i) if has_next else U0
+    pos = np.uint64(L - 1 - i)
+    nb = (n + 7) // 8
+    o = 2 * i * nb
+    for j in range(m):
+        g = j0 + j
+        dm = U0 - ((x[g] >> pos) & U1)
+        lo = outb[2 * j] ^ inb[2 * j]
+        hi = outb[2 * j + 1] ^ inb[2 * j + 1]
+        v0 = outb[2 * m + 2 * j] ^ inb[2 * m + 2 * j]
+        v1 = outb[2 * m + 2 * j + 1] ^ inb[2 * m + 2 * j + 1]
+        tp = st[4, j]
+        msk = U0 - tp
+        lo ^= scw[g, 0] & msk
+        hi ^= scw[g, 1] & msk
+        bl = np.uint64(kt[o + (g >> 3)])
+        byte = bl ^ ((bl ^ np.uint64(kt[o + nb + (g >> 3)])) & dm)
+        tbit = (byte >> np.uint64(g & 7)) & U1
+        st[4, j] = (lo & U1) ^ (tbit & tp)
+        lo &= NOT1
+        st[2, j] += v0 + (vcw[g, 0] & msk)
+        st[3, j] += v1 + (vcw[g, 1] & msk)
+        st[0, j] = lo
+        st[1, j] = hi
+        if has_next:
+            d = np.int64((x[g] >> npos) & U1)
+            inb[2 * j] = lo ^ tw[d, 0]
+            inb[2 * j + 1] = hi ^ tw[d, 1]
+            inb[2 * m + 2 * j] = lo ^ tw[2 + d, 0]
+            inb[2 * m + 2 * j + 1] = hi ^ tw[2 + d, 1]
+
+
+@njit(cache=True)
+def _eval_final2(st, cw_last, j0, m, party, out):
+    for j in range(m):
+        msk = U0 - st[4, j]
+        for w in range(2):
+            v = st[2 + w, j] + st[1 - w, j] + (cw_last[j0 + j, w] & msk)
+            out[j0 + j, w] = v if party == 0 else U0 - v
+
+
 # ---------------------------------------------------------------------------------------------
 # public drivers (validation in Python, AES through OpenSSL, the rest in the kernels above)
 # ---------------------------------------------------------------------------------------------
@@ -343,6 +539,14 @@ def _as_u64_vector(a, n, name) -> np.ndarray:
     return a
 
 
+def _as_u64_pairs(a, n, name) -> np.ndarray:
+    a = np.asarray(a)
+    if a.dtype != np.uint64 or a.shape != (n, 2):
+        raise ValueError(f"{name} must be a uint64 array of shape ({n}, 2) for a two-word payload, "
+                         f"got {a.dtype} {a.shape}")
+    return np.ascontiguousarray(a)
+
+
 def _tick(profile, key, t0, blocks=0):
     if profile is not None:
         profile[key] = profile.get(key, 0.0) + (time.perf_counter() - t0)
@@ -357,14 +561,15 @@ def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk: int = C
     ----------
     alpha : (n,) uint64, each < 2**nbits
         Secret thresholds.
-    beta : (n,) uint64 or uint64 scalar
-        Output value where x < alpha (Z_2^64).
+    beta : (n,) uint64 or uint64 scalar, or (n, 2) uint64
+        Output value where x < alpha (Z_2^64); a (n, 2) array gives a two-word payload (m = 2:
+        each word is its own DCF on the same tree, see ``dcf_eval(..., m=2)``).
     nbits : int in [1, 64]
         Input bit length (tree depth).
     seeds : (n, 4) uint64 or None
         Root seeds of party 0 (columns 0, 1) and party 1 (columns 2, 3) — uniform randomness
         from the caller (a dealer's CSPRNG); ``None`` draws them from the OS CSPRNG.
-    gamma : (n,) uint64, scalar or None
+    gamma : (n,) uint64, scalar or None; (n, 2) with a two-word beta
         Constant added to the output sum for every x.
     chunk : int, multiple of 8
         Comparisons processed together (tuning only; the keys do not depend on it).
@@ -373,7 +578,7 @@ def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk: int = C
 
     Returns
     -------
-    (key0, key1) : two flat uint8 arrays of ``key_nbytes(n, nbits)`` bytes.
+    (key0, key1) : two flat uint8 arrays of ``key_nbytes(n, nbits, m)`` bytes.
     """
     t_start = time.perf_counter()
     L = _check_nbits(nbits)
@@ -385,7 +590,11 @@ def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk: int = C
     n = alpha.size
     if L < 64 and n and int(alpha.max()) >> L:
         raise ValueError(f"alpha must lie in [0, 2**{L}) for nbits = {L}")
-    beta = _as_u64_vector(beta, n, "beta")
+    m = 2 if np.ndim(beta) == 2 else 1
+    if m == 2:
+        beta = _as_u64_pairs(beta, n, "beta")
+    else:
+        beta = _as_u64_vector(beta, n, "beta")
     if seeds is None:
         from fibench import prg
 
@@ -393,62 +602,68 @@ def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk: int = C
     seeds = np.asarray(seeds)
     if seeds.dtype != np.uint64 or seeds.shape != (n, 4):
         raise ValueError(f"seeds must be a uint64 array of shape ({n}, 4)")
-    key0 = np.empty(key_nbytes(n, L), dtype=np.uint8)
-    key1 = np.empty(key_nbytes(n, L), dtype=np.uint8)
+    key0 = np.empty(key_nbytes(n, L, m), dtype=np.uint8)
+    key1 = np.empty(key_nbytes(n, L, m), dtype=np.uint8)
     if n == 0:
         return key0, key1
-    sd0, scw0, vcw0, cwl0, tcw0 = key_sections(key0, n, L)
-    sd1, scw1, vcw1, cwl1, tcw1 = key_sections(key1, n, L)
+    sd0, scw0, vcw0, cwl0, tcw0 = key_sections(key0, n, L, m)
+    sd1, scw1, vcw1, cwl1, tcw1 = key_sections(key1, n, L, m)
     sd0[:] = seeds[:, 0:2]
     sd1[:] = seeds[:, 2:4]
     sd0[:, 0] &= NOT1
     sd1[:, 0] &= NOT1
-    tw = TWEAKS
+    tw = TWEAKS if m == 1 else TWEAKS2
+    prep, level, final = (_gen_prep, _gen_level, _gen_final) if m == 1 else (_gen_prep2, _gen_level2, _gen_final2)
+    words = 12 if m == 1 else 16  # AES input words per comparison and level (both parties)
     enc = _encryptor()
     c = min(chunk, n)
-    inb = np.empty(12 * c, dtype=np.uint64)
-    outb = np.empty(12 * c + 2, dtype=np.uint64)
+    inb = np.empty(words * c, dtype=np.uint64)
+    outb = np.empty(words * c + 2, dtype=np.uint64)
     s0 = np.empty((c, 2), dtype=np.uint64)
     s1 = np.empty((c, 2), dtype=np.uint64)
     t0 = np.empty(c, dtype=np.uint8)
     t1 = np.empty(c, dtype=np.uint8)
-    valpha = np.empty(c, dtype=np.uint64)
+    valpha = np.empty(c if m == 1 else (c, m), dtype=np.uint64)
     for j0 in range(0, n, chunk):
-        m = min(chunk, n - j0)
-        src = inb[: 12 * m].view(np.uint8)
-        dst = outb[: 12 * m + 2].view(np.uint8)
-        s0[:m] = sd0[j0: j0 + m]
-        s1[:m] = sd1[j0: j0 + m]
-        t0[:m] = 0
-        t1[:m] = 1
-        valpha[:m] = 0
-        _gen_prep(s0, s1, tw, m, inb)
+        k = min(chunk, n - j0)
+        src = inb[: words * k].view(np.uint8)
+        dst = outb[: words * k + 2].view(np.uint8)
+        s0[:k] = sd0[j0: j0 + k]
+        s1[:k] = sd1[j0: j0 + k]
+        t0[:k] = 0
+        t1[:k] = 1
+        valpha[:k] = 0
+        prep(s0, s1, tw, k, inb)
         for i in range(L):
             t_aes = time.perf_counter()
             enc.update_into(src, dst)
-            _tick(profile, "aes_s", t_aes, 6 * m)
-            _gen_level(inb, outb, alpha, beta, j0, m, np.uint64(L - 1 - i), s0, s1, t0, t1, valpha,
-                       scw0[i], scw1[i], vcw0[i], vcw1[i], tcw0[i], tcw1[i], tw, i + 1 < L)
-        _gen_final(s0, s1, t1, valpha, j0, m, cwl0, cwl1)
+            _tick(profile, "aes_s", t_aes, words // 2 * k)
+            level(inb, outb, alpha, beta, j0, k, np.uint64(L - 1 - i), s0, s1, t0, t1, valpha,
+                  scw0[i], scw1[i], vcw0[i], vcw1[i], tcw0[i], tcw1[i], tw, i + 1 < L)
+        final(s0, s1, t1, valpha, j0, k, cwl0, cwl1)
     if gamma is not None:
-        g = _as_u64_vector(gamma, n, "gamma")
+        g = _as_u64_vector(gamma, n, "gamma") if m == 1 else _as_u64_pairs(gamma, n, "gamma")
         vcw0[0] -= g
         vcw1[0] -= g
     _tick(profile, "total_s", t_start)
     return key0, key1
 
 
-def dcf_eval(party: int, key, x, nbits: int = 64, chunk: int = CHUNK, profile=None) -> np.ndarray:
-    """Party ``party``'s output share (uint64, shape of ``x``) of the DCF at public inputs ``x``.
+def dcf_eval(party: int, key, x, nbits: int = 64, chunk: int = CHUNK, profile=None, m: int = 1) -> np.ndarray:
+    """Party ``party``'s output share (uint64, shape of ``x``; ``x.shape + (2,)`` for ``m = 2``)
+    of the DCF at public inputs ``x``.
 
     ``key`` is that party's flat key from ``dcf_gen`` (bytes or uint8 array) for ``x.size``
-    comparisons with the same ``nbits``; ``x`` holds uint64 values < 2**nbits.
+    comparisons with the same ``nbits`` and ``m`` payload words; ``x`` holds uint64 values
+    < 2**nbits. Two AES blocks per comparison and level for either ``m``.
     """
     t_start = time.perf_counter()
     if party not in (0, 1):
         raise ValueError(f"party must be 0 or 1, got {party!r}")
     L = _check_nbits(nbits)
     chunk = _check_chunk(chunk)
+    if m not in PAYLOAD_WORDS:
+        raise ValueError(f"m (payload words) must be one of {PAYLOAD_WORDS}, got {m!r}")
     x = np.asarray(x)
     if x.dtype != np.uint64:
         raise ValueError(f"x must be a uint64 array, got dtype {x.dtype}")
@@ -458,11 +673,13 @@ def dcf_eval(party: int, key, x, nbits: int = 64, chunk: int = CHUNK, profile=No
     if isinstance(key, (bytes, bytearray, memoryview)):
         key = np.frombuffer(key, dtype=np.uint8)
     key = np.asarray(key)
-    if key.dtype != np.uint8 or key.ndim != 1 or key.size != key_nbytes(n, L):
-        raise ValueError(f"key must be a flat uint8 array of {key_nbytes(n, L)} bytes for {n} comparisons "
-                         f"at nbits = {L}")
+    if key.dtype != np.uint8 or key.ndim != 1 or key.size != key_nbytes(n, L, m):
+        raise ValueError(f"key must be a flat uint8 array of {key_nbytes(n, L, m)} bytes for {n} comparisons "
+                         f"at nbits = {L}, m = {m}")
     if L < 64 and n and int(x.max()) >> L:
         raise ValueError(f"x must lie in [0, 2**{L}) for nbits = {L}")
+    if m == 2:
+        return _eval2(party, key, x, shape, n, L, chunk, profile, t_start)
     out = np.empty(n, dtype=np.uint64)
     if n == 0:
         return out.reshape(shape)
@@ -496,3 +713,36 @@ def dcf_eval(party: int, key, x, nbits: int = 64, chunk: int = CHUNK, profile=No
         _eval_final(st, cwl, j0, m, party, out)
     _tick(profile, "total_s", t_start)
     return out.reshape(shape)
+
+
+def _eval2(party, key, x, shape, n, L, chunk, profile, t_start) -> np.ndarray:
+    """``dcf_eval`` for two payload words (validated inputs)."""
+    out = np.empty((n, 2), dtype=np.uint64)
+    if n == 0:
+        return out.reshape(shape + (2,))
+    if key.ctypes.data % 8:
+        key = key.copy()
+    seed, scw, vcw, cwl, tcw = key_sections(key, n, L, 2)
+    kt = tcw.reshape(-1)
+    tw = TWEAKS2
+    enc = _encryptor()
+    c = min(chunk, n)
+    inb = np.empty(4 * c, dtype=np.uint64)
+    outb = np.empty(4 * c + 2, dtype=np.uint64)
+    st = np.empty((5, c), dtype=np.uint64)
+    for j0 in range(0, n, chunk):
+        k = min(chunk, n - j0)
+        src = inb[: 4 * k].view(np.uint8)
+        dst = outb[: 4 * k + 2].view(np.uint8)
+        st[0:2, :k] = seed[j0: j0 + k].T
+        st[2:4, :k] = 0
+        st[4, :k] = party
+        _eval_prep2(x, j0, k, L, st, tw, inb)
+        for i in range(L):
+            t_aes = time.perf_counter()
+            enc.update_into(src, dst)
+            _tick(profile, "aes_s", t_aes, 2 * k)
+            _eval_level2(inb, outb, x, vcw[i], scw[i], kt, st, tw, j0, k, n, L, i)
+        _eval_final2(st, cwl, j0, k, party, out)
+    _tick(profile, "total_s", t_start)
+    return out.reshape(shape + (2,))

@@ -32,6 +32,14 @@ def _g(preset="quick", **grid):
     return {**grid, **_COMMON, **_TIMING[preset]}
 
 
+def _crossover(preset):
+    """M2 MLP (64-32-10, K = 2 owners, T2 with 2 servers), a2b vs fss (full width and l = 32)
+    at growing batch sizes: the data of the protocol crossover plot."""
+    common = dict(workload="m2", model="mlp", hidden=32, owners=2, topology="T2", servers=2,
+                  batch=[1, 10, 100, 1000], argmax="pairs", schedule="parallel")
+    return [_g(preset, protocol="a2b", **common), _g(preset, protocol="fss", cmp_bits=[64, 32], **common)]
+
+
 PRESETS = {
     "quick": [
         _g(workload="relu", n=[1, 1000], parties=[2, 3, 5], protocol="a2b"),
@@ -44,6 +52,8 @@ PRESETS = {
            protocol="a2b", argmax="tree", schedule="parallel"),
         _g(workload="m2", model="mlp", hidden=64, owners=[3, 5, 10], topology="T1", servers=2, batch=1,
            protocol="a2b", argmax="tree", schedule="parallel"),
+        # where each comparison protocol wins (issue 8): M2 MLP 64-32-10, by batch size
+        *_crossover("quick"),
     ],
     "paper": [
         _g("paper", workload="relu", n=[1, 100, 10_000, 100_000], parties=[2, 3, 5, 8], protocol="a2b"),
@@ -58,6 +68,7 @@ PRESETS = {
            servers=[2, 3], batch=[1, 100], protocol="a2b", argmax="tree", schedule="parallel"),
         _g("paper", workload="m2", model="mlp", hidden=128, owners=[2, 3, 5, 8, 10, 16], topology="T1", servers=2,
            batch=[1, 100], protocol="a2b", argmax="tree", schedule="parallel"),
+        *_crossover("paper"),
         # naive schedule: the K models one after the other (K times the rounds)
         _g("paper", workload="m2", model="mlp", hidden=128, owners=[2, 5, 10, 16], topology=["T1", "T2"], servers=2,
            batch=[1, 100], protocol="a2b", argmax="tree", schedule="sequential"),

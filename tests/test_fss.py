@@ -306,7 +306,8 @@ def test_ltz_exact_communication(bits):
     out = ltz_fss(s, x, bits)
     summ = s.stats.since(m).summary()
     assert summ["online_rounds"] == 1
-    assert summ["online_bytes_sent_per_party"] == 8 * n and summ["online_bytes_recv_per_party"] == 8 * n
+    width = 8 if bits == 64 else 4  # only the low l bits of x + r are opened (l = 32: 4 bytes)
+    assert summ["online_bytes_sent_per_party"] == width * n and summ["online_bytes_recv_per_party"] == width * n
     assert summ["online_messages_per_party"] == 1
     assert summ["offline_rounds"] == 1
     assert summ["offline_bytes_per_party"] == dcf.key_nbytes(n, bits - 1)
@@ -346,7 +347,7 @@ def test_ltz_validation():
     pre = ltz_fss_offline(s, 3)
     with pytest.raises(ValueError, match="preprocessing"):
         ltz_fss_online(s, x, pre)
-    assert repr(pre) == "FssLtzPre(n=3, bits=64, parties=[0, 1])"  # no key material shown
+    assert repr(pre) == "FssLtzPre(n=3, bits=64, m=1, parties=[0, 1])"  # no key material shown
 
 
 def test_ltz_shares_and_opened_value_look_uniform():
@@ -429,6 +430,6 @@ def test_ltz_fss_mpi_backend_matches_local(tmp_path):
     proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     n = 27
-    expect = repr([(True, 1, 8 * n, dcf.key_nbytes(n, 63)), (True, 1, 8 * n, dcf.key_nbytes(n, 31))])
+    expect = repr([(True, 1, 8 * n, dcf.key_nbytes(n, 63)), (True, 1, 4 * n, dcf.key_nbytes(n, 31))])
     for rank in (0, 1):
         assert (tmp_path / f"rank{rank}.txt").read_text() == expect

@@ -240,7 +240,8 @@ def _tiny(p: dict) -> dict:
 def _run_once(p: dict, seed: int, timing_reps: int = 1):
     """Run the computation; counts from the first call, times = median over ``timing_reps``
     calls (same session, same inputs; the dealer keeps handing out fresh randomness)."""
-    s = Session(n_parties=p["n_parties"], protocol=p["protocol"], seed=int(seed).to_bytes(16, "little"))
+    s = Session(n_parties=p["n_parties"], protocol=p["protocol"], seed=int(seed).to_bytes(16, "little"),
+                cmp_bits=int(p.get("cmp_bits", 64) or 64))
     rng = np.random.default_rng(seed)
     fn, ref = _build(s, p, rng)
     walls, dealers, out, rounds = [], [], None, None
@@ -275,18 +276,23 @@ def _numba_threads(n):
         numba.set_num_threads(prev)
 
 
+def _proto(p: dict) -> str:
+    bits = int(p.get("cmp_bits", 64) or 64)
+    return p["protocol"] if bits == 64 else f"{p['protocol']}(l={bits})"
+
+
 def _label(p: dict) -> str:
     wl = p["workload"]
     if wl == "relu":
-        return f"relu n={p['n']} P={p['n_parties']} {p['protocol']}"
+        return f"relu n={p['n']} P={p['n_parties']} {_proto(p)}"
     topo = "T1" if p["topology"] == "T1" else f"T2(S={p['n_parties']})"
     extra = f" b={p['batch']}" if int(p["batch"]) != 1 else ""
     if wl == "m1":
-        return f"M1 K={p['owners']} {topo} {p['protocol']}/{p['argmax']}{extra}"
+        return f"M1 K={p['owners']} {topo} {_proto(p)}/{p['argmax']}{extra}"
     model = p.get("model", "mlp")
     m = "logreg" if model == "logreg" else f"mlp h={p['hidden']}"
     sched = "" if p["schedule"] == "parallel" else " seq"
-    return f"M2 {m} K={p['owners']} {topo} {p['protocol']}{sched}{extra}"
+    return f"M2 {m} K={p['owners']} {topo} {_proto(p)}{sched}{extra}"
 
 
 def _model_params(p: dict):

@@ -38,6 +38,11 @@ class Session:
         Secure comparison protocol (``"fss"`` needs P = 2).
     trunc : {"auto", "local", "dealer"}
         Truncation after fixed-point products (``auto``: local at P = 2, dealer otherwise).
+    cmp_bits : int in [2, 64], default 64
+        Range promise for comparisons: their inputs lie in [-2^(cmp_bits-1), 2^(cmp_bits-1))
+        (raw ring integers, fixed-point scale included). ``fss`` then compares only the low
+        ``cmp_bits`` bits (keys and evaluation proportionally cheaper, openings narrower); 64
+        promises nothing. ``a2b`` ignores it.
     seed : bytes (16) or None
         Seed of the dealer's randomness (``None``: fresh from ``secrets``). Input sharing
         always uses fresh OS randomness.
@@ -46,7 +51,8 @@ class Session:
     """
 
     def __init__(self, n_parties: int = 2, frac_bits: int = config.FRAC_BITS, protocol: str = config.COMPARISON_PROTOCOL,
-                 trunc: str = "auto", seed: bytes | None = None, comm: Communicator | None = None):
+                 trunc: str = "auto", seed: bytes | None = None, comm: Communicator | None = None,
+                 cmp_bits: int = 64):
         if not isinstance(n_parties, (int, np.integer)) or not config.MIN_PARTIES <= n_parties <= config.MAX_PARTIES:
             raise ValueError(f"n_parties must be an integer in [{config.MIN_PARTIES}, {config.MAX_PARTIES}], got {n_parties!r}")
         self.frac_bits = check_frac_bits(frac_bits)
@@ -58,6 +64,9 @@ class Session:
             raise ValueError(f"trunc must be 'auto', 'local' or 'dealer', got {trunc!r}")
         if trunc == "local" and n_parties != 2:
             raise ValueError(f"trunc 'local' needs n_parties = 2, got {n_parties}")
+        if isinstance(cmp_bits, bool) or not isinstance(cmp_bits, (int, np.integer)) or not 2 <= cmp_bits <= 64:
+            raise ValueError(f"cmp_bits must be an integer in [2, 64], got {cmp_bits!r}")
+        self.cmp_bits = int(cmp_bits)
         if isinstance(seed, int):
             seed = int(seed).to_bytes(16, "little")
         self.n_parties = int(n_parties)
@@ -153,6 +162,13 @@ class Session:
         from fibench.protocols.argmax import argmax
 
         return argmax(self, x, method=method, one_hot=one_hot, protocol=self.protocol)
+
+    def argmax_reveal(self, x, to, method: str = "pairs"):
+        """Argmax labels revealed to ``to`` only (uint64 (n,), ``None`` where ``to`` is not
+        hosted); with ``fss`` and ``pairs`` in 2 rounds (see ``argmax_reveal_fss``)."""
+        from fibench.protocols.argmax import argmax_reveal
+
+        return argmax_reveal(self, x, to, method=method, protocol=self.protocol)
 
     # -- timing helpers -------------------------------------------------------------------------
     def timed(self, fn, *args, **kwargs):

@@ -18,7 +18,7 @@ from fibench.engine.shares import AShare
 from fibench.kernels import bitslice as kbs
 from fibench.protocols import arithmetic as ar
 from fibench.protocols.boolean import ALL_ONES, and_tree
-from fibench.protocols.compare import ltz
+from fibench.protocols.compare import _cmp_bits, ltz
 from fibench.protocols.convert import b2a
 
 METHODS = ("pairs", "tree")
@@ -100,7 +100,7 @@ def _argmax_pairs_count(ctx, x: AShare, one_hot: bool) -> AShare:
     n, C = x.shape
     I, J = np.triu_indices(C, k=1)
     diff = AShare({p: np.ascontiguousarray(s[:, I] - s[:, J]) for p, s in x.shares.items()}, (n, len(I)), x.frac)
-    lt = ltz_fss(ctx, diff)  # additive [x_i < x_j], (n, npairs)
+    lt = ltz_fss(ctx, diff, bits=_cmp_bits(ctx))  # additive [x_i < x_j], (n, npairs)
     first = min(ctx.parties_all)
     one = np.uint64(1)
     need = np.uint64(C - 1)
@@ -172,6 +172,54 @@ def _unstack(x: AShare, m: int):
 def _cat(a: AShare, b: AShare) -> AShare:
     return AShare({p: np.concatenate([a.shares[p].reshape(-1), b.shares[p].reshape(-1)]) for p in a.shares},
                   (a.size + b.size,), 0)
+
+
+def argmax_reveal_fss(ctx, x: AShare, to) -> np.ndarray | None:
+    """Argmax of each row of an ``(n, C)`` share, revealed to ``to`` only, in 2 rounds (fss).
+
+    All C(C-1)/2 comparisons of a row run in one batched DCF round whose two payload words are
+    fresh dealer randoms rho: class i collects rho * [i loses] for every pair (i loses to j > i
+    iff x_i < x_j, to j < i iff x_i <= x_j, so exactly the first maximum has no loss). Its loss
+    sum ``v_i`` is 0 for the winner and, for every other class, a sum of independent uniform
+    ring elements: uniform and independent of everything else. ``v`` goes to ``to`` (1 round),
+    which learns the label as the index of the zero and nothing more (a false zero has
+    probability < C * 2^-64). Returns the labels (uint64, (n,)) where ``to`` is hosted.
+    """
+    from fibench.protocols.compare_fss import ltz_fss_scaled
+    from fibench.protocols.sharing import reveal
+
+    n, C = x.shape
+    I, J = np.triu_indices(C, k=1)
+    npairs = len(I)
+    diff = AShare({p: np.ascontiguousarray(s[:, I] - s[:, J]) for p, s in x.shares.items()}, (n, npairs), x.frac)
+    with ctx.dealer.offline():
+        rho, rho_sh = ctx.dealer.random_arith((n * npairs, 2))
+    scaled = ltz_fss_scaled(ctx, diff, rho, rho_sh, bits=_cmp_bits(ctx))  # rho_k * [x_i < x_j]
+    v = {}
+    for p, sp in scaled.items():
+        lose_i = sp[:, 0].reshape(n, npairs)  # rho_0 [x_i < x_j]: i loses
+        lose_j = (rho_sh[p][:, 1] - sp[:, 1]).reshape(n, npairs)  # rho_1 (1 - [x_i < x_j]): j loses
+        vp = np.zeros((n, C), dtype=np.uint64)
+        for k in range(npairs):
+            vp[:, I[k]] += lose_i[:, k]
+            vp[:, J[k]] += lose_j[:, k]
+        v[p] = vp
+    opened = reveal(ctx, AShare(v, (n, C), 0), to=to, label="argmax/reveal")
+    if opened is None:
+        return None
+    return np.argmax(opened == 0, axis=1).astype(np.uint64)
+
+
+def argmax_reveal(ctx, x: AShare, to, method: str = "pairs", protocol: str = "a2b") -> np.ndarray | None:
+    """The argmax labels (uint64, (n,)) revealed to ``to`` only (``None`` where ``to`` is not
+    hosted). fss + pairs: ``argmax_reveal_fss`` (2 rounds); otherwise ``argmax`` then one
+    reveal round."""
+    _check(x, method)
+    if protocol == "fss" and method == "pairs" and x.shape[0] > 0 and x.shape[1] > 1:
+        return argmax_reveal_fss(ctx, x, to)
+    from fibench.protocols.sharing import reveal
+
+    return reveal(ctx, argmax(ctx, x, method=method, protocol=protocol), to=to, label="reveal")
 
 
 def argmax(ctx, x: AShare, method: str = "pairs", one_hot: bool = False, protocol: str = "a2b") -> AShare:

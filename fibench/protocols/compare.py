@@ -23,7 +23,7 @@ def ltz(ctx, x: AShare, protocol: str = config.COMPARISON_PROTOCOL) -> AShare:
             raise ValueError(f"protocol 'fss' needs n_parties = 2, got {ctx.n_parties}")
         from fibench.protocols.compare_fss import ltz_fss
 
-        return ltz_fss(ctx, x)
+        return ltz_fss(ctx, x, bits=_cmp_bits(ctx))
     raise ValueError(f"protocol must be one of {config.COMPARISON_PROTOCOLS}, got {protocol!r}")
 
 
@@ -32,8 +32,20 @@ def lt(ctx, x: AShare, y: AShare, protocol: str = config.COMPARISON_PROTOCOL) ->
     return ltz(ctx, ar.sub(x, y), protocol)
 
 
+def _cmp_bits(ctx) -> int:
+    """The context's range promise for comparison inputs (``Session.cmp_bits``; 64: none)."""
+    return getattr(ctx, "cmp_bits", 64)
+
+
 def relu(ctx, x: AShare, protocol: str = config.COMPARISON_PROTOCOL) -> AShare:
-    """max(x, 0) = x * (1 - [x < 0]); one comparison and one Beaver product (frac kept)."""
+    """max(x, 0), frac kept. ``a2b``: x * (1 - [x < 0]), one comparison and one Beaver product
+    (7 rounds); ``fss``: one DCF with a two-word payload (1 round, see ``relu_fss``)."""
+    if protocol == "fss":
+        if ctx.n_parties != 2:
+            raise ValueError(f"protocol 'fss' needs n_parties = 2, got {ctx.n_parties}")
+        from fibench.protocols.compare_fss import relu_fss
+
+        return relu_fss(ctx, x, bits=_cmp_bits(ctx))
     b = ltz(ctx, x, protocol)
     first = min(ctx.parties_all)
     one = {True: np.uint64(1), False: np.uint64(0)}

@@ -119,6 +119,15 @@ def open_arith(ctx, x: AShare, label: str = "open") -> np.ndarray:
     return _open(ctx, x.shares, x.shape, label, np.add)
 
 
+def open_low_bits(ctx, x: AShare, bits: int, label: str = "open") -> np.ndarray:
+    """Reveal ``x mod 2**bits`` to every compute party (1 round), sending each share in the
+    narrowest of 1, 2, 4 or 8 bytes that holds ``bits`` bits; returns uint64 values."""
+    width = next(w for w in (8, 16, 32, 64) if w >= bits)
+    dt = np.dtype(f"uint{width}")
+    narrow = {p: s.astype(dt) for p, s in x.shares.items()}  # astype keeps the low bits
+    return _open(ctx, narrow, x.shape, label, np.add).astype(np.uint64)
+
+
 def open_bool(ctx, shares: dict, label: str = "open_bool") -> np.ndarray:
     """XOR-open per-party uint64 word arrays (bit-sliced shares), 1 round."""
     shape = next(iter(shares.values())).shape
