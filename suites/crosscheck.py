@@ -22,6 +22,11 @@ PRESETS = {
         # the 1-round FSS comparison (P = 2 only)
         {"op": _OPS, "protocol": ["fss"], "parties": [2], "n": [1_000_000], "rows": [1000],
          "transport": ["shm"], "profile": ["none"], "reps": [5]},
+        # issue 8: the M2 MLP (1000 queries) a2b vs fss under injected wan delays
+        {"op": ["mlp"], "protocol": ["a2b"], "parties": [2], "rows": [1000], "transport": ["shm"],
+         "profile": ["wan"], "reps": [3]},
+        {"op": ["mlp"], "protocol": ["fss"], "cmp_bits": [64, 32], "parties": [2], "rows": [1000],
+         "transport": ["shm"], "profile": ["wan"], "reps": [3]},
         # network model validation: x<y on 10^5 elements and the MLP end to end
         {"op": ["lt", "mlp"], "parties": [2, 3, 5], "n": [100_000], "rows": [1000], "transport": ["shm"],
          "profile": ["lan", "region", "wan"], "reps": [7]},
