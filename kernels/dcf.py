@@ -127,6 +127,28 @@ def _gen_prep(s0, s1, tw, m, inb):
 
 
 @njit(cache=True)
+def _store_cw(scw0, scw1, tcw0, tcw1, g, cl, ch, tcl, tcr):
+    """Write comparison g's seed correction word and its bit-packed control-bit corrections
+    (left, right) into both keys' level rows (g in increasing order within a byte)."""
+    scw0[g, 0] = cl
+    scw0[g, 1] = ch
+    scw1[g, 0] = cl
+    scw1[g, 1] = ch
+    byte = g >> 3
+    sh = np.uint64(g & 7)
+    bl = np.uint8(tcl << sh)
+    br = np.uint8(tcr << sh)
+    if sh == U0:
+        tcw0[0, byte] = bl
+        tcw0[1, byte] = br
+    else:
+        tcw0[0, byte] |= bl
+        tcw0[1, byte] |= br
+    tcw1[0, byte] = tcw0[0, byte]
+    tcw1[1, byte] = tcw0[1, byte]
+
+
+@njit(cache=True)
 def _gen_level(inb, outb, alpha, beta, j0, m, pos, s0, s1, t0, t1, valpha,
                scw0, scw1, vcw0, vcw1, tcw0, tcw1, tw, has_next):
     """One tree level of Gen (BCG+21 Fig. 3, step 5) for comparisons j0 .. j0+m-1.
@@ -183,24 +205,9 @@ def _gen_level(inb, outb, alpha, beta, j0, m, pos, s0, s1, t0, t1, valpha,
         tcl = tL0 ^ tL1 ^ a ^ U1
         tcr = tR0 ^ tR1 ^ a
         tck = tcl if a == U0 else tcr
-        scw0[g, 0] = cl
-        scw0[g, 1] = ch
-        scw1[g, 0] = cl
-        scw1[g, 1] = ch
         vcw0[g] = v
         vcw1[g] = v
-        byte = g >> 3
-        sh = np.uint64(g & 7)
-        bl = np.uint8(tcl << sh)
-        br = np.uint8(tcr << sh)
-        if sh == U0:
-            tcw0[0, byte] = bl
-            tcw0[1, byte] = br
-        else:
-            tcw0[0, byte] |= bl
-            tcw0[1, byte] |= br
-        tcw1[0, byte] = tcw0[0, byte]
-        tcw1[1, byte] = tcw0[1, byte]
+        _store_cw(scw0, scw1, tcw0, tcw1, g, cl, ch, tcl, tcr)
         # next seeds and control bits
         m0 = U0 - np.uint64(tp0)
         m1 = U0 - np.uint64(tp1)
@@ -400,22 +407,7 @@ def _gen_level2(inb, outb, alpha, beta, j0, m, pos, s0, s1, t0, t1, valpha,
             tcl = tl0 ^ tl1
             tcr = tk0 ^ tk1 ^ U1
             tck = tcr
-        scw0[g, 0] = cl
-        scw0[g, 1] = ch
-        scw1[g, 0] = cl
-        scw1[g, 1] = ch
-        byte = g >> 3
-        sh = np.uint64(g & 7)
-        bl = np.uint8(tcl << sh)
-        br = np.uint8(tcr << sh)
-        if sh == U0:
-            tcw0[0, byte] = bl
-            tcw0[1, byte] = br
-        else:
-            tcw0[0, byte] |= bl
-            tcw0[1, byte] |= br
-        tcw1[0, byte] = tcw0[0, byte]
-        tcw1[1, byte] = tcw0[1, byte]
+        _store_cw(scw0, scw1, tcw0, tcw1, g, cl, ch, tcl, tcr)
         m0 = U0 - tp0
         m1 = U0 - tp1
         n0l = k0l ^ (cl & m0)
