@@ -17,33 +17,44 @@ one call per tree level over a whole chunk of seeds; the numba kernels do all th
 Convert(s) (the final seed to Z_2^64) is the high word of s.
 
 Cost per comparison and party: key generation runs 3 AES blocks per party per level (dealer:
-6 * nbits); evaluation runs 2 (the chosen child and the V block): ``2 * nbits`` blocks.
+6 * nbits); evaluation runs 2 (the chosen child and the V block): ``2 * nbits`` blocks. With a
+two-word payload (m = 2, below) generation runs 4 per party per level (dealer: 8 * nbits) and
+evaluation still 2 (``2 * nbits``).
 
 Offset. ``gamma`` (optional) is added to the output sum for every x: it is subtracted from the
 first-level value correction word, which only party 1 applies at the root (its control bit is
 1 there) and which stays pseudorandom to either party alone. This folds an additive constant
 known to the dealer into the key at no cost.
 
-Key format (one flat uint8 array per party, n comparisons, L = nbits levels, nb = ceil(n/8)):
+Key format (one flat uint8 array per party, n comparisons, L = nbits levels, nb = ceil(n/8),
+m payload words; the sections follow each other in this order):
 
-=========  ===============  ========================================================
-section    dtype, shape     content
-=========  ===============  ========================================================
-seed       u64 (n, 2)       the party's root seed (the only part that differs)
-scw        u64 (L, n, 2)    seed correction word per level
-vcw        u64 (L, n)       value correction word per level
-cw_last    u64 (n,)         final correction word
-tcw        u8 (L, 2, nb)    control-bit corrections (left, right), bit-packed little
-=========  ===============  ========================================================
+=========  ===============================  ==========================================
+section    dtype, shape (m = 1 | m = 2)     content
+=========  ===============================  ==========================================
+seed       u64 (n, 2)                       the party's root seed (the only part
+                                            that differs between the two keys)
+scw        u64 (L, n, 2)                    seed correction word per level
+vcw        u64 (L, n)    | (L, n, 2)        value correction word(s) per level
+cw_last    u64 (n,)      | (n, 2)           final correction word(s)
+tcw        u8 (L, 2, nb)                    control-bit corrections (left, right),
+                                            bit-packed little
+=========  ===============================  ==========================================
 
-so a key has ``24 n (L + 1) + 2 L ceil(n/8)`` bytes (1551.75 B per comparison at L = 63).
+so a key has ``8 n (2 + 2 L + m L + m) + 2 L ceil(n/8)`` bytes: ``24 n (L + 1) + 2 L ceil(n/8)``
+for m = 1 (1551.75 B per comparison at L = 63, 775.75 B at L = 31) and
+``32 n (L + 1) + 2 L ceil(n/8)`` for m = 2 (2063.75 B at L = 63, 1031.75 B at L = 31).
 
-Two-word payload (m = 2, ``beta`` of shape (n, 2)): every word is a DCF on the same tree (same
-seeds, control bits and seed corrections). Each child gets its own value block (tweaks T_VL,
-T_VR), two words each, so evaluation still runs 2 AES blocks per level (the chosen child's seed
-block and its value block) and generation 8 per comparison and level (4 per party). ``vcw``
-becomes u64 (L, n, 2) and ``cw_last`` u64 (n, 2); Convert(s) = (high word, low word) of s. Key:
-``32 n (L + 1) + 2 L ceil(n/8)`` bytes (1031.75 B per comparison at L = 31).
+Two-word payload (m = 2, ``beta`` and ``gamma`` of shape (n, 2)): every word is a DCF on the
+same tree (same seeds, control bits and seed corrections; the value correction algebra of
+Fig. 3 runs per word). Each child gets its own value block, ``G_VL`` and ``G_VR`` (tweaks T_VL,
+T_VR), whose low and high words are that child's payload words 0 and 1; the value tweak follows
+the input bit like the seed tweak, so evaluation still runs 2 AES blocks per level (the chosen
+child's seed block and its value block) and generation 8 per comparison and level (L, R, VL,
+VR for each party). ``vcw`` becomes u64 (L, n, 2) and ``cw_last`` u64 (n, 2); Convert(s) =
+(high word, low word) of s (bit 0 of word 1 is always 0, which does not affect correctness).
+With m = 1 (``beta`` of shape (n,) or a scalar) nothing changes: same PRG, same keys byte for
+byte, same kernels.
 """
 from __future__ import annotations
 
@@ -455,40 +466,68 @@ def _eval_prep2(x, j0, m, L, st, tw, inb):
 
 
 @njit(cache=True)
-def _eval_level2(inb, outb, x, vcw, scw, kt, st, tw, j0, m, n, L, i):
-    """Level ``i`` of Eval for two payload words (``vcw``: the level's (n, 2) row, ``scw``:
-    its (n, 2) row, ``kt``: the flat bit-packed control-bit corrections)."""
+def _eval_level2(inb, outb, x, kw, kt, st, tw, j0, m, n, L, i):
+    """Level ``i`` of Eval for two payload words (``_eval_level`` with a value block per child).
+
+    ``kw``: the key's uint64 words (vcw rows are (n, 2)), ``kt``: its bit-packed control-bit
+    corrections (flat); j0 is a multiple of 8. State rows: seed low, seed high, accumulator
+    word 0, word 1, control bit."""
+    pos = np.uint64(L - 1 - i)
     has_next = i + 1 < L
     npos = np.uint64(L - 2 - i) if has_next else U0
-    pos = np.uint64(L - 1 - i)
     nb = (n + 7) // 8
-    o = 2 * i * nb
+    o = 2 * n + 2 * i * n + 2 * j0
+    scw = kw[o: o + 2 * m]
+    o = 2 * n + 2 * L * n + 2 * i * n + 2 * j0
+    vcw = kw[o: o + 2 * m]
+    o = 2 * i * nb + (j0 >> 3)
+    tl = kt[o: o + (m + 7) // 8]
+    o += nb
+    tr = kt[o: o + (m + 7) // 8]
+    xs = x[j0: j0 + m]
+    ci = inb[: 2 * m]
+    co = outb[: 2 * m]
+    vi = inb[2 * m: 4 * m]
+    vo = outb[2 * m: 4 * m]
+    slo = st[0]
+    shi = st[1]
+    acc0 = st[2]
+    acc1 = st[3]
+    tt = st[4]
+    tw0 = tw[0, 0]
+    tw1 = tw[0, 1]
+    dw0 = tw[0, 0] ^ tw[1, 0]
+    dw1 = tw[0, 1] ^ tw[1, 1]
+    tv0 = tw[2, 0]
+    tv1 = tw[2, 1]
+    dv0 = tw[2, 0] ^ tw[3, 0]
+    dv1 = tw[2, 1] ^ tw[3, 1]
     for j in range(m):
-        g = j0 + j
-        dm = U0 - ((x[g] >> pos) & U1)
-        lo = outb[2 * j] ^ inb[2 * j]
-        hi = outb[2 * j + 1] ^ inb[2 * j + 1]
-        v0 = outb[2 * m + 2 * j] ^ inb[2 * m + 2 * j]
-        v1 = outb[2 * m + 2 * j + 1] ^ inb[2 * m + 2 * j + 1]
-        tp = st[4, j]
+        xg = xs[j]
+        dm = U0 - ((xg >> pos) & U1)  # all ones if the input bit is 1 (go right)
+        lo = co[2 * j] ^ ci[2 * j]
+        hi = co[2 * j + 1] ^ ci[2 * j + 1]
+        v0 = vo[2 * j] ^ vi[2 * j]
+        v1 = vo[2 * j + 1] ^ vi[2 * j + 1]
+        tp = tt[j]
         msk = U0 - tp
-        lo ^= scw[g, 0] & msk
-        hi ^= scw[g, 1] & msk
-        bl = np.uint64(kt[o + (g >> 3)])
-        byte = bl ^ ((bl ^ np.uint64(kt[o + nb + (g >> 3)])) & dm)
-        tbit = (byte >> np.uint64(g & 7)) & U1
-        st[4, j] = (lo & U1) ^ (tbit & tp)
+        lo ^= scw[2 * j] & msk
+        hi ^= scw[2 * j + 1] & msk
+        bl = np.uint64(tl[j >> 3])
+        byte = bl ^ ((bl ^ np.uint64(tr[j >> 3])) & dm)
+        tbit = (byte >> np.uint64(j & 7)) & U1
+        tt[j] = (lo & U1) ^ (tbit & tp)
         lo &= NOT1
-        st[2, j] += v0 + (vcw[g, 0] & msk)
-        st[3, j] += v1 + (vcw[g, 1] & msk)
-        st[0, j] = lo
-        st[1, j] = hi
+        acc0[j] += v0 + (vcw[2 * j] & msk)
+        acc1[j] += v1 + (vcw[2 * j + 1] & msk)
+        slo[j] = lo
+        shi[j] = hi
         if has_next:
-            d = np.int64((x[g] >> npos) & U1)
-            inb[2 * j] = lo ^ tw[d, 0]
-            inb[2 * j + 1] = hi ^ tw[d, 1]
-            inb[2 * m + 2 * j] = lo ^ tw[2 + d, 0]
-            inb[2 * m + 2 * j + 1] = hi ^ tw[2 + d, 1]
+            e = U0 - ((xg >> npos) & U1)
+            ci[2 * j] = lo ^ tw0 ^ (dw0 & e)
+            ci[2 * j + 1] = hi ^ tw1 ^ (dw1 & e)
+            vi[2 * j] = lo ^ tv0 ^ (dv0 & e)
+            vi[2 * j + 1] = hi ^ tv1 ^ (dv1 & e)
 
 
 @njit(cache=True)
@@ -587,6 +626,8 @@ def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk: int = C
         beta = _as_u64_pairs(beta, n, "beta")
     else:
         beta = _as_u64_vector(beta, n, "beta")
+    if gamma is not None:
+        gamma = _as_u64_vector(gamma, n, "gamma") if m == 1 else _as_u64_pairs(gamma, n, "gamma")
     if seeds is None:
         from fibench import prg
 
@@ -634,9 +675,8 @@ def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk: int = C
                   scw0[i], scw1[i], vcw0[i], vcw1[i], tcw0[i], tcw1[i], tw, i + 1 < L)
         final(s0, s1, t1, valpha, j0, k, cwl0, cwl1)
     if gamma is not None:
-        g = _as_u64_vector(gamma, n, "gamma") if m == 1 else _as_u64_pairs(gamma, n, "gamma")
-        vcw0[0] -= g
-        vcw1[0] -= g
+        vcw0[0] -= gamma
+        vcw1[0] -= gamma
     _tick(profile, "total_s", t_start)
     return key0, key1
 
@@ -654,7 +694,7 @@ def dcf_eval(party: int, key, x, nbits: int = 64, chunk: int = CHUNK, profile=No
         raise ValueError(f"party must be 0 or 1, got {party!r}")
     L = _check_nbits(nbits)
     chunk = _check_chunk(chunk)
-    if m not in PAYLOAD_WORDS:
+    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m not in PAYLOAD_WORDS:
         raise ValueError(f"m (payload words) must be one of {PAYLOAD_WORDS}, got {m!r}")
     x = np.asarray(x)
     if x.dtype != np.uint64:
@@ -687,22 +727,22 @@ def dcf_eval(party: int, key, x, nbits: int = 64, chunk: int = CHUNK, profile=No
     outb = np.empty(4 * c + 2, dtype=np.uint64)
     st = np.empty((4, c), dtype=np.uint64)
     for j0 in range(0, n, chunk):
-        m = min(chunk, n - j0)
-        src = inb[: 4 * m].view(np.uint8)
-        dst = outb[: 4 * m + 2].view(np.uint8)
-        st[0:2, :m] = seed[j0: j0 + m].T
-        st[2, :m] = 0
-        st[3, :m] = party
-        _eval_prep(x, j0, m, L, st, tw, inb)
+        k = min(chunk, n - j0)
+        src = inb[: 4 * k].view(np.uint8)
+        dst = outb[: 4 * k + 2].view(np.uint8)
+        st[0:2, :k] = seed[j0: j0 + k].T
+        st[2, :k] = 0
+        st[3, :k] = party
+        _eval_prep(x, j0, k, L, st, tw, inb)
         for i in range(L):
             if profile is None:
                 enc.update_into(src, dst)
             else:
                 t_aes = time.perf_counter()
                 enc.update_into(src, dst)
-                _tick(profile, "aes_s", t_aes, 2 * m)
-            _eval_level(inb, outb, x, kw, kt, st, tw, j0, m, n, L, i)
-        _eval_final(st, cwl, j0, m, party, out)
+                _tick(profile, "aes_s", t_aes, 2 * k)
+            _eval_level(inb, outb, x, kw, kt, st, tw, j0, k, n, L, i)
+        _eval_final(st, cwl, j0, k, party, out)
     _tick(profile, "total_s", t_start)
     return out.reshape(shape)
 
@@ -714,8 +754,10 @@ def _eval2(party, key, x, shape, n, L, chunk, profile, t_start) -> np.ndarray:
         return out.reshape(shape + (2,))
     if key.ctypes.data % 8:
         key = key.copy()
-    seed, scw, vcw, cwl, tcw = key_sections(key, n, L, 2)
-    kt = tcw.reshape(-1)
+    seed, _, _, cwl, _ = key_sections(key, n, L, 2)
+    nw = 8 * _key_words(n, L, 2)
+    kw = key[:nw].view(np.uint64)
+    kt = key[nw:]
     tw = TWEAKS2
     enc = _encryptor()
     c = min(chunk, n)
@@ -731,10 +773,13 @@ def _eval2(party, key, x, shape, n, L, chunk, profile, t_start) -> np.ndarray:
         st[4, :k] = party
         _eval_prep2(x, j0, k, L, st, tw, inb)
         for i in range(L):
-            t_aes = time.perf_counter()
-            enc.update_into(src, dst)
-            _tick(profile, "aes_s", t_aes, 2 * k)
-            _eval_level2(inb, outb, x, vcw[i], scw[i], kt, st, tw, j0, k, n, L, i)
+            if profile is None:
+                enc.update_into(src, dst)
+            else:
+                t_aes = time.perf_counter()
+                enc.update_into(src, dst)
+                _tick(profile, "aes_s", t_aes, 2 * k)
+            _eval_level2(inb, outb, x, kw, kt, st, tw, j0, k, n, L, i)
         _eval_final2(st, cwl, j0, k, party, out)
     _tick(profile, "total_s", t_start)
     return out.reshape(shape + (2,))
