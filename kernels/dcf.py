@@ -710,68 +710,31 @@ def dcf_eval(party: int, key, x, nbits: int = 64, chunk: int = CHUNK, profile=No
                          f"at nbits = {L}, m = {m}")
     if L < 64 and n and int(x.max()) >> L:
         raise ValueError(f"x must lie in [0, 2**{L}) for nbits = {L}")
-    if m == 2:
-        return _eval2(party, key, x, shape, n, L, chunk, profile, t_start)
-    out = np.empty(n, dtype=np.uint64)
+    out = np.empty((n,) if m == 1 else (n, m), dtype=np.uint64)
+    out_shape = shape if m == 1 else shape + (m,)
     if n == 0:
-        return out.reshape(shape)
+        return out.reshape(out_shape)
     if key.ctypes.data % 8:
         key = key.copy()
-    seed, _, _, cwl, _ = key_sections(key, n, L)
-    kw = key[: 24 * n * (L + 1)].view(np.uint64)
-    kt = key[24 * n * (L + 1):]
-    tw = TWEAKS
-    enc = _encryptor()
-    c = min(chunk, n)
-    inb = np.empty(4 * c, dtype=np.uint64)
-    outb = np.empty(4 * c + 2, dtype=np.uint64)
-    st = np.empty((4, c), dtype=np.uint64)
-    for j0 in range(0, n, chunk):
-        k = min(chunk, n - j0)
-        src = inb[: 4 * k].view(np.uint8)
-        dst = outb[: 4 * k + 2].view(np.uint8)
-        st[0:2, :k] = seed[j0: j0 + k].T
-        st[2, :k] = 0
-        st[3, :k] = party
-        _eval_prep(x, j0, k, L, st, tw, inb)
-        for i in range(L):
-            if profile is None:
-                enc.update_into(src, dst)
-            else:
-                t_aes = time.perf_counter()
-                enc.update_into(src, dst)
-                _tick(profile, "aes_s", t_aes, 2 * k)
-            _eval_level(inb, outb, x, kw, kt, st, tw, j0, k, n, L, i)
-        _eval_final(st, cwl, j0, k, party, out)
-    _tick(profile, "total_s", t_start)
-    return out.reshape(shape)
-
-
-def _eval2(party, key, x, shape, n, L, chunk, profile, t_start) -> np.ndarray:
-    """``dcf_eval`` for two payload words (validated inputs)."""
-    out = np.empty((n, 2), dtype=np.uint64)
-    if n == 0:
-        return out.reshape(shape + (2,))
-    if key.ctypes.data % 8:
-        key = key.copy()
-    seed, _, _, cwl, _ = key_sections(key, n, L, 2)
-    nw = 8 * _key_words(n, L, 2)
+    seed, _, _, cwl, _ = key_sections(key, n, L, m)
+    nw = 8 * _key_words(n, L, m)
     kw = key[:nw].view(np.uint64)
     kt = key[nw:]
-    tw = TWEAKS2
+    tw = TWEAKS if m == 1 else TWEAKS2
+    prep, level, final = (_eval_prep, _eval_level, _eval_final) if m == 1 else (_eval_prep2, _eval_level2, _eval_final2)
     enc = _encryptor()
     c = min(chunk, n)
     inb = np.empty(4 * c, dtype=np.uint64)
     outb = np.empty(4 * c + 2, dtype=np.uint64)
-    st = np.empty((5, c), dtype=np.uint64)
+    st = np.empty((3 + m, c), dtype=np.uint64)  # seed low, seed high, m accumulators, control bit
     for j0 in range(0, n, chunk):
         k = min(chunk, n - j0)
         src = inb[: 4 * k].view(np.uint8)
         dst = outb[: 4 * k + 2].view(np.uint8)
         st[0:2, :k] = seed[j0: j0 + k].T
-        st[2:4, :k] = 0
-        st[4, :k] = party
-        _eval_prep2(x, j0, k, L, st, tw, inb)
+        st[2: 2 + m, :k] = 0
+        st[2 + m, :k] = party
+        prep(x, j0, k, L, st, tw, inb)
         for i in range(L):
             if profile is None:
                 enc.update_into(src, dst)
@@ -779,7 +742,7 @@ def _eval2(party, key, x, shape, n, L, chunk, profile, t_start) -> np.ndarray:
                 t_aes = time.perf_counter()
                 enc.update_into(src, dst)
                 _tick(profile, "aes_s", t_aes, 2 * k)
-            _eval_level2(inb, outb, x, kw, kt, st, tw, j0, k, n, L, i)
-        _eval_final2(st, cwl, j0, k, party, out)
+            level(inb, outb, x, kw, kt, st, tw, j0, k, n, L, i)
+        final(st, cwl, j0, k, party, out)
     _tick(profile, "total_s", t_start)
-    return out.reshape(shape + (2,))
+    return out.reshape(out_shape)
