@@ -6,14 +6,13 @@ import hashlib
 
 import numpy as np
 import pytest
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dcf_reference import RefDCF
 from fibench.kernels import dcf
 
 M64 = 2**64 - 1
-MOD = 2**64
 
 
 def _rand(rng, L, size):
@@ -46,69 +45,8 @@ def _name_tweak(name: bytes) -> int:
 
 
 T_L, T_R, T_VL, T_VR = (_name_tweak(nm) for nm in (b"L", b"R", b"VL", b"VR"))
-_AES = Cipher(algorithms.AES(hashlib.sha256(b"fibench/dcf/mmo-key").digest()[:16]), modes.ECB()).encryptor()
-
-
-def ref_G(s: int, tweak: int) -> int:
-    blk = s ^ tweak
-    return int.from_bytes(_AES.update(blk.to_bytes(16, "little")), "little") ^ blk
-
-
-def ref_expand2(s):
-    cl, cr, vl, vr = (ref_G(s, t) for t in (T_L, T_R, T_VL, T_VR))
-    return {"sL": cl & ~1, "tL": cl & 1, "sR": cr & ~1, "tR": cr & 1,
-            "vL": (vl & M64, vl >> 64), "vR": (vr & M64, vr >> 64)}
-
-
-def ref_convert2(s):
-    return (s >> 64, s & M64)
-
-
-def ref_gen2(alpha, beta, L, s0, s1, gamma=(0, 0)):
-    """BCG+21 Fig. 3 with the value algebra per word. Returns (roots, [(scw, vcw, tl, tr)], last)."""
-    s = [s0 & ~1, s1 & ~1]
-    roots = list(s)
-    t = [0, 1]
-    va = [0, 0]
-    cws = []
-    for i in range(L):
-        a = (alpha >> (L - 1 - i)) & 1
-        e = [ref_expand2(s[0]), ref_expand2(s[1])]
-        keep, lose = ("L", "R") if a == 0 else ("R", "L")
-        scw = e[0]["s" + lose] ^ e[1]["s" + lose]
-        sign = -1 if t[1] else 1
-        vcw = []
-        for w in range(2):
-            v = e[1]["v" + lose][w] - e[0]["v" + lose][w] - va[w] + (beta[w] if lose == "L" else 0)
-            v = sign * v % MOD
-            va[w] = (va[w] - e[1]["v" + keep][w] + e[0]["v" + keep][w] + sign * v) % MOD
-            vcw.append(v)
-        tl = e[0]["tL"] ^ e[1]["tL"] ^ a ^ 1
-        tr = e[0]["tR"] ^ e[1]["tR"] ^ a
-        cws.append([scw, vcw, tl, tr])
-        tk = tl if keep == "L" else tr
-        for b in (0, 1):
-            s[b], t[b] = e[b]["s" + keep] ^ (scw if t[b] else 0), e[b]["t" + keep] ^ (tk & t[b])
-    c0, c1 = ref_convert2(s[0]), ref_convert2(s[1])
-    last = [(-1 if t[1] else 1) * (c1[w] - c0[w] - va[w]) % MOD for w in range(2)]
-    cws[0][1] = [(cws[0][1][w] - gamma[w]) % MOD for w in range(2)]
-    return roots, cws, last
-
-
-def ref_eval2(b, root, cws, last, x, L):
-    s, t, v = root, b, [0, 0]
-    for i in range(L):
-        d = (x >> (L - 1 - i)) & 1
-        scw, vcw, tl, tr = cws[i]
-        e = ref_expand2(s)
-        side = "L" if d == 0 else "R"
-        s = e["s" + side] ^ (scw if t else 0)
-        tn = e["t" + side] ^ (t & (tl if d == 0 else tr))
-        v = [v[w] + e["v" + side][w] + (vcw[w] if t else 0) for w in range(2)]
-        t = tn
-    c = ref_convert2(s)
-    v = [(v[w] + c[w] + (last[w] if t else 0)) % MOD for w in range(2)]
-    return v if b == 0 else [(-vw) % MOD for vw in v]
+_REF = RefDCF(hashlib.sha256(b"fibench/dcf/mmo-key").digest()[:16], [T_L, T_R, T_VL, T_VR], m=2)
+ref_gen2, ref_eval2 = _REF.gen, _REF.eval
 
 
 def test_tweaks_are_derived_from_their_names():

@@ -3,78 +3,31 @@ against plaintext, and ``ltz_fss`` (P = 2, one online round) against plaintext, 
 mask wrap-around cases, reduced width and exact communication counts."""
 import numpy as np
 import pytest
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import SEED, make_session
+from dcf_reference import RefDCF
 from fibench.kernels import dcf
 from fibench.protocols.compare_fss import ltz_fss, ltz_fss_offline, ltz_fss_online
 
-M64 = (1 << 64) - 1
 MOD = 1 << 64
 
 
 # ------------------------------------------------------------------------------------------
-# slow reference: BCG+21 Fig. 3 with Python integers, one AES block at a time
+# slow reference: BCG+21 Fig. 3 with Python integers, one AES block at a time (dcf_reference)
 # ------------------------------------------------------------------------------------------
-_AES = Cipher(algorithms.AES(dcf.MMO_KEY), modes.ECB()).encryptor()
-_TW = [int.from_bytes(dcf.TWEAKS[j].tobytes(), "little") for j in range(3)]
-
-
-def ref_G(s: int, j: int) -> int:
-    """MMO hash with tweak j (0: left, 1: right, 2: value block) on a 128-bit seed."""
-    blk = s ^ _TW[j]
-    return int.from_bytes(_AES.update(blk.to_bytes(16, "little")), "little") ^ blk
-
-
-def ref_expand(s):
-    cl, cr, vb = ref_G(s, 0), ref_G(s, 1), ref_G(s, 2)
-    return {"sL": cl & ~1, "tL": cl & 1, "sR": cr & ~1, "tR": cr & 1, "vL": vb & M64, "vR": vb >> 64}
+_REF = RefDCF(dcf.MMO_KEY, [int.from_bytes(dcf.TWEAKS[j].tobytes(), "little") for j in range(3)], m=1)
 
 
 def ref_gen(alpha, beta, L, s0, s1, gamma=0):
     """Returns (root seeds, [(scw, vcw, tcwL, tcwR)] * L, cw_last), keys as Python ints."""
-    s = [s0 & ~1, s1 & ~1]
-    roots = list(s)
-    t = [0, 1]
-    va = 0
-    cws = []
-    for i in range(L):
-        a = (alpha >> (L - 1 - i)) & 1
-        e = [ref_expand(s[0]), ref_expand(s[1])]
-        keep, lose = ("L", "R") if a == 0 else ("R", "L")
-        scw = e[0]["s" + lose] ^ e[1]["s" + lose]
-        sign = -1 if t[1] else 1
-        vcw = sign * (e[1]["v" + lose] - e[0]["v" + lose] - va)
-        if lose == "L":
-            vcw += sign * beta
-        vcw %= MOD
-        va = (va - e[1]["v" + keep] + e[0]["v" + keep] + sign * vcw) % MOD
-        tl = e[0]["tL"] ^ e[1]["tL"] ^ a ^ 1
-        tr = e[0]["tR"] ^ e[1]["tR"] ^ a
-        cws.append([scw, vcw, tl, tr])
-        tk = tl if keep == "L" else tr
-        for b in (0, 1):
-            s[b], t[b] = e[b]["s" + keep] ^ (scw if t[b] else 0), e[b]["t" + keep] ^ (tk & t[b])
-    last = ((-1 if t[1] else 1) * ((s[1] >> 64) - (s[0] >> 64) - va)) % MOD
-    cws[0][1] = (cws[0][1] - gamma) % MOD
-    return roots, cws, last
+    roots, cws, last = _REF.gen(alpha, [beta], L, s0, s1, [gamma])
+    return roots, [[scw, vcw[0], tl, tr] for scw, vcw, tl, tr in cws], last[0]
 
 
 def ref_eval(b, root, cws, last, x, L):
-    s, t, v = root, b, 0
-    for i in range(L):
-        d = (x >> (L - 1 - i)) & 1
-        scw, vcw, tl, tr = cws[i]
-        e = ref_expand(s)
-        side = "L" if d == 0 else "R"
-        s = e["s" + side] ^ (scw if t else 0)
-        tn = e["t" + side] ^ (t & (tl if d == 0 else tr))
-        v += e["v" + side] + (vcw if t else 0)
-        t = tn
-    v = (v + (s >> 64) + (last if t else 0)) % MOD
-    return v if b == 0 else (-v) % MOD
+    return _REF.eval(b, root, [[scw, [vcw], tl, tr] for scw, vcw, tl, tr in cws], [last], x, L)[0]
 
 
 def u64(vals):

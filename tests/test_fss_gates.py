@@ -166,7 +166,7 @@ def test_argmax_reveal_losers_look_uniform():
     from fibench.protocols import sharing
 
     s = fss(seed=None)
-    n, C = 2000, 4
+    n = 2000
     x = s.share(np.tile([3.0, 1.0, 2.0, 0.5], (n, 1)))
     seen = {}
     orig = sharing.reveal
