@@ -24,7 +24,7 @@ def bench(session):
 def regress(session):
     """The CI performance-regression gate (exact counters + in-run speed ratios)."""
     session.install("-e", ".[test,mpi]")
-    session.run("python", "-m", "fibench.regress", "--check", *session.posargs)
+    session.run("python", "-m", "fibench.bench.regress", "--check", *session.posargs)
 
 
 @nox.session

@@ -19,8 +19,8 @@ from typing import Annotated, Optional
 import numpy as np
 import typer
 
-from fibench import runner
-from fibench.runner import SuiteError
+from fibench.bench import runner
+from fibench.bench.runner import SuiteError
 
 app = typer.Typer(
     name="fibench",
@@ -71,7 +71,7 @@ def list_cmd(
     brief: Annotated[bool, typer.Option("--brief", help="Presets only, no grids.")] = False,
 ):
     """List suites, their presets and grids, and the network profiles."""
-    from fibench import network
+    from fibench.bench import network
 
     errors: dict = {}
     suites = runner.discover_suites(errors)
@@ -91,7 +91,7 @@ def list_cmd(
                "transfer = max bytes/bandwidth over its links):")
     for name, prof in network.PROFILES.items():
         typer.echo(f"  {name}: {prof.describe()}")
-    typer.echo("  (more in a TOML file: --set network_file=PATH; see fibench.network)")
+    typer.echo("  (more in a TOML file: --set network_file=PATH; see fibench.bench.network)")
 
 
 def _parse_sets(items) -> dict:
@@ -102,7 +102,7 @@ def _parse_sets(items) -> dict:
 
 
 def _plot(path: Path) -> None:
-    from fibench.plots import plot_run
+    from fibench.bench.plots.common import plot_run
 
     try:
         out = plot_run(path)
@@ -153,7 +153,7 @@ def run_cmd(
         meta_path = resume / "meta.json"
         if not meta_path.is_file():
             raise typer.BadParameter(f"{resume} is not a run directory (no meta.json)", param_hint="--resume")
-        from fibench.results import read_json
+        from fibench.bench.results import read_json
 
         meta = read_json(meta_path)
         source = str(meta.get("suite_source") or "")
@@ -230,7 +230,7 @@ def plot_cmd(run_dir: Annotated[Path, typer.Argument(help="A run directory (hold
     """Write the figures of a run (PNG and SVG) into RUN_DIR/figures."""
     if not (run_dir / "meta.json").is_file():
         raise typer.BadParameter(f"{run_dir} is not a run directory (no meta.json)", param_hint="RUN_DIR")
-    from fibench.plots import plot_run
+    from fibench.bench.plots.common import plot_run
 
     out = plot_run(run_dir)
     for note in out.skipped:
@@ -247,12 +247,12 @@ def report_cmd(
     """Print a markdown summary table of a run."""
     if not (run_dir / "meta.json").is_file():
         raise typer.BadParameter(f"{run_dir} is not a run directory (no meta.json)", param_hint="RUN_DIR")
-    from fibench.report import report
+    from fibench.bench.report import report
 
     text = report(run_dir)
     typer.echo(text)
     if output is not None:
-        from fibench.results import atomic_write_text
+        from fibench.bench.results import atomic_write_text
 
         atomic_write_text(output, text)
 
@@ -274,10 +274,10 @@ def infer_cmd(
 ):
     """Train K owners on a non-IID partition, then answer test queries securely; print accuracy,
     agreement with the plaintext pipeline, bytes, rounds and time."""
-    from fibench import secure_inference as si
-    from fibench.data import load_dataset
-    from fibench.federated import FederatedEnsemble
-    from fibench.partition import partition
+    from fibench.fi import secure_inference as si
+    from fibench.fi.data import load_dataset
+    from fibench.fi.federated import FederatedEnsemble
+    from fibench.fi.partition import partition
 
     if mode not in si.MODES:
         raise typer.BadParameter(f"must be one of {si.MODES}", param_hint="--mode")
@@ -320,7 +320,7 @@ def regress_cmd(
                                         help="Runs used by --update to measure the speed-ratio spread.")] = 10,
 ):
     """Performance-regression gate: exact counters and in-run speed ratios vs results/baseline."""
-    from fibench import regress
+    from fibench.bench import regress
 
     code = regress.main(["--update", "--spread", str(spread)] if update else ["--check"])
     raise typer.Exit(code)

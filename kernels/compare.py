@@ -1,6 +1,6 @@
 """Kernels of the ``a2b`` secure comparison (sign of x on Z_2^64, bit-sliced).
 
-Protocol (``fibench.protocols.compare_a2b``): with c = x + r opened, msb(x) = msb(c - r) =
+Protocol (``fibench.mpc.protocols.compare_a2b``): with c = x + r opened, msb(x) = msb(c - r) =
 c_63 XOR r_63 XOR B, where B is the borrow out of the low 63 bits of c - r. B is the
 generate bit of a borrow-lookahead tree over (g_i, p_i) = (~c_i & r_i, ~(c_i ^ r_i)), combined by
 (G, P) o (G', P') = (G ^ (P & G'), P & P').

@@ -629,7 +629,7 @@ def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk: int = C
     if gamma is not None:
         gamma = _as_u64_vector(gamma, n, "gamma") if m == 1 else _as_u64_pairs(gamma, n, "gamma")
     if seeds is None:
-        from fibench import prg
+        from fibench.mpc import prg
 
         seeds = prg.random_uint64(4 * n).reshape(n, 4)
     seeds = np.asarray(seeds)

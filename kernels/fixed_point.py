@@ -23,7 +23,7 @@ def _decode(r, inv_scale, out):
 
 
 def encode_unchecked(x, frac_bits):
-    """Encode a float64 array (shape kept) without range checks; see ``fibench.fixedpoint.encode``."""
+    """Encode a float64 array (shape kept) without range checks; see ``fibench.mpc.encoding.encode``."""
     x = np.ascontiguousarray(x, dtype=np.float64)
     out = np.empty(x.shape, dtype=np.uint64)
     launch(_encode, x.size, x.reshape(-1), float(2.0**frac_bits), out.reshape(-1))

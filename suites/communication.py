@@ -1,7 +1,7 @@
 """Bytes and rounds per op and protocol (and the time each op takes in process)."""
 NAME = "communication"
 DESCRIPTION = "online/offline bytes per party, rounds and in-process time of each MPC op"
-MEASURE = "fibench.bench.communication:run_point"
+MEASURE = "fibench.bench.measures.communication:run_point"
 PRESETS = {
     "quick": {
         "op": ["share", "reveal", "mul", "matmul", "lt", "relu", "argmax"],

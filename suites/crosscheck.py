@@ -4,7 +4,7 @@ validate the network model (estimate vs measured wall time)."""
 NAME = "crosscheck"
 DESCRIPTION = ("mpi backend (one rank per party): counts equal to the local backend's, wall time on "
                "shared memory and TCP, and the network model against injected delays")
-MEASURE = "fibench.bench.crosscheck:run_point"
+MEASURE = "fibench.bench.measures.crosscheck:run_point"
 
 _OPS = ["lt", "relu", "argmax", "mlp"]
 

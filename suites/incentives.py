@@ -13,7 +13,7 @@ reward share, and the per-owner shares (``shares``, ';'-separated, adversary las
 """
 NAME = "incentives"
 DESCRIPTION = "label-free vs Shapley rewards: rank correlation, share distance, adversaries (owners x alpha x attack)"
-MEASURE = "fibench.bench.incentives:run_point"
+MEASURE = "fibench.bench.measures.incentives:run_point"
 
 PRESETS = {
     "quick": {
@@ -48,6 +48,6 @@ PRESETS = {
     ],
 }
 # grid keys are ordered so that adversary and rule vary fastest: consecutive points reuse one
-# training (cached in fibench.bench.incentives); results are deterministic for a seed, so
+# training (cached in fibench.bench.measures.incentives); results are deterministic for a seed, so
 # seeds, not repetitions, give the spread
 REPEATS = {"quick": 1, "paper": 1}

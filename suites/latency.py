@@ -7,7 +7,7 @@ run (counts do not depend on the network), so the grid is cheap. Workloads:
 * ``relu``: one secure ReLU layer on ``n`` elements among ``parties`` parties (the op).
 * ``m1``: output-level ensemble (M1): K ``owners`` secret-share their logits for ``batch``
   queries; the parties sum them and take the argmax; only the label goes to the querier.
-  ``logits``: ``synthetic`` or a dataset (``digits``: real owners from ``fibench.federated``).
+  ``logits``: ``synthetic`` or a dataset (``digits``: real owners from ``fibench.fi.federated``).
 * ``m2``: full private inference (M2): query and the weights of K models (``model`` logreg or
   a one-hidden-layer ReLU ``mlp`` with ``hidden`` units) are secret-shared; Beaver matmuls,
   secure ReLU, logit sum, argmax.
@@ -19,7 +19,7 @@ threads; 0 = numba's default).
 """
 NAME = "latency"
 DESCRIPTION = "SMPC inference time vs owners, model complexity, parties, protocol and network profile"
-MEASURE = "fibench.bench.latency:run_point"
+MEASURE = "fibench.bench.measures.latency:run_point"
 NO_EXPAND = ("networks",)
 
 NETWORKS = ["lan", "region", "wan", "geo"]

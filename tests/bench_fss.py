@@ -19,9 +19,9 @@ import time
 import numpy as np
 import pytest
 
-from fibench.engine import Session
+from fibench.mpc import Session
 from fibench.kernels import dcf
-from fibench.protocols.compare_fss import ltz_fss, ltz_fss_offline, ltz_fss_online
+from fibench.mpc.protocols.compare_fss import ltz_fss, ltz_fss_offline, ltz_fss_online
 
 N = 1_000_000
 SEED = b"bench-fss-000000"

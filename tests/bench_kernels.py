@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from fibench.bench.timing import median_time
-from fibench import prg
-from fibench.engine import Session
+from fibench.mpc import prg
+from fibench.mpc import Session
 from fibench.kernels import bitslice, ring
 
 N = 1_000_000

@@ -16,7 +16,7 @@ def rng():
 
 
 def make_session(P, **kw):
-    from fibench.engine import Session
+    from fibench.mpc import Session
 
     kw.setdefault("seed", SEED)
     return Session(n_parties=P, **kw)

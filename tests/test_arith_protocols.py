@@ -5,8 +5,8 @@ from hypothesis import given, settings, strategies as st
 
 import naive
 from conftest import make_session
-from fibench import fixedpoint as fp
-from fibench.protocols import arithmetic as ar
+from fibench.mpc import encoding as fp
+from fibench.mpc.protocols import arithmetic as ar
 
 PS = [2, 3, 5, 8]
 F = 16
@@ -107,7 +107,7 @@ def test_mul_property(xs, P):
 # -- masked inputs (owner sends x - a for a dealer mask a) ------------------------------------
 
 def _masked(s, x, owner, frac=F):
-    from fibench.protocols.sharing import share_many
+    from fibench.mpc.protocols.sharing import share_many
 
     raw = fp.encode(x) if frac else np.asarray(x).astype(np.int64).view(np.uint64)
     return share_many(s, [(raw, owner, np.shape(x), frac, "masked")], "m")[0]
@@ -168,7 +168,7 @@ def test_mul_with_masked_operand_exact_on_ring(P):
 
 
 def test_share_many_rejects_unknown_item_flag():
-    from fibench.protocols.sharing import share_many
+    from fibench.mpc.protocols.sharing import share_many
 
     s = make_session(2)
     with pytest.raises(ValueError, match="5th field"):

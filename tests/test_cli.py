@@ -128,7 +128,7 @@ def test_run_fail_then_resume(tiny, tmp_path, monkeypatch):
 
 def test_run_latency_tiny_grid_with_plots(tmp_path):
     """The real latency suite on a 2-point grid: rows per network profile, figures, report."""
-    pytest.importorskip("fibench.engine")
+    pytest.importorskip("fibench.mpc")
     out = tmp_path / "lat"
     r = run("run", "latency", "--out", out, "--set", "workload=m1", "--set", "owners=2,3",
             "--set", "topology=T1", "--set", "networks=lan,wan,geo")
@@ -151,7 +151,7 @@ def test_run_latency_tiny_grid_with_plots(tmp_path):
 
 def test_run_all_plumbing(tiny, tmp_path, monkeypatch):
     """`run all` runs every discovered suite into DIR/<suite>/, skips unavailable ones, resumes."""
-    from fibench import runner as rn
+    from fibench.bench import runner as rn
 
     import types
 
@@ -170,7 +170,7 @@ def test_run_all_plumbing(tiny, tmp_path, monkeypatch):
 
 
 def test_latency_user_network_file(tmp_path):
-    pytest.importorskip("fibench.engine")
+    pytest.importorskip("fibench.mpc")
     f = tmp_path / "nets.toml"
     f.write_text("[profiles.sat]\nrtt_ms = 600\nbandwidth_mbps = 20\n")
     out = tmp_path / "lat"

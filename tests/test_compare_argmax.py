@@ -5,7 +5,7 @@ from hypothesis import given, settings, strategies as st
 
 import naive
 from conftest import make_session
-from fibench import fixedpoint as fp
+from fibench.mpc import encoding as fp
 from fibench.kernels import bitslice as kbs
 
 PS = [2, 3, 5, 8]

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fibench.data import load_dataset
-from fibench.partition import (dirichlet_partition, heterogeneity, iid_partition, partition,
+from fibench.fi.data import load_dataset
+from fibench.fi.partition import (dirichlet_partition, heterogeneity, iid_partition, partition,
                                partition_summary, plot_partition, quantity_skew_partition,
                                shard_partition)
 

@@ -5,8 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from fibench import ensemble as ens
-from fibench.models import UNSEEN_LOGIT, LocalModel
+from fibench.fi import ensemble as ens
+from fibench.fi.models import UNSEEN_LOGIT, LocalModel
 
 
 # -- naive references ------------------------------------------------------------------------

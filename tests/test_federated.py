@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from fibench import ensemble as ens
-from fibench.data import load_dataset
-from fibench.federated import FederatedEnsemble
-from fibench.partition import dirichlet_partition
+from fibench.fi import ensemble as ens
+from fibench.fi.data import load_dataset
+from fibench.fi.federated import FederatedEnsemble
+from fibench.fi.partition import dirichlet_partition
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +102,7 @@ def test_secure_predict_hard_vote_exact(fe_iid, digits):
 
 
 def test_run_point_rows():
-    from fibench.bench.accuracy import run_point
+    from fibench.bench.measures.accuracy import run_point
 
     rows = run_point({"dataset": "digits", "model": "lr", "partition": "dirichlet", "alpha": 0.5,
                       "owners": 3, "seed": 0, "rep": 0})
@@ -123,7 +123,7 @@ def test_run_point_rows():
 def test_suite_grid():
     from pathlib import Path
 
-    from fibench.runner import expand, load_suite, resolve_config
+    from fibench.bench.runner import expand, load_suite, resolve_config
 
     suite = load_suite(str(Path(__file__).resolve().parents[1] / "suites" / "accuracy.py"))
     pts = expand(resolve_config(suite, "quick"))

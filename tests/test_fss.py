@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from conftest import SEED, make_session
 from dcf_reference import RefDCF
 from fibench.kernels import dcf
-from fibench.protocols.compare_fss import ltz_fss, ltz_fss_offline, ltz_fss_online
+from fibench.mpc.protocols.compare_fss import ltz_fss, ltz_fss_offline, ltz_fss_online
 
 MOD = 1 << 64
 
@@ -349,8 +349,8 @@ def test_seeded_session_is_deterministic():
 
 _MPI_SCRIPT = r"""
 import numpy as np
-from fibench.engine.mpi_comm import mpi_session
-from fibench.protocols.compare_fss import ltz_fss
+from fibench.mpc.comm.mpi import mpi_session
+from fibench.mpc.protocols.compare_fss import ltz_fss
 s = mpi_session(2, seed=b"fibench-test-000", protocol="fss")
 vals = np.array([0, 1, -1, 2**31 - 1, -2**31, 7, -7, 12345, -12345] * 3, dtype=np.int64)
 x = s.share_int(vals if s.comm.rank == 0 else None, owner=0, shape=vals.shape)

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from conftest import make_session
 from fibench.kernels import dcf
-from fibench.protocols.argmax import argmax_reveal, argmax_reveal_fss
-from fibench.protocols.compare_fss import ltz_fss_scaled, relu_fss
+from fibench.mpc.protocols.argmax import argmax_reveal, argmax_reveal_fss
+from fibench.mpc.protocols.compare_fss import ltz_fss_scaled, relu_fss
 
 EDGES = [0, 1, -1, 2, -2, 2**62, -(2**62), 2**62 - 1, -(2**62) + 1, 2**63 - 1, -(2**63), -(2**63) + 1,
          12345, -12345]
@@ -163,7 +163,7 @@ def test_argmax_reveal_two_rounds_label_to_querier_only():
 
 def test_argmax_reveal_losers_look_uniform():
     """What the querier sees: 0 for the winner, uniform ring elements for every other class."""
-    from fibench.protocols import sharing
+    from fibench.mpc.protocols import sharing
 
     s = fss(seed=None)
     n = 2000
@@ -197,7 +197,7 @@ def test_argmax_reveal_a2b_falls_back_to_argmax_then_reveal():
 def test_m2_mlp_fss_five_rounds_and_agrees(cmp_bits):
     """M2 MLP logit sum, T2 S=2, fss: masked inputs (1 round), ReLU (1), hidden opening (1),
     argmax comparisons (1), label to the querier (1) = 5 online rounds."""
-    from fibench.secure_inference import m2_labels
+    from fibench.fi.secure_inference import m2_labels
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(64, 12))

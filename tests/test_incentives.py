@@ -217,7 +217,7 @@ def test_adversaries():
 
 
 def test_score_schemes_rows():
-    from fibench.bench.incentives import SCHEMES, score_schemes
+    from fibench.bench.measures.incentives import SCHEMES, score_schemes
 
     rng = np.random.default_rng(7)
     P, y = skilled_owners(rng, 6, 120, 5, [0.3, 0.6, 0.9, 1.2, 1.5, 1.8])
@@ -249,7 +249,7 @@ def _fake_results():
 
 
 def test_plots_written(tmp_path):
-    from fibench.plots_incentives import plot_incentives
+    from fibench.bench.plots.incentives import plot_incentives
 
     df = _fake_results()
     # as read back from results.csv: alpha is a string column
@@ -262,9 +262,9 @@ def test_plots_written(tmp_path):
 
 
 def test_run_point_smoke():
-    pytest.importorskip("fibench.partition")
-    pytest.importorskip("fibench.federated")
-    from fibench.bench.incentives import SCHEMES, run_point
+    pytest.importorskip("fibench.fi.partition")
+    pytest.importorskip("fibench.fi.federated")
+    from fibench.bench.measures.incentives import SCHEMES, run_point
 
     rows = run_point({"owners": 3, "alpha": "iid", "adversary": "sybil", "seed": 0, "model": "lr"})
     assert [r["scheme"] for r in rows] == list(SCHEMES)

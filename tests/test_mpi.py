@@ -11,9 +11,9 @@ import subprocess
 import numpy as np
 import pytest
 
-from fibench.bench.crosscheck import _session_kwargs, transcript
-from fibench.engine import Dealer, LocalCommunicator, Session
-from fibench.mpi_worker import launch_mpi, mpi_available, run_point_mpi
+from fibench.bench.measures.crosscheck import _session_kwargs, transcript
+from fibench.mpc import Dealer, LocalCommunicator, Session
+from fibench.bench.mpi_worker import launch_mpi, mpi_available, run_point_mpi
 
 _STATE: dict = {}
 
@@ -46,7 +46,7 @@ def _local_transcript(params):
 
 
 def _mpi_transcript(params):
-    rows = run_point_mpi(params["parties"], params, measure="fibench.bench.crosscheck:parity_point", timeout=120)
+    rows = run_point_mpi(params["parties"], params, measure="fibench.bench.measures.crosscheck:parity_point", timeout=120)
     return json.loads(rows[0]["transcript"])
 
 
@@ -89,7 +89,7 @@ def test_selftest_and_rank_mismatch():
 @pytest.mark.mpi
 @pytest.mark.usefixtures("needs_mpi")
 def test_crosscheck_point_with_delay():
-    from fibench.bench.crosscheck import run_point
+    from fibench.bench.measures.crosscheck import run_point
 
     (row,) = run_point({"op": "lt", "parties": 2, "n": 1000, "transport": "shm", "profile": "region",
                         "reps": 2, "seed": 1})
@@ -110,8 +110,8 @@ def test_rank_failure_aborts_all():
 
 
 def test_unavailable_is_a_clear_error(monkeypatch):
-    import fibench.mpi_worker as w
-    from fibench.engine.mpi_comm import MPIUnavailableError
+    import fibench.bench.mpi_worker as w
+    from fibench.mpc.comm.mpi import MPIUnavailableError
 
     monkeypatch.setattr(w.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(MPIUnavailableError, match="pip install 'fibench\\[mpi\\]'"):

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fibench import network
-from fibench.network import estimate, get_profile, load_profiles
+from fibench.bench import network
+from fibench.bench.network import estimate, get_profile, load_profiles
 
 
 @dataclass
@@ -65,7 +65,7 @@ def test_uniform_estimate_by_hand():
 
 
 def test_estimate_accepts_commstats_and_real_rounds():
-    from fibench.engine.stats import CommStats
+    from fibench.mpc.comm.stats import CommStats
 
     st_ = CommStats()
     st_.record("online", {(0, 1): 8, (1, 0): 8}, "open")

@@ -3,8 +3,8 @@ import pytest
 from scipy import stats as sps
 
 from conftest import make_session
-from fibench import prg
-from fibench.engine.shares import AShare
+from fibench.mpc import prg
+from fibench.mpc.shares import AShare
 
 
 def test_expand_deterministic_prefix_and_streams():
@@ -88,7 +88,7 @@ def test_repr_never_shows_shares_or_seeds():
 
 
 def test_session_validation():
-    from fibench.engine import Session
+    from fibench.mpc import Session
 
     for bad in [1, 0, 17, 2.5]:
         with pytest.raises(ValueError, match="n_parties"):

@@ -5,7 +5,7 @@ import io
 import numpy as np
 import pytest
 
-from fibench import regress
+from fibench.bench import regress
 
 NAMES = {"prg_expand_2^20", "beaver_mul_P2_2^17", "lt_a2b_P2_2^17"}
 
@@ -26,7 +26,7 @@ def test_unchanged_tree_passes_10_of_10(fresh_baseline):
 
 
 def test_two_times_slower_kernel_fails(fresh_baseline, monkeypatch):
-    from fibench.protocols import compare_a2b
+    from fibench.mpc.protocols import compare_a2b
 
     real = compare_a2b.ltz_a2b
 
@@ -41,10 +41,10 @@ def test_two_times_slower_kernel_fails(fresh_baseline, monkeypatch):
 
 
 def test_changed_byte_count_fails(monkeypatch):
-    from fibench.engine import communicator
+    from fibench.mpc.comm import base as communicator
 
     case = {"op": "lt", "protocol": "a2b", "parties": 2, "n": 1000, "rows": 100, "reps": 1, "seed": 0}
-    from fibench.bench.communication import run_point
+    from fibench.bench.measures.communication import run_point
 
     before = {"lt": {k: run_point(case)[0][k] for k in regress.COUNTER_FIELDS}}
     real = communicator.payload_nbytes

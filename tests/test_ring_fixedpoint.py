@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import naive
-from fibench import fixedpoint as fp
+from fibench.mpc import encoding as fp
 from fibench.kernels import ring
 
 U64 = st.integers(min_value=0, max_value=2**64 - 1)

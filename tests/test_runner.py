@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fibench import results as res
-from fibench import runner
-from fibench.runner import RunFailed, SuiteError
+from fibench.bench import results as res
+from fibench.bench import runner
+from fibench.bench.runner import RunFailed, SuiteError
 
 
 def make_suite(measure, presets=None, repeats=2, **extra):
@@ -217,7 +217,7 @@ def test_resume_after_sigkill(tmp_path):
     suite_file = tmp_path / "killme.py"
     suite_file.write_text(SUITE_FILE)
     out = tmp_path / "run"
-    code = (f"from fibench.runner import run_suite; "
+    code = (f"from fibench.bench.runner import run_suite; "
             f"run_suite({str(suite_file)!r}, out={str(out)!r}, progress=False)")
     env = {**os.environ, "FIBENCH_TEST_KILL_AFTER": "3", "NUMBA_DISABLE_JIT": "1"}
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, timeout=120)

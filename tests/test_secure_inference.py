@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from fibench import secure_inference as si
-from fibench.data import load_dataset
-from fibench.federated import FederatedEnsemble
-from fibench.partition import partition
+from fibench.fi import secure_inference as si
+from fibench.fi.data import load_dataset
+from fibench.fi.federated import FederatedEnsemble
+from fibench.fi.partition import partition
 
 
 @pytest.fixture(scope="module")

@@ -34,7 +34,7 @@ import numpy as np
 from fibench.kernels import shapley as _ks
 
 RULES = ("soft", "logit", "hard", "weighted")
-#: the names used by ``fibench.ensemble`` are accepted too
+#: the names used by ``fibench.fi.ensemble`` are accepted too
 RULE_ALIASES = {"soft_vote": "soft", "logit_sum": "logit", "hard_vote": "hard", "weighted_vote": "weighted"}
 #: fractional bits of the fixed-point probabilities used by the soft vote
 SCALE_BITS = 20

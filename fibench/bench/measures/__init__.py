@@ -1,0 +1,1 @@
+"""One measure module per suite: ``run_point(params) -> list[dict]`` (tidy rows)."""

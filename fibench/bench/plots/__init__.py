@@ -1,0 +1,1 @@
+"""Figures of the suites (matplotlib, Agg canvases; no global backend state)."""

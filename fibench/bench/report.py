@@ -1,0 +1,174 @@
+"""Markdown summary of a run (``fibench report RUN_DIR``).
+
+The header gives the suite, status, preset, commit, CPU and times; the table has one row per
+grid point (repetitions aggregated: median, and ``min–max`` for timing columns when there are
+several repetitions). Grouping columns are the grid keys that vary plus the non-numeric
+columns the measure function adds (e.g. ``network``); value columns are the numeric columns
+it adds. A suite may fix both with ``REPORT = {"index": [...], "values": [...]}``; the latency
+suite gets a compact pivot (time per network profile) on top.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from fibench.bench import results as res
+
+BOOKKEEPING = ("rep", "point", "task_wall_s", "seed", res.JIT_KEY)
+MAX_VALUE_COLS = 10
+
+
+def fmt(v) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        v = float(v)
+        if math.isinf(v):
+            return "∞" if v > 0 else "-∞"
+        if v == int(v) and abs(v) < 1e15:
+            return str(int(v))
+        return f"{v:.4g}"
+    return str(v).replace("|", "\\|")
+
+
+def markdown_table(df: pd.DataFrame) -> str:
+    cols = [str(c) for c in df.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for row in df.itertuples(index=False):
+        lines.append("| " + " | ".join(fmt(v) for v in row) + " |")
+    return "\n".join(lines)
+
+
+def _grid_keys(meta: dict) -> list[str]:
+    keys: list[str] = []
+    for g in meta.get("config", {}).get("grids", []):
+        keys += [k for k in g if k not in keys]
+    return keys
+
+
+def _is_time(c: str) -> bool:
+    return c.endswith("_s") or c.endswith("_ms") or "time" in c
+
+
+def summarize(df: pd.DataFrame, meta: dict, index=None, values=None) -> pd.DataFrame:
+    """One row per grid point (and per non-numeric row column such as ``network``)."""
+    if df.empty:
+        return df
+    no_expand = set(meta.get("config", {}).get("no_expand", []))
+    gkeys = [k for k in _grid_keys(meta) if k in df.columns and k not in no_expand]
+    if index is None:
+        varying = [k for k in gkeys if df[k].nunique(dropna=True) > 1]
+        extra = [c for c in df.columns if c not in gkeys and c not in BOOKKEEPING
+                 and not pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
+        index = varying + extra
+    index = [c for c in index if c in df.columns]
+    if values is None:
+        values = [c for c in df.columns if c not in index and c not in gkeys and c not in BOOKKEEPING
+                  and (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]))]
+        values = values[:MAX_VALUE_COLS]
+    values = [c for c in values if c in df.columns]
+    if not values:
+        return df[index].drop_duplicates().reset_index(drop=True) if index else df.head(0)
+    d = df.copy()
+    for c in values:
+        d[c] = pd.to_numeric(d[c], errors="coerce")
+    group_cols = index + (["point"] if "point" in d.columns else [])
+    if not group_cols:
+        d["_all"] = 0
+        group_cols = ["_all"]
+    g = d.groupby(group_cols, dropna=False, sort=False)
+    med = g[values].median()
+    nrep = int(d["rep"].max()) + 1 if "rep" in d.columns and d["rep"].notna().any() else 1
+    out = med.copy()
+    if nrep > 1:
+        lo, hi = g[values].min(), g[values].max()
+        for c in values:
+            if _is_time(c):
+                out[c] = [f"{fmt(m)} ({fmt(a)}–{fmt(b)})" for m, a, b in zip(med[c], lo[c], hi[c])]
+    out = out.reset_index().drop(columns=["point", "_all"], errors="ignore")
+    return out
+
+
+def latency_pivot(df: pd.DataFrame) -> pd.DataFrame | None:
+    need = {"network", "est_time_s", "latency_s"}
+    if not need <= set(df.columns):
+        return None
+    d = df.copy()
+    for c in ("est_time_s", "latency_s"):
+        d[c] = pd.to_numeric(d[c], errors="coerce")
+    label = "label" if "label" in d.columns else None
+    if label is None:
+        return None
+    key = ["point", label] if "point" in d.columns else [label]
+    m = d.groupby(key + ["network"], sort=False)[["est_time_s", "latency_s"]].median().reset_index()
+    m["share"] = m["latency_s"] / m["est_time_s"]
+    t = m.pivot_table(index=key, columns="network", values="est_time_s", sort=False)
+    s = m.pivot_table(index=key, columns="network", values="share", sort=False)
+    from fibench.bench.plots.common import fmt_seconds, profile_order
+
+    cols = profile_order(t.columns)
+    out = pd.DataFrame(index=t.index)
+    for c in cols:
+        out[f"time {c}"] = [fmt_seconds(v) for v in t[c]]
+    for c in cols:
+        out[f"lat% {c}"] = [f"{100 * v:.0f}%" if np.isfinite(v) else "" for v in s[c]]
+    out = out.reset_index().drop(columns=["point"], errors="ignore")
+    return out
+
+
+def report(run_dir) -> str:
+    run = res.RunDir(run_dir)
+    meta = run.read_meta()
+    df = run.load_results()
+    env = meta.get("environment", {})
+    git = env.get("git", {}) or {}
+    cpu = env.get("cpu", {}) or {}
+    cfg = meta.get("config", {})
+    lines = [f"# fibench run: {meta.get('suite')} / {meta.get('run_id')}", ""]
+    if meta.get("description"):
+        lines += [meta["description"], ""]
+    commit = git.get("commit") or "(no commit)"
+    if git.get("dirty"):
+        commit += " (dirty)"
+    info = [
+        ("status", meta.get("status")),
+        ("preset", cfg.get("preset")),
+        ("overrides", ", ".join(f"{k}={v}" for k, v in (cfg.get("overrides") or {}).items()) or "none"),
+        ("grid points × repeats", f"{meta.get('n_points')} × {meta.get('repeats')} = {meta.get('n_tasks')} "
+                                  f"({meta.get('n_done')} done)"),
+        ("seeds", ", ".join(map(str, meta.get("seeds", [])))),
+        ("commit", commit),
+        ("CPU", f"{cpu.get('model')} ({cpu.get('usable')}/{cpu.get('count')} cores usable)"),
+        ("started / ended", f"{meta.get('started')} / {meta.get('ended')}"),
+    ]
+    jit = meta.get("jit_compile")
+    if jit:
+        info.append(("JIT compile (excluded)", f"{jit['total_s']:.3g} s total over {jit['n_reports']} reports"))
+    if meta.get("error"):
+        info.append(("error", meta["error"]))
+    lines += [f"- **{k}**: {v}" for k, v in info] + [""]
+    if df.empty:
+        lines.append("_no results yet_")
+        return "\n".join(lines) + "\n"
+    spec = {}
+    try:
+        from fibench.bench import runner
+
+        suite = runner.load_suite(meta.get("suite"))
+        spec = getattr(suite, "REPORT", {}) or {}
+    except Exception:
+        pass
+    if meta.get("suite") == "latency":
+        piv = latency_pivot(df)
+        if piv is not None and not piv.empty:
+            lines += ["## Estimated time per inference and latency share, per network profile", "",
+                      markdown_table(piv), ""]
+    table = summarize(df, meta, spec.get("index"), spec.get("values"))
+    lines += ["## Results (median over repetitions)", "", markdown_table(table), ""]
+    return "\n".join(lines)

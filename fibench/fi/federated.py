@@ -1,0 +1,199 @@
+"""A small scikit-learn-like API for federated inference with an ensemble of owners.
+
+    fe = FederatedEnsemble(model="mlp", rule="soft_vote", seed=0)
+    fe.fit([(X1, y1), (X2, y2), ...], n_classes=10, validation=(X_val, y_val))
+    fe.predict(X_test)                       # plaintext ensemble labels
+    fe.owner_outputs(X_test, kind="logits")  # (K, n, C)
+
+Each owner trains its own :class:`~fibench.fi.models.LocalModel` on its own data only (owner k's
+``random_state`` is derived from ``(seed, k)``).  ``weighted_vote`` weighs owner k by its
+accuracy on ``validation`` (when given); without validation data the weights are the owners'
+training-set sizes (label-free).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from fibench.fi import ensemble as ens
+from fibench.fi.models import (DEFAULT_HIDDEN, LocalModel, check_X, check_labels, derive_seed, normalize_kind,
+                            single_thread_blas)
+
+OUTPUT_KINDS = ("proba", "logits", "votes")
+MAX_OWNERS = 64
+
+
+class FederatedEnsemble:
+    """K independently trained owners answering together with one aggregation rule."""
+
+    def __init__(self, model: str = "lr", rule: str = "soft_vote", hidden: int = DEFAULT_HIDDEN, seed: int = 0,
+                 max_iter: int | None = None, standardize: bool = False):
+        self.model = normalize_kind(model)
+        self.rule = ens.get_rule(rule).name
+        if isinstance(hidden, bool) or not isinstance(hidden, (int, np.integer)) or not 1 <= hidden <= 4096:
+            raise ValueError(f"hidden must be an integer in [1, 4096], got {hidden!r}")
+        self.hidden = int(hidden)
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+            raise ValueError(f"seed must be an integer in [0, 2**32-1], got {seed!r}")
+        self.seed = int(seed)
+        self.max_iter = max_iter
+        self.standardize = standardize
+        self.owners_: list[LocalModel] | None = None
+        self.weights_: np.ndarray | None = None
+
+    # -- training ----------------------------------------------------------------------------
+    def fit(self, owner_datasets, n_classes: int | None = None, validation=None) -> "FederatedEnsemble":
+        """``owner_datasets``: a list of (X, y), one per owner (1 to 64 owners)."""
+        try:
+            owner_datasets = list(owner_datasets)
+        except TypeError:
+            raise ValueError("owner_datasets must be a list of (X, y) pairs") from None
+        K = len(owner_datasets)
+        if not 1 <= K <= MAX_OWNERS:
+            raise ValueError(f"owner_datasets must hold between 1 and {MAX_OWNERS} owners, got {K}")
+        data = []
+        for k, item in enumerate(owner_datasets):
+            if not isinstance(item, (tuple, list)) or len(item) != 2:
+                raise ValueError(f"owner_datasets[{k}] must be a pair (X, y)")
+            X = check_X(item[0], name=f"owner_datasets[{k}] X")
+            y, _ = check_labels(item[1], len(X), n_classes, name=f"owner_datasets[{k}] y")
+            data.append((X, y))
+        d = {X.shape[1] for X, _ in data}
+        if len(d) != 1:
+            raise ValueError(f"owner_datasets: all owners must have the same number of features, got {sorted(d)}")
+        if n_classes is None:
+            n_classes = max(2, max(int(y.max()) + 1 for _, y in data))
+        self.n_classes = int(n_classes)
+        self.n_features_ = d.pop()
+        with single_thread_blas():
+            self.owners_ = [LocalModel(self.model, self.n_classes, hidden=self.hidden,
+                                       seed=derive_seed(self.seed, k), max_iter=self.max_iter,
+                                       standardize=self.standardize).fit(X, y)
+                            for k, (X, y) in enumerate(data)]
+        if validation is not None:
+            self.set_validation(*validation)
+        else:
+            sizes = np.array([len(y) for _, y in data], dtype=np.float64)
+            self.weights_ = sizes / sizes.sum()
+        return self
+
+    @classmethod
+    def from_partition(cls, X, y, parts, n_classes: int | None = None, validation=None,
+                       **kwargs) -> "FederatedEnsemble":
+        """Fit on ``X[parts[k]], y[parts[k]]`` for each owner k (``parts`` from fibench.fi.partition)."""
+        X = check_X(X)
+        y, n_classes = check_labels(y, len(X), n_classes)
+        owner_data = []
+        for k, p in enumerate(parts):
+            p = np.asarray(p)
+            if p.ndim != 1 or len(p) == 0 or not np.issubdtype(p.dtype, np.integer) or p.min() < 0 or p.max() >= len(y):
+                raise ValueError(f"parts[{k}] must be a non-empty array of indices into X (0..{len(y) - 1})")
+            owner_data.append((X[p], y[p]))
+        return cls(**kwargs).fit(owner_data, n_classes=n_classes, validation=validation)
+
+    def set_validation(self, X_val, y_val) -> "FederatedEnsemble":
+        """Weights of ``weighted_vote``: each owner's accuracy on (X_val, y_val)."""
+        self._check_fitted()
+        X_val = check_X(X_val, self.n_features_, name="X_val")
+        y_val, _ = check_labels(y_val, len(X_val), self.n_classes, name="y_val")
+        self.weights_ = ens.accuracy_weights(self.owner_outputs(X_val, "logits"), y_val)
+        return self
+
+    # -- plaintext inference -------------------------------------------------------------------
+    def _check_fitted(self):
+        if self.owners_ is None:
+            raise RuntimeError("FederatedEnsemble is not fitted; call fit(owner_datasets) first")
+
+    @property
+    def n_owners(self) -> int:
+        self._check_fitted()
+        return len(self.owners_)
+
+    def owner_outputs(self, X, kind: str = "proba") -> np.ndarray:
+        """(K, n, C): each owner's probabilities, logits or one-hot votes."""
+        self._check_fitted()
+        if kind not in OUTPUT_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(OUTPUT_KINDS)}, got {kind!r}")
+        X = check_X(X, self.n_features_)
+        fn = {"proba": LocalModel.predict_proba, "logits": LocalModel.logits, "votes": LocalModel.votes}[kind]
+        return np.stack([fn(m, X) for m in self.owners_])
+
+    def scores(self, X, rule: str | None = None) -> np.ndarray:
+        """(n, C) aggregated scores of ``rule`` (default: the ensemble's rule)."""
+        r = ens.get_rule(self.rule if rule is None else rule)
+        return r.scores(self.owner_outputs(X, r.input), self.weights_ if r.weighted else None)
+
+    def predict(self, X, rule: str | None = None) -> np.ndarray:
+        """Plaintext ensemble labels (argmax of the aggregated scores, ties to the lowest label)."""
+        return np.argmax(self.scores(X, rule), axis=1)
+
+    def predict_proba(self, X, rule: str | None = None) -> np.ndarray:
+        """(n, C) ensemble distribution: soft vote -> mean probability; logit sum -> softmax of
+        the summed logits; votes -> (weighted) vote fractions."""
+        r = ens.get_rule(self.rule if rule is None else rule)
+        s = self.scores(X, r.name)
+        if r.input == "logits":
+            s = s - s.max(axis=1, keepdims=True)
+            e = np.exp(s)
+            return e / e.sum(axis=1, keepdims=True)
+        tot = s.sum(axis=1, keepdims=True)
+        return np.divide(s, tot, out=np.full_like(s, 1.0 / s.shape[1]), where=tot > 0)
+
+    def score(self, X, y, rule: str | None = None) -> float:
+        return ens.accuracy(np.asarray(y), self.predict(X, rule))
+
+    # -- secure inference -----------------------------------------------------------------------
+    def m1_scores(self, X, rule: str | None = None) -> np.ndarray:
+        """(K, n, C) what each owner secret-shares in mode M1 for ``rule`` (weighted vote:
+        each owner scales its one-hot vote by its own weight)."""
+        r = ens.get_rule(self.rule if rule is None else rule)
+        out = self.owner_outputs(X, r.input)
+        if r.weighted:
+            out = out * np.asarray(self.weights_, dtype=np.float64)[:, None, None]
+        return out
+
+    def secure_predict(self, X, mode: str = "M1", topology: str = "T1", protocol: str = "a2b",
+                       servers: int = 2, rule: str | None = None, argmax_method: str = "pairs",
+                       batch_size: int | None = None, seed: int | None = None, progress: bool = False):
+        """Secure ensemble labels for ``X`` and a cost report: ``(labels, report)``.
+
+        ``mode`` "M1" (owners share their outputs) or "M2" (query and weights shared; rules
+        logit_sum or hard_vote; soft/weighted vote map to logit_sum/hard_vote); ``topology``
+        "T1" (owners compute, K >= 2) or "T2" (``servers`` = 2 or 3). ``report.agreement`` is
+        the share of queries whose secure label equals the plaintext pipeline's.
+        See ``fibench.fi.secure_inference``.
+        """
+        from fibench.fi import secure_inference as si
+
+        self._check_fitted()
+        X = check_X(X, self.n_features_)
+        rule = self.rule if rule is None else ens.get_rule(rule).name
+        if mode == "M2":
+            rule = {"soft_vote": "logit_sum"}.get(rule, rule)  # a secure softmax is not worth it
+        si.check_setting(mode, topology, self.n_owners, servers, protocol)
+        if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
+            raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+        bs = len(X) if batch_size is None else int(batch_size)
+        starts = range(0, len(X), max(bs, 1))
+        if progress:
+            from tqdm import tqdm
+
+            starts = tqdm(starts, desc=f"secure {mode}/{topology}", unit="batch")
+        labels, reports = [], []
+        layers = [m.weights() for m in self.owners_] if mode == "M2" else None
+        for i, st in enumerate(starts):
+            Xb = X[st: st + bs]
+            kw = ({"owner_scores": self.m1_scores(Xb, rule)} if mode == "M1" else
+                  {"owner_layers": layers, "rule": rule, "weights": self.weights_})
+            lab, rep = si.run_secure(Xb, mode=mode, topology=topology, servers=servers, protocol=protocol,
+                                     argmax_method=argmax_method, seed=None if seed is None else seed + i, **kw)
+            labels.append(lab)
+            reports.append(rep)
+        labels = np.concatenate(labels) if labels else np.zeros(0, dtype=np.int64)
+        report = si.merge_reports(reports) if reports else None
+        if report is not None:
+            report.agreement = float(np.mean(labels == self.predict(X, rule))) if len(X) else 1.0
+        return labels, report
+
+    def __repr__(self):
+        k = "unfitted" if self.owners_ is None else f"K={len(self.owners_)}"
+        return f"FederatedEnsemble(model={self.model!r}, rule={self.rule!r}, {k})"

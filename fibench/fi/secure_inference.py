@@ -1,0 +1,240 @@
+"""Secure federated ensemble inference: only the ensemble's label reaches the querier.
+
+Modes
+-----
+``M1`` (output level): each owner evaluates its own model in plaintext on the query and
+secret-shares its output (probabilities for soft vote, logits for logit sum, one-hot votes for
+hard vote, weight x votes for weighted vote). The parties add the shares (free) and run a
+secure argmax; the label is revealed to the querier only.
+``M2`` (full private inference): the querier shares the query, every owner shares its weights;
+linear layers are Beaver matrix products, ReLU a secure comparison and a product; the owners'
+logits are summed (``logit_sum``) — or each owner's label is found and counted
+(``hard_vote``) — and argmaxed. Owners' models are batched: first layers side by side
+(one matmul), second layers stacked (their sum is one matmul).
+
+Topologies: ``T1`` — the K owners are the compute parties (K >= 2); ``T2`` — owners and querier
+share to ``servers`` (2 or 3) non-colluding servers. All inputs of one step are shared in ONE
+round (owners send in parallel).
+"""
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from fibench.mpc import Session
+from fibench.mpc.shares import AShare, MaskedInput
+from fibench.mpc.encoding import encode
+from fibench.mpc.protocols import arithmetic as ar
+from fibench.mpc.protocols.sharing import share_many
+
+MODES = ("M1", "M2")
+TOPOLOGIES = ("T1", "T2")
+M2_RULES = ("logit_sum", "hard_vote", "weighted_vote")
+
+
+@dataclass
+class CostReport:
+    """Cost of one secure batch (counts are exact; times in seconds on the local backend)."""
+
+    mode: str
+    topology: str
+    protocol: str
+    parties: int
+    owners: int
+    queries: int
+    online_bytes_sent_per_party: int
+    online_bytes_recv_per_party: int
+    online_rounds: int
+    offline_bytes_per_party: int
+    querier_bytes_sent: int
+    querier_bytes_recv: int
+    time_s: float
+    dealer_s: float
+    online_s: float
+    agreement: float | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def check_setting(mode: str, topology: str, owners: int, servers: int, protocol: str) -> int:
+    """Validate and return the number of compute parties."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if topology not in TOPOLOGIES:
+        raise ValueError(f"topology must be one of {TOPOLOGIES}, got {topology!r}")
+    if topology == "T1":
+        if not 2 <= owners <= 16:
+            raise ValueError(f"topology T1 needs 2..16 owners (they are the compute parties), got {owners}; use T2")
+        P = owners
+    else:
+        if servers not in (2, 3):
+            raise ValueError(f"servers must be 2 or 3 for topology T2, got {servers!r}")
+        P = servers
+    if protocol == "fss" and P != 2:
+        raise ValueError(f"protocol 'fss' needs 2 compute parties, this setting has {P}")
+    return P
+
+
+def owner_entity(topology: str, k: int):
+    """Who owner k is in the session: compute party k (T1) or an outside entity (T2)."""
+    return k if topology == "T1" else f"owner{k}"
+
+
+def _enc(x):
+    return encode(np.asarray(x, dtype=np.float64))
+
+
+def m1_labels(s: Session, owner_scores: np.ndarray, topology: str, argmax_method: str = "pairs", to=None):
+    """M1 on a session: ``owner_scores`` (K, n, C) plaintext, each row block known to its owner.
+    ``to``: as in ``m2_labels``."""
+    K, n, C = owner_scores.shape
+    shared = share_many(s, [(_enc(owner_scores[k]), owner_entity(topology, k), (n, C), s.frac_bits) for k in range(K)],
+                        "m1/share")
+    total = shared[0]
+    for x in shared[1:]:
+        total = ar.add(total, x)
+    return _finish(s, total, argmax_method, to)
+
+
+def m2_labels(s: Session, X: np.ndarray, owner_layers: list, rule: str, topology: str,
+              argmax_method: str = "pairs", weights=None, masked_inputs: bool = True, to=None):
+    """M2 on a session. ``owner_layers[k]``: ``[(W, b)]`` (logistic regression) or
+    ``[(W1, b1), (W2, b2)]`` (one-hidden-layer ReLU MLP), full class space. ``weighted_vote``
+    scales each owner's one-hot vote by its public weight (``weights``, one per owner).
+
+    ``masked_inputs``: the query and the weight matrices are sent in masked form (owner sends
+    x - a for a dealer mask a; see ``MaskedInput``), so the first matrix product opens nothing
+    and the second opens only the hidden layer: one round and one opening fewer than sharing
+    them and opening ``x - a`` afterwards. ``to``: reveal the label to this receiver (returns
+    the label where it is hosted, else ``None``); ``None`` returns the label's shares."""
+    if rule not in M2_RULES:
+        raise ValueError(f"mode M2 supports rules {M2_RULES} (soft vote would need a secure softmax), got {rule!r}")
+    K = len(owner_layers)
+    depth = {len(layers) for layers in owner_layers}
+    if len(depth) != 1 or depth.pop() not in (1, 2):
+        raise ValueError("every owner needs the same architecture: 1 layer (LR) or 2 layers (MLP)")
+    f, n = s.frac_bits, X.shape[0]
+    mk = ("masked",) if masked_inputs else ()
+    items = [(_enc(X), "querier", X.shape, f) + mk]
+    for k, layers in enumerate(owner_layers):
+        for W, b in layers:
+            items += [(_enc(W), owner_entity(topology, k), W.shape, f) + mk,
+                      (_enc(b), owner_entity(topology, k), b.shape, f)]
+    shared = share_many(s, items, "m2/share")
+    x, params = shared[0], shared[1:]
+    per_owner = [params[4 * k: 4 * k + 4] if len(owner_layers[0]) == 2 else params[2 * k: 2 * k + 2] for k in range(K)]
+    C = owner_layers[0][-1][0].shape[1]
+    if len(owner_layers[0]) == 1:
+        if rule == "logit_sum":  # sum of linear models = linear model of the summed weights
+            W, b = _sum([p[0] for p in per_owner]), _sum([p[1] for p in per_owner])
+            logits = _add_bias(s.matmul(x, W), b)
+        else:
+            W, b = _hcat([p[0] for p in per_owner]), _cat([p[1] for p in per_owner])
+            logits = _add_bias(s.matmul(x, W), b)  # (n, K*C)
+    else:
+        W1, b1 = _hcat([p[0] for p in per_owner]), _cat([p[1] for p in per_owner])
+        h = s.relu(_add_bias(s.matmul(x, W1), b1))  # (n, K*h): every owner's hidden layer at once
+        if rule == "logit_sum":
+            W2, b2 = _vcat([p[2] for p in per_owner]), _sum([p[3] for p in per_owner])
+        else:
+            W2, b2 = _blockdiag([p[2] for p in per_owner]), _cat([p[3] for p in per_owner])
+        logits = _add_bias(s.matmul(h, W2), b2)
+    if rule == "logit_sum":
+        return _finish(s, logits, argmax_method, to)
+    votes = s.argmax(logits.reshape(n * K, C), method=argmax_method, one_hot=True).reshape(n, K, C)
+    if rule == "weighted_vote":
+        if weights is None or len(weights) != K:
+            raise ValueError(f"weighted_vote needs one public weight per owner ({K}), got {weights!r}")
+        votes = ar.mul_public(votes, _enc(np.asarray(weights, dtype=np.float64))[None, :, None], s.frac_bits)
+    counts = ar.sum_axis(votes, axis=1)
+    return _finish(s, counts, argmax_method, to)
+
+
+def _finish(s: Session, scores: AShare, argmax_method: str, to):
+    """Argmax of the final scores: label shares (``to=None``) or the label revealed to ``to``."""
+    if to is None:
+        return s.argmax(scores, method=argmax_method)
+    return s.argmax_reveal(scores, to, method=argmax_method)
+
+
+def _join(xs, fn):
+    """Apply a layout change or sum ``fn`` (list of arrays -> array) to AShares or MaskedInputs."""
+    if isinstance(xs[0], MaskedInput):
+        return MaskedInput.combine(xs, fn)
+    parts = {p: np.ascontiguousarray(fn([x.shares[p] for x in xs])) for p in xs[0].shares}
+    return AShare(parts, next(iter(parts.values())).shape, xs[0].frac)
+
+
+def _sum(xs):
+    return _join(xs, lambda arrs: functools.reduce(np.add, arrs))
+
+
+def _add_bias(z: AShare, b: AShare) -> AShare:
+    return AShare({p: z.shares[p] + b.shares[p][None, :] for p in z.shares}, z.shape, z.frac)
+
+
+def _cat(xs):
+    return _join(xs, np.concatenate)
+
+
+def _hcat(xs):
+    return _join(xs, np.hstack)
+
+
+def _vcat(xs):
+    return _join(xs, np.vstack)
+
+
+def _blockdiag_arrays(arrs):
+    rows, cols = sum(a.shape[0] for a in arrs), sum(a.shape[1] for a in arrs)
+    m = np.zeros((rows, cols), dtype=np.uint64)  # off-diagonal blocks: public zeros (shares and mask 0)
+    r = c = 0
+    for a in arrs:
+        m[r: r + a.shape[0], c: c + a.shape[1]] = a
+        r, c = r + a.shape[0], c + a.shape[1]
+    return m
+
+
+def _blockdiag(xs):
+    return _join(xs, _blockdiag_arrays)
+
+
+def run_secure(X, *, mode: str, topology: str = "T2", servers: int = 2, protocol: str = "a2b",
+               owner_scores=None, owner_layers=None, rule: str = "logit_sum", argmax_method: str = "pairs",
+               weights=None, seed: int | None = None, session: Session | None = None):
+    """One secure batch. Returns ``(labels (n,) int64, CostReport)``; labels are what the
+    querier decodes. M1 needs ``owner_scores`` (K, n, C); M2 needs ``owner_layers``."""
+    K = len(owner_scores) if mode == "M1" and owner_scores is not None else len(owner_layers or [])
+    P = check_setting(mode, topology, K, servers, protocol)
+    s = session or Session(P, protocol=protocol, seed=None if seed is None else int(seed).to_bytes(16, "little"))
+    mark, d0, t0 = s.stats.mark(), s.dealer.elapsed, time.perf_counter()
+    if mode == "M1":
+        labels = m1_labels(s, np.asarray(owner_scores, dtype=np.float64), topology, argmax_method, to="querier")
+        n = owner_scores.shape[1]
+    else:
+        X = np.asarray(X, dtype=np.float64)
+        labels = m2_labels(s, X, owner_layers, rule, topology, argmax_method, weights, to="querier")
+        n = X.shape[0]
+    labels = labels.view(np.int64)
+    wall, deal = time.perf_counter() - t0, s.dealer.elapsed - d0
+    st = s.stats.since(mark)
+    summ, q = st.summary(), st.party_summary("online").get("querier", {})
+    rep = CostReport(mode, topology, protocol, P, K, n, summ["online_bytes_sent_per_party"],
+                     summ["online_bytes_recv_per_party"], summ["online_rounds"], summ["offline_bytes_per_party"],
+                     q.get("bytes_sent", 0), q.get("bytes_recv", 0), wall, deal, wall - deal)
+    return labels, rep
+
+
+def merge_reports(reports: list) -> CostReport:
+    """Totals over batches (counts and times add; agreement is recomputed by the caller)."""
+    r0 = reports[0]
+    add = ("queries", "online_bytes_sent_per_party", "online_bytes_recv_per_party", "online_rounds",
+           "offline_bytes_per_party", "querier_bytes_sent", "querier_bytes_recv", "time_s", "dealer_s", "online_s")
+    d = r0.as_dict()
+    for key in add:
+        d[key] = sum(getattr(r, key) for r in reports)
+    return CostReport(**d)

@@ -1,0 +1,484 @@
+"""The ``mpi`` backend: one process (MPI rank) per compute party, over mpi4py.
+
+Placement
+---------
+Rank ``r`` hosts compute party ``r``; rank 0 (``ENTITY_RANK``) also hosts every entity: the
+dealer, the querier and outside input owners (any string id such as ``"owner3"``). The number
+of ranks must equal the number of compute parties P (``mpiexec -n P``).
+
+The dealer lives on rank 0 as a *trusted first party* (CrypTen's TFP provider does the same):
+it draws the parties' 16-byte seeds and sends each to its rank once (a real MPI message);
+afterwards every party expands its own seed locally, and only party 0's explicit corrections
+(``Dealer.share``) are computed by the dealer, in the process of party 0. Nothing else of the
+dealer's view leaves rank 0. This is a benchmarking placement: it costs and books exactly what a
+separate dealer machine would (the corrections are booked as offline ``dealer -> 0`` bytes), but
+a deployment must run the dealer on a machine of its own. Other ranks run ``MPIDealer``, which
+returns only their own seed expansions (the dealer-side values they compute are placeholders that
+nobody uses).
+
+Rounds and accounting
+---------------------
+``exchange`` is one round for every rank, called at the same protocol step (protocol code is
+SPMD). Online, every rank sends ONE message to every other rank: the payload addressed to the
+parties it hosts (possibly empty) and a header listing the sizes of *all* links this rank sends
+on in the round. So every rank learns the complete round and books it: ``comm.stats`` on every
+rank equals the ``local`` backend's stats for the same computation (bytes, messages, rounds,
+labels, order). Offline rounds come from the dealer only: rank 0 sends one message to every
+other rank (payload plus header) and never waits for them.
+
+Delay injection
+---------------
+``set_delay(profile)`` (a ``fibench.bench.network`` profile name or object) emulates the network on one
+machine: every online message on a link between two distinct parties (co-hosted ones included,
+e.g. querier -> party 0) is delivered at ``t_send + bytes * 8 / bandwidth + RTT / 2``, each link
+paced on its own (a message starts when the previous one on the same link has been sent). The
+receiver sleeps until the last delivery of the round. Offline (dealer) traffic is not delayed:
+the offline phase is modelled as done ahead of the queries. The clock is ``time.time()``:
+delay injection is meant for ranks on one host (validation of the network model); across hosts
+use the real network and no injection.
+
+Waiting for messages polls ``MPI.Improbe``: for ``spin_s`` without pause (200 us where the host has
+a core per rank, else 20 us), then with ``poll_sleep_s`` sleeps between polls, so that idle ranks
+leave the CPU to busy ones (MPICH's blocking receive spins, which on a machine with fewer cores
+than ranks slows everybody down).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import statistics
+import time
+
+import numpy as np
+
+from fibench.mpc import prg
+from fibench.mpc.comm.base import Communicator, payload_nbytes
+from fibench.mpc.dealer import Dealer
+
+ENTITY_RANK = 0
+_TAG = 7031
+_SPINS = 64  # polls before the first sleep in barrier()
+
+__all__ = ["ENTITY_RANK", "LinkDelay", "MPICommunicator", "MPIDealer", "MPIRankMismatchError",
+           "MPIUnavailableError", "require_mpi"]
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+class MPIUnavailableError(RuntimeError):
+    """mpi4py (or an MPI library / launcher) is not installed or cannot start."""
+
+
+class MPIRankMismatchError(ValueError):
+    """The number of MPI ranks differs from the number of compute parties."""
+
+
+_INSTALL_HINT = ("the mpi backend needs mpi4py and an MPI library with its launcher (mpiexec): "
+                 "pip install 'fibench[mpi]' (installs mpi4py and the mpich wheel), or install "
+                 "MPICH / Open MPI from your system and then pip install mpi4py")
+
+
+def require_mpi():
+    """Import and return ``mpi4py.MPI``; raise ``MPIUnavailableError`` with an install hint."""
+    try:
+        from mpi4py import MPI
+    except ImportError as exc:  # no mpi4py, or no libmpi behind it
+        raise MPIUnavailableError(f"{_INSTALL_HINT} ({exc})") from None
+    return MPI
+
+
+class LinkDelay:
+    """One-way latency and bandwidth of every link under a network profile.
+
+    ``params(src, dst) -> (one_way_s, bits_per_s)``; geographic profiles place parties with
+    ``fibench.bench.network``'s rule (or ``parties_to_sites``), uniform ones use one link for all.
+    """
+
+    def __init__(self, profile, parties_to_sites=None):
+        from fibench.bench import network
+
+        self.profile = network.get_profile(profile)
+        self._p2s = parties_to_sites
+        self._cache: dict = {}
+
+    def _site(self, party):
+        from fibench.bench import network
+
+        prof = self.profile
+        if not prof.is_geographic:
+            return None
+        p2s = self._p2s
+        if callable(p2s):
+            return prof.site_index(p2s(party))
+        if p2s is not None and party in p2s:
+            return prof.site_index(p2s[party])
+        return network.default_site(party, len(prof.sites))
+
+    def params(self, src, dst) -> tuple[float, float]:
+        key = (src, dst)
+        if key not in self._cache:
+            rtt, bw = self.profile.link(self._site(src), self._site(dst))
+            self._cache[key] = (rtt / 2.0, bw)
+        return self._cache[key]
+
+    def __repr__(self) -> str:
+        return f"LinkDelay({self.profile.name!r})"
+
+
+class MPICommunicator(Communicator):
+    """One compute party per MPI rank; see the module docstring.
+
+    Parameters
+    ----------
+    n_parties : int or None
+        Number of compute parties P; must equal the number of ranks (``None``: the number of
+        ranks). A mismatch raises ``MPIRankMismatchError``.
+    mpi_comm : mpi4py communicator or None
+        Default ``MPI.COMM_WORLD`` (duplicated, so fibench's traffic never mixes with the caller's).
+    delay : profile name, ``NetworkProfile``, ``LinkDelay`` or None
+        Delay injection (see ``set_delay``).
+    poll_sleep_s : float
+        Sleep between polls while waiting for a message (0: spin).
+    spin_s : float or None
+        How long a wait polls without sleeping first. ``None``: 200 us where this host has at least
+        one core per rank on it, else 20 us (spinning ranks would take the cores of busy ones).
+    """
+
+    def __init__(self, n_parties: int | None = None, mpi_comm=None, delay=None, poll_sleep_s: float = 50e-6,
+                 spin_s: float | None = None):
+        MPI = require_mpi()
+        from mpi4py.util import pkl5
+
+        world = MPI.COMM_WORLD if mpi_comm is None else mpi_comm
+        size = world.Get_size()
+        if n_parties is None:
+            n_parties = size
+            if size < 2:
+                raise MPIRankMismatchError(
+                    "the mpi backend runs one rank per compute party and needs at least 2 ranks; "
+                    f"{size} was started (launch with: mpiexec -n P ..., P >= 2)")
+        if size != n_parties:
+            raise MPIRankMismatchError(
+                f"the mpi backend runs one rank per compute party: P = {n_parties} parties but "
+                f"{size} MPI rank(s) were started (launch with: mpiexec -n {n_parties} ...)")
+        super().__init__(int(n_parties))
+        self._mpi = MPI
+        self._raw = world.Dup()
+        self._comm = pkl5.Intracomm(self._raw)
+        self.rank = self._raw.Get_rank()
+        self._peers = [r for r in range(size) if r != self.rank]
+        self._seq = 0
+        self._link_free: dict = {}
+        self.poll_sleep_s = float(poll_sleep_s)
+        if spin_s is None:
+            node = self._raw.Split_type(MPI.COMM_TYPE_SHARED)
+            ranks_here = node.Get_size()
+            node.Free()
+            spin_s = 200e-6 if ranks_here <= _usable_cores() else 20e-6
+        self.spin_s = float(spin_s)
+        self.delay: LinkDelay | None = None
+        self.set_delay(delay)
+        #: seconds slept for injected delays (online), for diagnostics
+        self.injected_s = 0.0
+
+    # -- placement -----------------------------------------------------------------------------
+    @property
+    def dealer_class(self):
+        return MPIDealer
+
+    @property
+    def local_parties(self) -> tuple:
+        if self.rank == ENTITY_RANK:
+            return (self.rank, "dealer", "querier")
+        return (self.rank,)
+
+    def is_local(self, party) -> bool:
+        if isinstance(party, str):
+            return self.rank == ENTITY_RANK
+        return party == self.rank
+
+    def rank_of(self, party) -> int:
+        if isinstance(party, str):
+            return ENTITY_RANK
+        p = int(party)
+        if not 0 <= p < self.n_parties:
+            raise ValueError(f"party must be in [0, {self.n_parties - 1}] or an entity name, got {party!r}")
+        return p
+
+    @property
+    def size(self) -> int:
+        return self.n_parties
+
+    def __repr__(self) -> str:
+        return f"MPICommunicator(P={self.n_parties}, rank={self.rank}, delay={self.delay!r})"
+
+    # -- delay injection -------------------------------------------------------------------------
+    def set_delay(self, delay=None, parties_to_sites=None) -> None:
+        """Emulate a network profile on every online message (``None`` or ``"none"``: off)."""
+        if delay is None or (isinstance(delay, str) and delay.lower() in ("none", "off", "")):
+            self.delay = None
+        elif isinstance(delay, LinkDelay):
+            self.delay = delay
+        else:
+            self.delay = LinkDelay(delay, parties_to_sites)
+        self._link_free = {}
+
+    def _deliver_at(self, src, dst, nbytes: int, now: float) -> float:
+        one_way, bw = self.delay.params(src, dst)
+        start = max(now, self._link_free.get((src, dst), 0.0))
+        sent = start + 8.0 * nbytes / bw
+        self._link_free[(src, dst)] = sent
+        return sent + one_way
+
+    # -- rounds ----------------------------------------------------------------------------------
+    def exchange(self, outgoing: dict, label: str = "") -> dict:
+        """One round (see ``Communicator.exchange``); every rank books the complete round."""
+        for src, _ in outgoing:
+            if not self.is_local(src):
+                raise ValueError(f"party {src!r} is not hosted by rank {self.rank}")
+        self._seq += 1
+        links = {k: payload_nbytes(v) for k, v in outgoing.items()}
+        if self.phase == "offline":
+            incoming, links = self._dealer_round(outgoing, links)
+        else:
+            incoming, links = self._full_round(outgoing, links)
+        self.stats.record(self.phase, links, label)
+        return incoming
+
+    def _transport(self, outgoing: dict, label: str) -> dict:  # pragma: no cover - exchange is overridden
+        raise NotImplementedError
+
+    def _split(self, outgoing: dict, delay: bool):
+        """Per destination rank: list of (src, dst, msg, deliver_at); local deliveries apart."""
+        now = time.time()
+        per_rank: dict = {r: [] for r in self._peers}
+        local, last = {}, 0.0
+        for (src, dst), msg in outgoing.items():
+            t = self._deliver_at(src, dst, payload_nbytes(msg), now) if delay and src != dst else 0.0
+            r = self.rank_of(dst)
+            if r == self.rank:
+                local[(src, dst)] = msg
+                last = max(last, t)
+            else:
+                per_rank[r].append((src, dst, msg, t))
+        return per_rank, local, last
+
+    def _full_round(self, outgoing: dict, links: dict):
+        delay = self.delay is not None
+        per_rank, incoming, last = self._split(outgoing, delay)
+        reqs = [self._comm.isend((self._seq, links, per_rank[r]), r, _TAG) for r in self._peers]
+        links = dict(links)
+        for seq, their_links, items in self._recv_all(self._peers):
+            self._check_seq(seq)
+            links.update(their_links)
+            for src, dst, msg, t in items:
+                incoming[(src, dst)] = msg
+                last = max(last, t)
+        self._wait_sends(reqs)
+        if delay:
+            wait = last - time.time()
+            if wait > 0:
+                time.sleep(wait)
+                self.injected_s += wait
+        return incoming, links
+
+    def _dealer_round(self, outgoing: dict, links: dict):
+        """Offline round: only rank 0 (the dealer's host) sends; the others receive its header."""
+        if self.rank == ENTITY_RANK:
+            per_rank, incoming, _ = self._split(outgoing, False)
+            reqs = [self._comm.isend((self._seq, links, per_rank[r]), r, _TAG) for r in self._peers]
+            self._wait_sends(reqs)
+            return incoming, links
+        if outgoing:
+            raise ValueError(f"offline rounds carry dealer messages only; rank {self.rank} tried to send "
+                             f"on {sorted(outgoing, key=str)}")
+        ((seq, links, items),) = self._recv_all([ENTITY_RANK])
+        self._check_seq(seq)
+        return {(src, dst): msg for src, dst, msg, _ in items}, dict(links)
+
+    def _check_seq(self, seq: int) -> None:
+        if seq != self._seq:
+            raise RuntimeError(f"mpi backend out of step on rank {self.rank}: round {self._seq} received a "
+                               f"message of round {seq} (the ranks did not run the same protocol steps)")
+
+    def _recv_all(self, sources) -> list:
+        """Receive one message from each source rank (in arrival order); polls for ``spin_s``,
+        then sleeps ``poll_sleep_s`` between polls."""
+        pending = list(sources)
+        out = []
+        deadline = None
+        while pending:
+            got = False
+            for r in list(pending):
+                msg = self._comm.improbe(r, _TAG)
+                if msg is not None:
+                    out.append(msg.recv())
+                    pending.remove(r)
+                    got = True
+            if not got:
+                deadline = self._idle(deadline)
+        return out
+
+    def _wait_sends(self, reqs) -> None:
+        deadline = None
+        while reqs:
+            reqs = [q for q in reqs if not q.test()[0]]
+            if reqs:
+                deadline = self._idle(deadline)
+
+    def _idle(self, deadline):
+        now = time.perf_counter()
+        if deadline is None:
+            return now + self.spin_s
+        if now > deadline and self.poll_sleep_s > 0:
+            time.sleep(self.poll_sleep_s)
+        return deadline
+
+    # -- collectives for harnesses (not protocol traffic, never booked) ----------------------------
+    def barrier(self) -> None:
+        """A barrier that sleeps while it waits (``MPI_Barrier`` spins)."""
+        req = self._raw.Ibarrier()
+        spins = 0
+        while not req.Test():
+            spins += 1
+            if spins > _SPINS:
+                time.sleep(max(self.poll_sleep_s, 1e-4))
+
+    def gather(self, obj, root: int = 0):
+        """Gather a small picklable object on ``root`` (others get ``None``)."""
+        self.barrier()
+        return self._raw.gather(obj, root=root)
+
+    def bcast(self, obj, root: int = 0):
+        self.barrier()
+        return self._raw.bcast(obj, root=root)
+
+    def timed(self, fn, reps: int = 3, dealer=None) -> dict:
+        """Time ``fn()`` on every rank (each call starts after a barrier). Collective.
+
+        Returns on rank 0: ``times`` (per call, the slowest rank's wall time), ``dealer`` (per
+        call, rank 0's dealer seconds inside it), ``online`` (per call, rank 0's wall minus its
+        dealer seconds) and their medians ``time_s``, ``dealer_s``, ``online_s``; ``None`` on
+        other ranks.
+        """
+        walls, deals = [], []
+        for _ in range(max(1, reps)):
+            self.barrier()
+            d0 = dealer.elapsed if dealer is not None else 0.0
+            t0 = time.perf_counter()
+            fn()
+            walls.append(time.perf_counter() - t0)
+            deals.append((dealer.elapsed - d0) if dealer is not None else 0.0)
+        allw = self.gather((walls, deals))
+        if self.rank != 0:
+            return None
+        times = [max(w[i] for w, _ in allw) for i in range(len(walls))]
+        online = [walls[i] - deals[i] for i in range(len(walls))]
+        return {"times": times, "dealer": deals, "online": online, "time_s": statistics.median(times),
+                "time_min_s": min(times), "time_max_s": max(times), "dealer_s": statistics.median(deals),
+                "online_s": statistics.median(online)}
+
+    @contextlib.contextmanager
+    def delayed(self, profile, parties_to_sites=None):
+        """Delay injection inside a block."""
+        prev = self.delay
+        self.set_delay(profile, parties_to_sites)
+        try:
+            yield self
+        finally:
+            self.set_delay(prev)
+
+
+class MPIDealer(Dealer):
+    """The dealer under the ``mpi`` backend (see the module docstring).
+
+    On rank 0 it is the ordinary ``Dealer`` (it knows every seed and sends party 0's
+    corrections in process). On rank r > 0 it holds only party r's seed, received from rank 0
+    in the set-up round: random values are expanded locally, ``share`` returns the party's
+    seed expansion and books the dealer's message to party 0 by receiving rank 0's header. The
+    "dealer's view" returned to protocol code there (e.g. the total r of ``random_arith``) is an
+    uninitialised placeholder of the right shape: protocols only pass it back to ``share``.
+    """
+
+    def _setup_seeds(self, seed):
+        self.party = self.comm.rank
+        self.hosts_dealer = self.comm.is_local("dealer")
+        if self.hosts_dealer:
+            return super()._setup_seeds(seed)
+        self._own = None
+        self._party_seeds = [None] * self.P
+        with self.comm.offline():
+            incoming = self.comm.exchange({}, "dealer/seeds")
+        self._party_seeds[self.party] = bytes(incoming[("dealer", self.party)])
+
+    def __repr__(self) -> str:
+        return f"MPIDealer(P={self.P}, rank={self.party}, requests={self._counter})"
+
+    def _expand(self, p: int, stream: int, shape) -> np.ndarray:
+        if self._party_seeds[p] is None:
+            return np.empty(shape, dtype=np.uint64)  # another party's share: not known here
+        return super()._expand(p, stream, shape)
+
+    def random_arith(self, shape):
+        if self.hosts_dealer:
+            return super().random_arith(shape)
+        with self.offline():
+            s = self._expand(self.party, self._next_stream(), shape)
+            return np.empty_like(s), {self.party: s}
+
+    def random_bool(self, shape):
+        if self.hosts_dealer:
+            return super().random_bool(shape)
+        return self.random_arith(shape)
+
+    def share(self, values: list, kinds: list | None = None, label: str = "dealer") -> list[dict]:
+        if self.hosts_dealer:
+            return super().share(values, kinds, label)
+        with self.offline():
+            out = [{self.party: self._expand(self.party, self._next_stream(), np.shape(v))} for v in values]
+            if out:
+                self.comm.exchange({}, label)  # rank 0 sends the correction to party 0; we book it
+            return out
+
+    def random_uint64(self, n: int) -> np.ndarray:
+        if self.hosts_dealer:
+            return super().random_uint64(n)
+        return np.empty(n, dtype=np.uint64)
+
+    def input_mask(self, owner, shape, label: str = "dealer/mask"):
+        if self.hosts_dealer:
+            return super().input_mask(owner, shape, label)
+        with self.offline():
+            t = self._next_stream()
+            own = self._expand(self.party, t, shape)  # party 0 (the correction) lives on rank 0
+            incoming = self.comm.exchange({}, label)
+            msg = incoming.get(("dealer", self.party))
+            n = int(np.prod(shape)) if shape else 1
+            a = np.empty(shape, dtype=np.uint64)  # the dealer's view: a placeholder here
+            if owner == self.party and msg is not None:  # this rank owns the input: it got the seed
+                a = prg.expand(bytes(np.frombuffer(msg, dtype=np.uint8)[-16:]), 0, n).reshape(shape)
+            return a, {self.party: own}
+
+    def beaver_triple(self, shape_a, shape_b=None, matmul: bool = False, a=None, b=None):
+        if self.hosts_dealer:
+            return super().beaver_triple(shape_a, shape_b, matmul, a, b)
+        with self.offline():
+            _, a_sh = a if a is not None else self.random_arith(shape_a)
+            _, b_sh = b if b is not None else self.random_arith(shape_a if shape_b is None else shape_b)
+            a, b = a_sh[self.party], b_sh[self.party]
+            c_shape = (a.shape[0], b.shape[1]) if matmul else a.shape
+            (c_sh,) = self.share([np.empty(c_shape, dtype=np.uint64)], label="dealer/triple")
+            return a_sh, b_sh, c_sh
+
+
+def mpi_session(n_parties: int | None = None, delay=None, **session_kwargs):
+    """A ``Session`` on the mpi backend (call it on every rank, with the same arguments)."""
+    from fibench.mpc.session import Session
+
+    comm = MPICommunicator(n_parties, delay=delay)
+    return Session(n_parties=comm.n_parties, comm=comm, **session_kwargs)

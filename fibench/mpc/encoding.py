@@ -1,0 +1,49 @@
+"""Validated fixed-point encoding (the public face of ``fibench.kernels.fixed_point``)."""
+from __future__ import annotations
+
+import numpy as np
+
+from fibench.mpc import config
+from fibench.kernels import fixed_point as _fp
+
+
+def check_frac_bits(frac_bits) -> int:
+    if not isinstance(frac_bits, (int, np.integer)) or not (
+        config.FRAC_BITS_MIN <= frac_bits <= config.FRAC_BITS_MAX
+    ):
+        raise ValueError(
+            f"frac_bits must be an integer in [{config.FRAC_BITS_MIN}, {config.FRAC_BITS_MAX}], got {frac_bits!r}"
+        )
+    return int(frac_bits)
+
+
+def max_value(frac_bits: int = config.FRAC_BITS) -> float:
+    """Largest float64 accepted by ``encode`` for ``frac_bits`` (the smallest is its negative).
+
+    Its encoding stays below 2**62 in absolute value (``config.MAX_RAW``).
+    """
+    return float(np.nextafter((config.MAX_RAW + 1) / 2.0**frac_bits, 0.0))
+
+
+def encode(x, frac_bits: int = config.FRAC_BITS) -> np.ndarray:
+    """Encode reals (array-like, any shape) into uint64 fixed point with rounding.
+
+    Raises ``ValueError`` for non-finite values or |x| > ``max_value(frac_bits)``.
+    """
+    frac_bits = check_frac_bits(frac_bits)
+    x = np.asarray(x, dtype=np.float64)
+    if not np.all(np.isfinite(x)):
+        raise ValueError("x must be finite (found NaN or infinity)")
+    lim = max_value(frac_bits)
+    if x.size and np.max(np.abs(np.rint(x * 2.0**frac_bits))) > config.MAX_RAW:
+        raise ValueError(f"x out of the fixed-point range: |x| must be <= {lim:.6g} for frac_bits={frac_bits}")
+    return _fp.encode_unchecked(x, frac_bits)
+
+
+def decode(raw, frac_bits: int = config.FRAC_BITS) -> np.ndarray:
+    """Decode uint64 fixed point (any shape) into float64 (two's complement, exact)."""
+    frac_bits = check_frac_bits(frac_bits)
+    raw = np.asarray(raw)
+    if raw.dtype != np.uint64:
+        raise ValueError(f"raw must be a uint64 array, got dtype {raw.dtype}")
+    return _fp.decode(raw, frac_bits)

@@ -1,0 +1,116 @@
+"""Linear operations, Beaver products and truncation on additive shares over Z_2^64.
+
+Costs (per party, online): ``mul`` opens e = x - a and f = y - b in one round: 16 bytes per
+element per peer. ``matmul`` opens E (n x k) and F (k x m): 8 (nk + km) bytes per peer.
+``truncate``: 0 rounds with P = 2 and method ``"local"``; otherwise 1 round, 8 bytes per
+element per peer (dealer-assisted, exact to 1 ulp).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from fibench.mpc.shares import AShare, MaskedInput
+from fibench.kernels import beaver as kb
+from fibench.kernels import truncation as kt
+from fibench.mpc.protocols.sharing import open_arith, open_many
+
+
+def _same_shape(x: AShare, y: AShare, what: str):
+    if x.shape != y.shape:
+        raise ValueError(f"{what}: shapes must match, got {x.shape} and {y.shape}")
+
+
+def add(x: AShare, y: AShare) -> AShare:
+    _same_shape(x, y, "add")
+    if x.frac != y.frac:
+        raise ValueError(f"add: fractional bits differ ({x.frac} vs {y.frac})")
+    return AShare({p: x.shares[p] + y.shares[p] for p in x.shares}, x.shape, x.frac)
+
+
+def sub(x: AShare, y: AShare) -> AShare:
+    _same_shape(x, y, "sub")
+    if x.frac != y.frac:
+        raise ValueError(f"sub: fractional bits differ ({x.frac} vs {y.frac})")
+    return AShare({p: x.shares[p] - y.shares[p] for p in x.shares}, x.shape, x.frac)
+
+
+def neg(x: AShare) -> AShare:
+    return x.map(lambda s: np.uint64(0) - s)
+
+
+def add_public(x: AShare, c, first_party: int = 0) -> AShare:
+    """x + c for a public uint64 ``c`` (broadcastable); only ``first_party`` adds it."""
+    c = np.asarray(c, dtype=np.uint64)
+    return AShare({p: (s + c if p == first_party else s.copy()) for p, s in x.shares.items()},
+                  np.broadcast_shapes(x.shape, c.shape), x.frac)
+
+
+def mul_public(x: AShare, c, frac: int = 0) -> AShare:
+    """x * c for a public uint64 ``c`` with ``frac`` fractional bits (no truncation here)."""
+    c = np.asarray(c, dtype=np.uint64)
+    return AShare({p: s * c for p, s in x.shares.items()}, np.broadcast_shapes(x.shape, c.shape), x.frac + frac)
+
+
+def sum_axis(x: AShare, axis: int) -> AShare:
+    """Sum over one axis (local)."""
+    out = {p: s.sum(axis=axis, dtype=np.uint64) for p, s in x.shares.items()}
+    return AShare(out, next(iter(out.values())).shape, x.frac)
+
+
+def _beaver(ctx, x, y, matmul: bool, label: str):
+    """Shared Beaver step of ``mul`` and ``matmul``: triple, one opening round (only for
+    operands that are not already ``MaskedInput``s; none at all if both are), local combine."""
+    masks = [(v.mask, v.mask_sh) if isinstance(v, MaskedInput) else None for v in (x, y)]
+    with ctx.dealer.offline():
+        a, b, c = ctx.dealer.beaver_triple(x.shape, y.shape if matmul else None, matmul=matmul,
+                                           a=masks[0], b=masks[1])
+    todo = [AShare({p: v.shares[p] - m[p] for p in ctx.parties}, v.shape, 0)
+            for v, m, known in ((x, a, masks[0]), (y, b, masks[1])) if known is None]
+    opened = open_many(ctx, todo, label) if todo else []
+    e = x.e if masks[0] is not None else opened.pop(0)
+    f = y.e if masks[1] is not None else opened.pop(0)
+    first = min(ctx.parties_all)
+    combine = kb.beaver_matmul_combine if matmul else kb.beaver_combine
+    return {p: combine(c[p], a[p], b[p], e, f, p == first) for p in ctx.parties}
+
+
+def mul(ctx, x, y, label: str = "mul") -> AShare:
+    """Elementwise product by a Beaver triple; result has ``x.frac + y.frac`` fractional bits.
+    ``x``/``y``: ``AShare`` or ``MaskedInput`` (whose opening was done by its owner)."""
+    _same_shape(x, y, "mul")
+    return AShare(_beaver(ctx, x, y, False, label), x.shape, x.frac + y.frac)
+
+
+def matmul(ctx, x, y, label: str = "matmul") -> AShare:
+    """Matrix product ``(n, k) @ (k, m)`` by a Beaver matrix triple (one round; none if both
+    operands are ``MaskedInput``s)."""
+    if len(x.shape) != 2 or len(y.shape) != 2 or x.shape[1] != y.shape[0]:
+        raise ValueError(f"matmul needs (n, k) @ (k, m), got {x.shape} @ {y.shape}")
+    return AShare(_beaver(ctx, x, y, True, label), (x.shape[0], y.shape[1]), x.frac + y.frac)
+
+
+def truncate(ctx, x: AShare, bits: int, method: str = "auto", label: str = "trunc") -> AShare:
+    """Divide by 2**bits (fixed-point rescale). ``method``: ``"local"`` (P = 2 only, 0 rounds),
+    ``"dealer"`` (any P, 1 round) or ``"auto"`` (local when P = 2)."""
+    if bits == 0:
+        return x
+    P = ctx.comm.n_parties
+    if method == "auto":
+        method = "local" if P == 2 else "dealer"
+    if method == "local":
+        if P != 2:
+            raise ValueError(f"truncation method 'local' needs exactly 2 parties, got {P}")
+        out = {p: kt.local_trunc_share(s, bits, p) for p, s in x.shares.items()}
+        return AShare(out, x.shape, x.frac - bits)
+    if method != "dealer":
+        raise ValueError(f"truncation method must be 'auto', 'local' or 'dealer', got {method!r}")
+    with ctx.dealer.offline():
+        r, r_sh = ctx.dealer.random_arith(x.shape)
+        r_msb = r >> np.uint64(63)
+        r_low_t = (r & kt.LOW63) >> np.uint64(bits)
+        msb_sh, low_sh = ctx.dealer.share([r_msb, r_low_t], label="dealer/trunc")
+    offset = np.uint64(1 << 62)
+    masked = AShare({p: x.shares[p] + r_sh[p] + (offset if p == 0 else np.uint64(0)) for p in ctx.parties}, x.shape, 0)
+    c = open_arith(ctx, masked, label)
+    out = {p: kt.dealer_trunc_share(c, msb_sh[p], low_sh[p], bits, p == 0) for p in ctx.parties}
+    return AShare(out, x.shape, x.frac - bits)

@@ -1,0 +1,194 @@
+"""Input sharing and output revealing.
+
+``share``: the owner of an input draws one 16-byte seed per receiving party; a receiver's
+share is AES-CTR(seed); one party (the owner itself if it computes, else party 0) gets the
+explicit vector ``x - sum(others)``. So a compute-party owner sends 16 bytes per peer and an
+outside owner (``"querier"``, ``"owner3"``) sends 16 bytes per party plus one vector.
+``open_arith`` / ``open_bool``: every party sends its share to every peer (1 round).
+``reveal(x, to=q)``: every party except ``q`` sends its share to ``q`` (1 round).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from fibench.mpc import prg
+from fibench.mpc.shares import AShare
+
+
+def share(ctx, raw, owner, shape, frac: int, label: str = "share") -> AShare:
+    """Secret-share the uint64 array ``raw`` (known to ``owner`` only; ``None`` elsewhere)."""
+    return share_many(ctx, [(raw, owner, shape, frac)], label)[0]
+
+
+def share_many(ctx, items: list, label: str = "share") -> list:
+    """Share several inputs, possibly from different owners, in ONE round (owners send in
+    parallel). ``items``: ``(raw, owner, shape, frac)`` tuples (``raw`` is ``None`` where this
+    process does not host the owner), or ``(raw, owner, shape, frac, "masked")`` for an input
+    sent in masked form (see ``MaskedInput``: the owner sends ``x - a`` for a dealer mask ``a``
+    to every compute party, 8 bytes per element per party; a later Beaver product then opens
+    nothing for it). Costs per item as in ``share``; the messages of one link are concatenated
+    into one."""
+    comm = ctx.comm
+    P = comm.n_parties
+    plans, links = [], {}
+    for item in items:
+        raw, owner, shape, frac = item[:4]
+        shape = tuple(shape)
+        n = int(np.prod(shape)) if shape else 1
+        if item[4:] == ("masked",):
+            plans.append(_plan_masked(ctx, raw, owner, shape, n, frac, links))
+            continue
+        if item[4:]:
+            raise ValueError(f"share_many: an item's 5th field must be 'masked', got {item[4]!r}")
+        inside = isinstance(owner, (int, np.integer))
+        explicit_party = int(owner) if inside else 0
+        seeded = [q for q in range(P) if q != explicit_party]
+        plan = {"owner": owner, "shape": shape, "n": n, "frac": frac, "explicit": explicit_party, "seeded": seeded,
+                "inside": inside, "expanded": {}, "last": None}
+        if comm.is_local(owner):
+            raw = np.ascontiguousarray(raw, dtype=np.uint64).reshape(shape)
+            seeds = {q: prg.new_seed() for q in seeded}
+            plan["expanded"] = {q: prg.expand(seeds[q], 0, n).reshape(shape) for q in seeded}
+            last = raw.copy()
+            for q in seeded:
+                last -= plan["expanded"][q]
+            plan["last"] = last
+            for q in seeded:
+                links.setdefault((owner, q), []).append(np.frombuffer(seeds[q], dtype=np.uint8))
+            if not inside:
+                links.setdefault((owner, explicit_party), []).append(last.reshape(-1).view(np.uint8))
+        plans.append(plan)
+    msgs = {k: (v[0] if len(v) == 1 else np.concatenate(v)) for k, v in links.items()}
+    incoming = comm.exchange(msgs, label)
+    offsets = {}
+    out = []
+    for plan in plans:
+        owner, shape, n = plan["owner"], plan["shape"], plan["n"]
+        if plan.get("masked"):
+            out.append(_finish_masked(ctx, plan, incoming, offsets))
+            continue
+        shares = {}
+        for p in ctx.parties:
+            if comm.is_local(owner):
+                shares[p] = plan["last"] if p == plan["explicit"] else plan["expanded"][p]
+                continue
+            off = offsets.get((owner, p), 0)
+            buf = incoming[(owner, p)]
+            if p == plan["explicit"]:
+                shares[p] = buf[off: off + 8 * n].view(np.uint64).reshape(shape).copy()
+                offsets[(owner, p)] = off + 8 * n
+            else:
+                seed = bytes(buf[off: off + 16])
+                offsets[(owner, p)] = off + 16
+                shares[p] = prg.expand(seed, 0, n).reshape(shape)
+        out.append(AShare(shares, shape, plan["frac"]))
+    return out
+
+
+def _plan_masked(ctx, raw, owner, shape, n, frac, links) -> dict:
+    comm = ctx.comm
+    a, a_sh = ctx.dealer.input_mask(owner, shape)
+    plan = {"masked": True, "owner": owner, "shape": shape, "n": n, "frac": frac, "mask": a, "mask_sh": a_sh,
+            "e": None}
+    if comm.is_local(owner):
+        e = np.ascontiguousarray(raw, dtype=np.uint64).reshape(shape) - a
+        plan["e"] = e
+        for q in range(comm.n_parties):
+            if q != owner:
+                links.setdefault((owner, q), []).append(e.reshape(-1).view(np.uint8))
+    return plan
+
+
+def _finish_masked(ctx, plan, incoming, offsets):
+    from fibench.mpc.shares import MaskedInput
+
+    owner, shape, n = plan["owner"], plan["shape"], plan["n"]
+    e = plan["e"]
+    if e is None:
+        p = ctx.parties[0]
+        off = offsets.get((owner, p), 0)
+        e = incoming[(owner, p)][off: off + 8 * n].view(np.uint64).reshape(shape).copy()
+    for p in ctx.parties:  # every local receiver consumed 8 n bytes of its link
+        if p != owner and (owner, p) in incoming:
+            offsets[(owner, p)] = offsets.get((owner, p), 0) + 8 * n
+    return MaskedInput(e, plan["mask"], {p: plan["mask_sh"][p] for p in ctx.parties}, shape, plan["frac"])
+
+
+def open_arith(ctx, x: AShare, label: str = "open") -> np.ndarray:
+    """Reveal ``x`` to every compute party (all-to-all, 1 round); returns the uint64 value."""
+    return _open(ctx, x.shares, x.shape, label, np.add)
+
+
+def open_low_bits(ctx, x: AShare, bits: int, label: str = "open") -> np.ndarray:
+    """Reveal ``x mod 2**bits`` to every compute party (1 round), sending each share in the
+    narrowest of 1, 2, 4 or 8 bytes that holds ``bits`` bits; returns uint64 values."""
+    width = next(w for w in (8, 16, 32, 64) if w >= bits)
+    dt = np.dtype(f"uint{width}")
+    narrow = {p: s.astype(dt) for p, s in x.shares.items()}  # astype keeps the low bits
+    return _open(ctx, narrow, x.shape, label, np.add).astype(np.uint64)
+
+
+def open_bool(ctx, shares: dict, label: str = "open_bool") -> np.ndarray:
+    """XOR-open per-party uint64 word arrays (bit-sliced shares), 1 round."""
+    shape = next(iter(shares.values())).shape
+    return _open(ctx, shares, shape, label, np.bitwise_xor)
+
+
+def open_many(ctx, items: list, label: str = "open") -> list:
+    """Open several arithmetic (``AShare``) or XOR (``("xor", shares)``) values in ONE round."""
+    comm = ctx.comm
+    flat, layout = {}, []
+    for it in items:
+        if isinstance(it, AShare):
+            layout.append(("add", it.shape))
+            sh = it.shares
+        else:
+            sh = it[1]
+            layout.append(("xor", next(iter(sh.values())).shape))
+        for p in ctx.parties:
+            flat.setdefault(p, []).append(sh[p].reshape(-1))
+    joined = {p: np.concatenate(v) if len(v) > 1 else v[0] for p, v in flat.items()}
+    msgs = {(p, q): joined[p] for p in ctx.parties for q in range(comm.n_parties) if q != p}
+    incoming = comm.exchange(msgs, label)
+    p0 = ctx.parties[0]
+    full = [joined[q] if q in joined else incoming[(q, p0)] for q in range(comm.n_parties)]
+    outs, off = [], 0
+    for kind, shape in layout:
+        n = int(np.prod(shape)) if shape else 1
+        op = np.add if kind == "add" else np.bitwise_xor
+        total = full[0][off: off + n].copy()
+        for q in range(1, comm.n_parties):
+            op(total, full[q][off: off + n], out=total)
+        outs.append(total.reshape(shape))
+        off += n
+    return outs
+
+
+def _open(ctx, shares, shape, label, op):
+    comm = ctx.comm
+    msgs = {(p, q): shares[p].reshape(-1) for p in ctx.parties for q in range(comm.n_parties) if q != p}
+    incoming = comm.exchange(msgs, label)
+    p0 = ctx.parties[0]
+    total = None
+    for q in range(comm.n_parties):
+        s = shares[q].reshape(-1) if q in shares else incoming[(q, p0)]
+        total = s.copy() if total is None else op(total, s, out=total)
+    return total.reshape(shape)
+
+
+def reveal(ctx, x: AShare, to=None, label: str = "reveal"):
+    """Reveal to all compute parties (``to=None``) or to one receiver (a party id or an
+    entity such as ``"querier"``). Returns the uint64 value where this process hosts the
+    receiver, else ``None``."""
+    if to is None:
+        return open_arith(ctx, x, label)
+    comm = ctx.comm
+    msgs = {(p, to): x.shares[p].reshape(-1) for p in ctx.parties if p != to}
+    incoming = comm.exchange(msgs, label)
+    if not comm.is_local(to):
+        return None
+    total = x.shares[to].reshape(-1).copy() if to in x.shares else np.zeros(x.size, dtype=np.uint64)
+    for p in range(comm.n_parties):
+        if p != to:
+            total += incoming[(p, to)]
+    return total.reshape(x.shape)
