@@ -327,6 +327,9 @@ def regress_cmd(
 
 
 def main() -> None:  # console script entry point
+    from fibench.kernels.threads import passive_wait
+
+    passive_wait()
     app()
 
 

@@ -6,7 +6,7 @@ With a triple (a, b, c = a*b) and opened e = x - a, f = y - b, party p's share o
 import numpy as np
 from numba import njit, prange
 
-from fibench.kernels._launch import launch
+from fibench.kernels.threads import launch
 from fibench.kernels.ring import ring_matmul
 
 

@@ -8,7 +8,7 @@ about 10x fewer operations than bit-by-bit extraction.
 import numpy as np
 from numba import njit, prange
 
-from fibench.kernels._launch import launch
+from fibench.kernels.threads import launch
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)

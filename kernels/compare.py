@@ -19,7 +19,7 @@ XORed (or added) by the ``first`` party only.
 import numpy as np
 from numba import njit, prange
 
-from fibench.kernels._launch import launch
+from fibench.kernels.threads import launch
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)

@@ -7,7 +7,7 @@ value -1 decodes to -2**-f, not to -1 + 2**-f) and exact in float64 while |raw| 
 import numpy as np
 from numba import njit, prange
 
-from fibench.kernels._launch import launch
+from fibench.kernels.threads import launch
 
 
 @njit(cache=True, parallel=True)

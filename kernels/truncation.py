@@ -11,7 +11,7 @@
 import numpy as np
 from numba import njit, prange
 
-from fibench.kernels._launch import launch
+from fibench.kernels.threads import launch
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)

@@ -195,16 +195,12 @@ def measure_ratios(rounds: int = ROUNDS, only=None) -> dict:
     alternating timings of each side estimates the undisturbed speed far more stably than a
     mean or a median does on a shared machine.
     """
-    import numba
+    from fibench.kernels.threads import num_threads
 
     # one thread: a parallel region stalls at its barrier whenever another process holds a
     # core, which on a shared box swings timings by 10x or more; per-core speed is stable
-    threads = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
+    with num_threads(1):
         return _measure_ratios(rounds, only)
-    finally:
-        numba.set_num_threads(threads)
 
 
 def _measure_ratios(rounds, only):

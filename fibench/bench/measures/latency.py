@@ -48,6 +48,7 @@ from fibench.bench import network
 from fibench.fi import secure_inference as si
 from fibench.mpc import Session
 from fibench.mpc.shares import AShare
+from fibench.kernels.threads import num_threads
 
 WORKLOADS = ("relu", "m1", "m2")
 MODELS = ("logreg", "mlp")
@@ -260,20 +261,6 @@ def _run_once(p: dict, seed: int, timing_reps: int = 1):
     return s, out, ref, walls[k], dealers[k]
 
 
-@contextlib.contextmanager
-def _numba_threads(n):
-    """``threads`` > 0: run with that many numba threads (restored afterwards); 0/None: as is."""
-    if not n:
-        yield
-        return
-    import numba
-
-    prev = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
-    try:
-        yield
-    finally:
-        numba.set_num_threads(prev)
 
 
 def _proto(p: dict) -> str:
@@ -318,7 +305,7 @@ def run_point(params: dict) -> list[dict]:
     key = (p["workload"], p["protocol"], p["n_parties"], p.get("model"), p["topology"], p.get("argmax"),
            p.get("schedule"), p.get("threads"))
     jit = 0.0
-    with _numba_threads(p.get("threads")):
+    with num_threads(p.get("threads")):
         if key not in _warmed:
             t0 = time.perf_counter()
             _run_once(_check(_tiny(p)), seed)
