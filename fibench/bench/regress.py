@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fibench.bench.results import atomic_write_text
+from fibench.bench.results import atomic_write_json
 
 BASELINE_SUBDIR = Path("results") / "baseline"
 
@@ -254,7 +254,7 @@ def gate_speed(expected: dict, only=None, retries: int = 3):
 
 def _write_json(path: Path, obj) -> None:
     """Sorted, indented JSON written atomically (stable diffs of the committed baseline)."""
-    atomic_write_text(path, json.dumps(obj, indent=1, sort_keys=True) + "\n")
+    atomic_write_json(path, obj, indent=1, sort_keys=True)
 
 
 def load(base: Path | None = None):

@@ -28,8 +28,10 @@ import subprocess
 import tempfile
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where a table is read or built (the mpi ranks need none)
+    import pandas as pd
 
 POINTS_DIR = "points"
 FIGURES_DIR = "figures"
@@ -69,7 +71,9 @@ def atomic_write_text(path, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def _json_default(obj):
+def json_default(obj):
+    """``json.dumps(..., default=json_default)``: numpy scalars and arrays, sets, tuples and
+    paths as JSON values; anything else as its ``repr``."""
     try:
         import numpy as np
 
@@ -99,8 +103,8 @@ def _clean(obj):
     return obj
 
 
-def atomic_write_json(path, obj) -> Path:
-    text = json.dumps(_clean(obj), indent=2, sort_keys=False, default=_json_default, allow_nan=False)
+def atomic_write_json(path, obj, *, indent: int = 2, sort_keys: bool = False) -> Path:
+    text = json.dumps(_clean(obj), indent=indent, sort_keys=sort_keys, default=json_default, allow_nan=False)
     return atomic_write_text(path, text + "\n")
 
 
@@ -261,6 +265,8 @@ class RunDir:
         return self.points / f"{task_id}.csv"
 
     def write_point(self, task_id: str, rows: list[dict]) -> Path:
+        import pandas as pd
+
         df = pd.DataFrame(rows)
         return atomic_write_csv(self.point_path(task_id), df)
 
@@ -271,6 +277,8 @@ class RunDir:
 
     def load_points(self, order: list[str] | None = None) -> pd.DataFrame:
         """All finished tasks' rows, in ``order`` of task ids (others after, sorted)."""
+        import pandas as pd
+
         done = self.finished()
         ids = [t for t in (order or []) if t in done]
         ids += sorted(done - set(ids))
@@ -292,6 +300,8 @@ class RunDir:
         return written
 
     def load_results(self) -> pd.DataFrame:
+        import pandas as pd
+
         if self.csv_path.is_file():
             try:
                 return pd.read_csv(self.csv_path)
