@@ -59,6 +59,7 @@ byte, same kernels.
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 
 import numpy as np
@@ -628,10 +629,8 @@ def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk: int = C
         beta = _as_u64_vector(beta, n, "beta")
     if gamma is not None:
         gamma = _as_u64_vector(gamma, n, "gamma") if m == 1 else _as_u64_pairs(gamma, n, "gamma")
-    if seeds is None:
-        from fibench.mpc import prg
-
-        seeds = prg.random_uint64(4 * n).reshape(n, 4)
+    if seeds is None:  # the OS CSPRNG (a dealer passes words from its own CSPRNG stream)
+        seeds = np.frombuffer(secrets.token_bytes(32 * n), dtype=np.uint64).reshape(n, 4)
     seeds = np.asarray(seeds)
     if seeds.dtype != np.uint64 or seeds.shape != (n, 4):
         raise ValueError(f"seeds must be a uint64 array of shape ({n}, 4)")

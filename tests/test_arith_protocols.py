@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-import naive
+import reference as naive
 from conftest import make_session
 from fibench.mpc import encoding as fp
 from fibench.mpc.protocols import arithmetic as ar
@@ -122,7 +122,7 @@ def test_masked_input_is_the_value_and_e_is_masked(P, owner, rng):
     m = _masked(s, xv, owner, frac=0)
     assert s.reveal_raw(m.as_ashare()).view(np.int64).tolist() == xv.tolist()
     assert not np.array_equal(m.e, xv.view(np.uint64))  # what the parties see is x - a
-    assert str(int(m.mask[0])) not in repr(m) and str(int(m.e[0])) not in repr(m)
+    assert str(int(m.mask.owner_value[0])) not in repr(m) and str(int(m.e[0])) not in repr(m)
 
 
 @pytest.mark.parametrize("P", PS)

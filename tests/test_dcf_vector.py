@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dcf_reference import RefDCF
+from reference import RefDCF
 from fibench.kernels import dcf
 
 M64 = 2**64 - 1

@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import SEED, make_session
-from dcf_reference import RefDCF
+from reference import reconstruct
+from reference import RefDCF
 from fibench.kernels import dcf
 from fibench.mpc.protocols.compare_fss import ltz_fss, ltz_fss_offline, ltz_fss_online
 
@@ -211,7 +212,7 @@ def test_ltz_edges_and_random():
 def _twin_mask(n):
     """The mask r the dealer of a fresh seeded session draws first (a twin session)."""
     twin = fss_session()
-    return twin.dealer.random_arith((n,))[0]
+    return reconstruct(twin.dealer.random_shares((n,)))
 
 
 @pytest.mark.parametrize("bits", [64, 32])
@@ -349,9 +350,9 @@ def test_seeded_session_is_deterministic():
 
 _MPI_SCRIPT = r"""
 import numpy as np
-from fibench.mpc.comm.mpi import mpi_session
+from fibench.mpc import Session
 from fibench.mpc.protocols.compare_fss import ltz_fss
-s = mpi_session(2, seed=b"fibench-test-000", protocol="fss")
+s = Session(2, seed=b"fibench-test-000", protocol="fss", backend="mpi")
 vals = np.array([0, 1, -1, 2**31 - 1, -2**31, 7, -7, 12345, -12345] * 3, dtype=np.int64)
 x = s.share_int(vals if s.comm.rank == 0 else None, owner=0, shape=vals.shape)
 res = []

@@ -7,8 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import make_session
+from reference import reconstruct
 from fibench.kernels import dcf
-from fibench.mpc.protocols.argmax import argmax_reveal, argmax_reveal_fss
+from fibench.mpc.protocols.argmax import argmax_reveal
+from fibench.mpc.protocols.compare_fss import argmax_reveal_fss
 from fibench.mpc.protocols.compare_fss import ltz_fss_scaled, relu_fss
 
 EDGES = [0, 1, -1, 2, -2, 2**62, -(2**62), 2**62 - 1, -(2**62) + 1, 2**63 - 1, -(2**63), -(2**63) + 1,
@@ -52,7 +54,7 @@ def test_relu_at_mask_wraparound(bits):
     r_low +- 1, 0 and the top of the low range, with both values of the opened msb."""
     n = 40
     half = 1 << (bits - 1)
-    r = [int(v) for v in fss().dealer.random_arith((n,))[0]]  # the first mask a fresh dealer draws
+    r = [int(v) for v in reconstruct(fss().dealer.random_shares((n,)))]  # the first mask a fresh dealer draws
     xs = []
     for j in range(n):
         rl, rm = r[j] & (half - 1), (r[j] >> (bits - 1)) & 1
@@ -117,10 +119,8 @@ def test_scaled_comparison(bits):
     s = fss()
     rng = np.random.default_rng(9)
     vals = np.array([0, 1, -1, 2**(bits - 1) - 1, -(2**(bits - 1))] + rng.integers(-(2**15), 2**15, 60).tolist())
-    w = rng.integers(0, 2**63, size=(len(vals), 2), dtype=np.uint64) * np.uint64(2) + np.uint64(1)
-    w[0] = [2**64 - 1, 2**63]
-    w_sh = {0: w - np.uint64(5), 1: np.full_like(w, 5)}
-    out = ltz_fss_scaled(s, s.share_int(vals), w, w_sh, bits=bits)
+    out, w_sh = ltz_fss_scaled(s, s.share_int(vals), bits=bits)  # w: the dealer's random words
+    w = reconstruct(w_sh)
     got = out[0] + out[1]
     want = w * (vals < 0).astype(np.uint64)[:, None]
     assert np.array_equal(got, want)
@@ -128,7 +128,7 @@ def test_scaled_comparison(bits):
 
 def _argmax_reveal(x, s=None, method="pairs"):
     s = s or fss()
-    return s, argmax_reveal(s, s.share(x), "querier", method=method, protocol=s.protocol)
+    return s, argmax_reveal(s, s.share(x), "querier", method=method)
 
 
 def test_argmax_reveal_fss_vs_numpy_with_ties():
@@ -161,25 +161,22 @@ def test_argmax_reveal_two_rounds_label_to_querier_only():
     assert rounds[-1].links[(0, "querier")] == 8 * 50 * 10
 
 
-def test_argmax_reveal_losers_look_uniform():
+def test_argmax_reveal_losers_look_uniform(monkeypatch):
     """What the querier sees: 0 for the winner, uniform ring elements for every other class."""
-    from fibench.mpc.protocols import sharing
+    from fibench.mpc.protocols import compare_fss
 
     s = fss(seed=None)
     n = 2000
     x = s.share(np.tile([3.0, 1.0, 2.0, 0.5], (n, 1)))
     seen = {}
-    orig = sharing.reveal
+    orig = compare_fss.reveal
 
     def spy(ctx, v, to=None, label="reveal"):
         seen["v"] = v.shares[0] + v.shares[1]
         return orig(ctx, v, to, label)
 
-    sharing.reveal = spy
-    try:
-        lab = argmax_reveal_fss(s, x, "querier")
-    finally:
-        sharing.reveal = orig
+    monkeypatch.setattr(compare_fss, "reveal", spy)
+    lab = argmax_reveal_fss(s, x, "querier")
     v = seen["v"]
     assert lab.tolist() == [0] * n and (v[:, 0] == 0).all()
     bits = np.unpackbits(np.ascontiguousarray(v[:, 1:]).view(np.uint8))

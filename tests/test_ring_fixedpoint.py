@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-import naive
+import reference as naive
 from fibench.mpc import encoding as fp
 from fibench.kernels import ring
 

@@ -378,3 +378,38 @@ def estimate(rounds, profile, compute_s: float = 0.0, parties_to_sites=None, pha
         "transfer_s": transfer,
         "est_time_s": compute_s + latency + transfer,
     }
+
+
+class LinkDelay:
+    """One-way latency and bandwidth of every link under a network profile.
+
+    ``params(src, dst) -> (one_way_s, bits_per_s)``, the link model that the ``mpi`` backend's
+    delay injection takes (``MPICommunicator(delay=LinkDelay("wan"))``); geographic profiles place parties with
+    ``default_site`` (or ``parties_to_sites``), uniform ones use one link for all.
+    """
+
+    def __init__(self, profile, parties_to_sites=None):
+        self.profile = get_profile(profile)
+        self._p2s = parties_to_sites
+        self._cache: dict = {}
+
+    def _site(self, party):
+        prof = self.profile
+        if not prof.is_geographic:
+            return None
+        p2s = self._p2s
+        if callable(p2s):
+            return prof.site_index(p2s(party))
+        if p2s is not None and party in p2s:
+            return prof.site_index(p2s[party])
+        return default_site(party, len(prof.sites))
+
+    def params(self, src, dst) -> tuple[float, float]:
+        key = (src, dst)
+        if key not in self._cache:
+            rtt, bw = self.profile.link(self._site(src), self._site(dst))
+            self._cache[key] = (rtt / 2.0, bw)
+        return self._cache[key]
+
+    def __repr__(self) -> str:
+        return f"LinkDelay({self.profile.name!r})"

@@ -25,10 +25,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from fibench.mpc import Session
-from fibench.mpc.shares import AShare, MaskedInput
+from fibench.mpc.shares import AShare
 from fibench.mpc.encoding import encode
 from fibench.mpc.protocols import arithmetic as ar
-from fibench.mpc.protocols.sharing import share_many
+from fibench.mpc.protocols.sharing import join, share_many
 
 MODES = ("M1", "M2")
 TOPOLOGIES = ("T1", "T2")
@@ -130,18 +130,18 @@ def m2_labels(s: Session, X: np.ndarray, owner_layers: list, rule: str, topology
     C = owner_layers[0][-1][0].shape[1]
     if len(owner_layers[0]) == 1:
         if rule == "logit_sum":  # sum of linear models = linear model of the summed weights
-            W, b = _sum([p[0] for p in per_owner]), _sum([p[1] for p in per_owner])
+            W, b = _sum(s, [p[0] for p in per_owner]), _sum(s, [p[1] for p in per_owner])
             logits = _add_bias(s.matmul(x, W), b)
         else:
-            W, b = _hcat([p[0] for p in per_owner]), _cat([p[1] for p in per_owner])
+            W, b = _hcat(s, [p[0] for p in per_owner]), _cat(s, [p[1] for p in per_owner])
             logits = _add_bias(s.matmul(x, W), b)  # (n, K*C)
     else:
-        W1, b1 = _hcat([p[0] for p in per_owner]), _cat([p[1] for p in per_owner])
+        W1, b1 = _hcat(s, [p[0] for p in per_owner]), _cat(s, [p[1] for p in per_owner])
         h = s.relu(_add_bias(s.matmul(x, W1), b1))  # (n, K*h): every owner's hidden layer at once
         if rule == "logit_sum":
-            W2, b2 = _vcat([p[2] for p in per_owner]), _sum([p[3] for p in per_owner])
+            W2, b2 = _vcat(s, [p[2] for p in per_owner]), _sum(s, [p[3] for p in per_owner])
         else:
-            W2, b2 = _blockdiag([p[2] for p in per_owner]), _cat([p[3] for p in per_owner])
+            W2, b2 = _blockdiag(s, [p[2] for p in per_owner]), _cat(s, [p[3] for p in per_owner])
         logits = _add_bias(s.matmul(h, W2), b2)
     if rule == "logit_sum":
         return _finish(s, logits, argmax_method, to)
@@ -161,32 +161,24 @@ def _finish(s: Session, scores: AShare, argmax_method: str, to):
     return s.argmax_reveal(scores, to, method=argmax_method)
 
 
-def _join(xs, fn):
-    """Apply a layout change or sum ``fn`` (list of arrays -> array) to AShares or MaskedInputs."""
-    if isinstance(xs[0], MaskedInput):
-        return MaskedInput.combine(xs, fn)
-    parts = {p: np.ascontiguousarray(fn([x.shares[p] for x in xs])) for p in xs[0].shares}
-    return AShare(parts, next(iter(parts.values())).shape, xs[0].frac)
-
-
-def _sum(xs):
-    return _join(xs, lambda arrs: functools.reduce(np.add, arrs))
+def _sum(s, xs):
+    return join(s, xs, lambda arrs: functools.reduce(np.add, arrs))
 
 
 def _add_bias(z: AShare, b: AShare) -> AShare:
     return AShare({p: z.shares[p] + b.shares[p][None, :] for p in z.shares}, z.shape, z.frac)
 
 
-def _cat(xs):
-    return _join(xs, np.concatenate)
+def _cat(s, xs):
+    return join(s, xs, np.concatenate)
 
 
-def _hcat(xs):
-    return _join(xs, np.hstack)
+def _hcat(s, xs):
+    return join(s, xs, np.hstack)
 
 
-def _vcat(xs):
-    return _join(xs, np.vstack)
+def _vcat(s, xs):
+    return join(s, xs, np.vstack)
 
 
 def _blockdiag_arrays(arrs):
@@ -199,8 +191,8 @@ def _blockdiag_arrays(arrs):
     return m
 
 
-def _blockdiag(xs):
-    return _join(xs, _blockdiag_arrays)
+def _blockdiag(s, xs):
+    return join(s, xs, _blockdiag_arrays)
 
 
 def run_secure(X, *, mode: str, topology: str = "T2", servers: int = 2, protocol: str = "a2b",

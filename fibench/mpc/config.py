@@ -11,4 +11,3 @@ MAX_RAW = 2**62 - 1
 MIN_PARTIES, MAX_PARTIES = 2, 16
 #: default secure-comparison protocol
 COMPARISON_PROTOCOL = "a2b"
-COMPARISON_PROTOCOLS = ("a2b", "fss")

@@ -20,18 +20,22 @@ import numpy as np
 
 from fibench.mpc import config
 from fibench.mpc.comm import Communicator, LocalCommunicator
+from fibench.mpc.context import Context
 from fibench.mpc.dealer import Dealer
-from fibench.mpc.shares import AShare
 from fibench.mpc.encoding import check_frac_bits, decode, encode
+from fibench.mpc.protocols import argmax as am
 from fibench.mpc.protocols import arithmetic as ar
 from fibench.mpc.protocols import sharing as sh
+from fibench.mpc.shares import AShare
+
+BACKENDS = ("local", "mpi")
 
 
-class Session:
+class Session(Context):
     """Parameters
     ----------
     n_parties : int in [2, 16]
-        Number of compute parties P.
+        Number of compute parties P (``backend="mpi"``: ``None`` takes the number of ranks).
     frac_bits : int in [0, 30], default 16
         Fractional bits f of the fixed-point encoding.
     protocol : {"a2b", "fss"}, default "a2b"
@@ -44,53 +48,42 @@ class Session:
         ``cmp_bits`` bits (keys and evaluation proportionally cheaper, openings narrower); 64
         promises nothing. ``a2b`` ignores it.
     seed : bytes (16) or None
-        Seed of the dealer's randomness (``None``: fresh from ``secrets``). Input sharing
-        always uses fresh OS randomness.
+        Seed of the dealer's randomness (``None``: fresh from ``secrets``). Input sharing and
+        input masks always use fresh OS randomness.
+    backend : {"local", "mpi"}, default "local"
+        ``local``: every party in this process; ``mpi``: one MPI rank per compute party (call
+        on every rank with the same arguments; see docs/mpi.md).
     comm : Communicator or None
-        A backend; default ``LocalCommunicator(n_parties)``.
+        A ready communicator instead of ``backend``'s default.
+    delay : link model or None
+        ``backend="mpi"`` only: delay injection (an object with ``params(src, dst) ->
+        (one-way seconds, bits per second)``, e.g. ``fibench.bench.network.LinkDelay``).
     """
 
-    def __init__(self, n_parties: int = 2, frac_bits: int = config.FRAC_BITS, protocol: str = config.COMPARISON_PROTOCOL,
-                 trunc: str = "auto", seed: bytes | None = None, comm: Communicator | None = None,
-                 cmp_bits: int = 64):
-        if not isinstance(n_parties, (int, np.integer)) or not config.MIN_PARTIES <= n_parties <= config.MAX_PARTIES:
-            raise ValueError(f"n_parties must be an integer in [{config.MIN_PARTIES}, {config.MAX_PARTIES}], got {n_parties!r}")
-        self.frac_bits = check_frac_bits(frac_bits)
-        if protocol not in config.COMPARISON_PROTOCOLS:
-            raise ValueError(f"protocol must be one of {config.COMPARISON_PROTOCOLS}, got {protocol!r}")
-        if protocol == "fss" and n_parties != 2:
-            raise ValueError(f"protocol 'fss' needs n_parties = 2, got {n_parties}")
-        if trunc not in ("auto", "local", "dealer"):
-            raise ValueError(f"trunc must be 'auto', 'local' or 'dealer', got {trunc!r}")
-        if trunc == "local" and n_parties != 2:
-            raise ValueError(f"trunc 'local' needs n_parties = 2, got {n_parties}")
-        if isinstance(cmp_bits, bool) or not isinstance(cmp_bits, (int, np.integer)) or not 2 <= cmp_bits <= 64:
-            raise ValueError(f"cmp_bits must be an integer in [2, 64], got {cmp_bits!r}")
-        self.cmp_bits = int(cmp_bits)
+    def __init__(self, n_parties: int | None = 2, frac_bits: int = config.FRAC_BITS,
+                 protocol: str = config.COMPARISON_PROTOCOL, trunc: str = "auto", seed: bytes | None = None,
+                 comm: Communicator | None = None, cmp_bits: int = 64, backend: str = "local", delay=None):
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        if not (backend == "mpi" and n_parties is None and comm is None):
+            if isinstance(n_parties, bool) or not isinstance(n_parties, (int, np.integer)) or \
+                    not config.MIN_PARTIES <= n_parties <= config.MAX_PARTIES:
+                raise ValueError(f"n_parties must be an integer in [{config.MIN_PARTIES}, {config.MAX_PARTIES}], "
+                                 f"got {n_parties!r}")
+        frac_bits = check_frac_bits(frac_bits)
         if isinstance(seed, int):
             seed = int(seed).to_bytes(16, "little")
-        self.n_parties = int(n_parties)
-        self.protocol = protocol
-        self.trunc = trunc
-        self.comm = comm if comm is not None else LocalCommunicator(self.n_parties)
-        if self.comm.n_parties != self.n_parties:
-            raise ValueError(f"comm has {self.comm.n_parties} parties, session asks for {self.n_parties}")
-        # a backend may need its own dealer (mpi: only one process hosts it)
-        self.dealer = getattr(self.comm, "dealer_class", Dealer)(self.comm, seed)
+        if comm is None:
+            if backend == "mpi":
+                from fibench.mpc.comm.mpi import MPICommunicator
 
-    # -- context attributes used by protocols ----------------------------------------------
-    @property
-    def parties(self) -> tuple:
-        """Compute parties hosted by this process."""
-        return tuple(p for p in self.comm.local_parties if isinstance(p, int))
-
-    @property
-    def parties_all(self) -> range:
-        return range(self.n_parties)
-
-    @property
-    def stats(self):
-        return self.comm.stats
+                comm = MPICommunicator(n_parties, delay=delay)
+            else:
+                comm = LocalCommunicator(int(n_parties))
+        if n_parties is not None and comm.n_parties != n_parties:
+            raise ValueError(f"comm has {comm.n_parties} parties, session asks for {n_parties}")
+        super().__init__(comm, None, frac_bits, cmp_bits, protocol, trunc)  # validates the settings
+        self.dealer = Dealer(comm, seed)  # then the dealer sends its seeds
 
     def __repr__(self) -> str:
         return f"Session(P={self.n_parties}, frac_bits={self.frac_bits}, protocol={self.protocol!r})"
@@ -141,34 +134,26 @@ class Session:
     def add_public(self, x, c) -> AShare:
         return ar.add_public(x, encode(c, x.frac))
 
-    # -- comparison (see fibench.mpc.protocols.compare) -------------------------------------------
+    # -- comparison (the protocol in ``self.cmp``) ------------------------------------------------
     def ltz(self, x) -> AShare:
         """[x < 0] as an arithmetic 0/1 share (frac 0)."""
-        from fibench.mpc.protocols.compare import ltz
-
-        return ltz(self, x, self.protocol)
+        return self.cmp.ltz(self, x)
 
     def lt(self, x, y) -> AShare:
         """[x < y] as an arithmetic 0/1 share."""
         return self.ltz(self.sub(x, y))
 
     def relu(self, x) -> AShare:
-        from fibench.mpc.protocols.compare import relu
-
-        return relu(self, x, self.protocol)
+        return self.cmp.relu(self, x)
 
     def argmax(self, x, method: str = "pairs", one_hot: bool = False) -> AShare:
         """Argmax over the last axis of a 2-D share: labels (n,) or one-hot (n, C)."""
-        from fibench.mpc.protocols.argmax import argmax
-
-        return argmax(self, x, method=method, one_hot=one_hot, protocol=self.protocol)
+        return am.argmax(self, x, method=method, one_hot=one_hot)
 
     def argmax_reveal(self, x, to, method: str = "pairs"):
         """Argmax labels revealed to ``to`` only (uint64 (n,), ``None`` where ``to`` is not
         hosted); with ``fss`` and ``pairs`` in 2 rounds (see ``argmax_reveal_fss``)."""
-        from fibench.mpc.protocols.argmax import argmax_reveal
-
-        return argmax_reveal(self, x, to, method=method, protocol=self.protocol)
+        return am.argmax_reveal(self, x, to, method=method)
 
     # -- timing helpers -------------------------------------------------------------------------
     def timed(self, fn, *args, **kwargs):

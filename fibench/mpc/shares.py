@@ -61,15 +61,15 @@ class MaskedInput:
     """An input ``x = e + a`` held in *masked* form (shape ``shape``, uint64 over Z_2^64).
 
     ``e`` (public to every compute party) was sent by the input's owner, who knows the dealer
-    mask ``a``; ``mask_sh[p]`` are the parties' additive shares of ``a`` and ``mask`` the
-    dealer's view of it (used only to derive Beaver triples; a placeholder on processes that do
-    not host the dealer). A Beaver product with this operand needs no opening for it.
+    mask ``a``; ``mask`` is the dealer's ``InputMask`` (the parties' additive shares of ``a``
+    and the handle under which the dealer keeps its view). A Beaver product with this operand
+    needs no opening for it.
     """
 
-    __slots__ = ("e", "mask", "mask_sh", "shape", "frac")
+    __slots__ = ("e", "mask", "shape", "frac")
 
-    def __init__(self, e: np.ndarray, mask: np.ndarray, mask_sh: dict, shape: tuple, frac: int):
-        self.e, self.mask, self.mask_sh = e, mask, mask_sh
+    def __init__(self, e: np.ndarray, mask, shape: tuple, frac: int):
+        self.e, self.mask = e, mask
         self.shape = tuple(shape)
         self.frac = int(frac)
 
@@ -79,18 +79,8 @@ class MaskedInput:
 
     def as_ashare(self, first_party: int = 0) -> AShare:
         """Additive shares of x: the mask shares, ``first_party`` adds ``e`` (local)."""
-        return AShare({p: (s + self.e if p == first_party else s.copy()) for p, s in self.mask_sh.items()},
+        return AShare({p: (s + self.e if p == first_party else s.copy()) for p, s in self.mask.shares.items()},
                       self.shape, self.frac)
 
-    @staticmethod
-    def combine(items: list, fn) -> "MaskedInput":
-        """A linear layout change or sum applied alike to ``e``, the mask and every mask share
-        (``fn`` takes a list of arrays, e.g. ``np.hstack``)."""
-        it0 = items[0]
-        e = np.ascontiguousarray(fn([x.e for x in items]))
-        mask = np.ascontiguousarray(fn([x.mask for x in items]))
-        sh = {p: np.ascontiguousarray(fn([x.mask_sh[p] for x in items])) for p in it0.mask_sh}
-        return MaskedInput(e, mask, sh, e.shape, it0.frac)
-
     def __repr__(self) -> str:
-        return f"MaskedInput(shape={self.shape}, frac={self.frac}, parties={sorted(self.mask_sh, key=str)})"
+        return f"MaskedInput(shape={self.shape}, frac={self.frac}, parties={sorted(self.mask.shares, key=str)})"

@@ -220,6 +220,7 @@ def _merge_timings(parts: list) -> dict:
 
 def mpi_point(params: dict, comm=None):
     """Run one grid point on the mpi backend; call on every rank. Rows on rank 0, else ``None``."""
+    from fibench.bench import network
     from fibench.mpc import Session
     from fibench.mpc.comm.mpi import MPICommunicator
 
@@ -248,7 +249,7 @@ def mpi_point(params: dict, comm=None):
         runs = {"base": [], "delayed": []}
         for _ in range(reps):
             runs["base"].append(comm.timed(fn, 1, s.dealer))
-            with comm.delayed(profile):
+            with comm.delayed(network.LinkDelay(profile)):
                 runs["delayed"].append(comm.timed(fn, 1, s.dealer))
         if comm.rank == 0:
             base, delayed = (_merge_timings(runs[k]) for k in ("base", "delayed"))

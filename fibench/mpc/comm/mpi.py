@@ -7,14 +7,12 @@ dealer, the querier and outside input owners (any string id such as ``"owner3"``
 of ranks must equal the number of compute parties P (``mpiexec -n P``).
 
 The dealer lives on rank 0 as a *trusted first party* (CrypTen's TFP provider does the same):
-it draws the parties' 16-byte seeds and sends each to its rank once (a real MPI message);
-afterwards every party expands its own seed locally, and only party 0's explicit corrections
-(``Dealer.share``) are computed by the dealer, in the process of party 0. Nothing else of the
-dealer's view leaves rank 0. This is a benchmarking placement: it costs and books exactly what a
-separate dealer machine would (the corrections are booked as offline ``dealer -> 0`` bytes), but
-a deployment must run the dealer on a machine of its own. Other ranks run ``MPIDealer``, which
-returns only their own seed expansions (the dealer-side values they compute are placeholders that
-nobody uses).
+``fibench.mpc.dealer`` sees ``is_local("dealer")`` there, computes its values and sends what
+other ranks need as real MPI messages; on other ranks it only expands its own party's seed and
+books the dealer's messages. This is a benchmarking placement: it costs and books exactly what a
+separate dealer machine would (party 0's corrections are booked as offline ``dealer -> 0``
+bytes), but a deployment must run the dealer on a machine of its own. The communicator itself
+knows where entities live, not what they send.
 
 Rounds and accounting
 ---------------------
@@ -28,8 +26,8 @@ other rank (payload plus header) and never waits for them.
 
 Delay injection
 ---------------
-``set_delay(profile)`` (a ``fibench.bench.network`` profile name or object) emulates the network on one
-machine: every online message on a link between two distinct parties (co-hosted ones included,
+``set_delay(link_model)`` (an object with ``params(src, dst)``, e.g. ``fibench.bench.network.LinkDelay``
+built from a network profile) emulates the network on one machine: every online message on a link between two distinct parties (co-hosted ones included,
 e.g. querier -> party 0) is delivered at ``t_send + bytes * 8 / bandwidth + RTT / 2``, each link
 paced on its own (a message starts when the previous one on the same link has been sent). The
 receiver sleeps until the last delivery of the round. Offline (dealer) traffic is not delayed:
@@ -51,16 +49,13 @@ import time
 
 import numpy as np
 
-from fibench.mpc import prg
 from fibench.mpc.comm.base import Communicator, payload_nbytes
-from fibench.mpc.dealer import Dealer
 
 ENTITY_RANK = 0
 _TAG = 7031
 _SPINS = 64  # polls before the first sleep in barrier()
 
-__all__ = ["ENTITY_RANK", "LinkDelay", "MPICommunicator", "MPIDealer", "MPIRankMismatchError",
-           "MPIUnavailableError", "require_mpi"]
+__all__ = ["ENTITY_RANK", "MPICommunicator", "MPIRankMismatchError", "MPIUnavailableError", "require_mpi"]
 
 
 def _usable_cores() -> int:
@@ -92,44 +87,6 @@ def require_mpi():
     return MPI
 
 
-class LinkDelay:
-    """One-way latency and bandwidth of every link under a network profile.
-
-    ``params(src, dst) -> (one_way_s, bits_per_s)``; geographic profiles place parties with
-    ``fibench.bench.network``'s rule (or ``parties_to_sites``), uniform ones use one link for all.
-    """
-
-    def __init__(self, profile, parties_to_sites=None):
-        from fibench.bench import network
-
-        self.profile = network.get_profile(profile)
-        self._p2s = parties_to_sites
-        self._cache: dict = {}
-
-    def _site(self, party):
-        from fibench.bench import network
-
-        prof = self.profile
-        if not prof.is_geographic:
-            return None
-        p2s = self._p2s
-        if callable(p2s):
-            return prof.site_index(p2s(party))
-        if p2s is not None and party in p2s:
-            return prof.site_index(p2s[party])
-        return network.default_site(party, len(prof.sites))
-
-    def params(self, src, dst) -> tuple[float, float]:
-        key = (src, dst)
-        if key not in self._cache:
-            rtt, bw = self.profile.link(self._site(src), self._site(dst))
-            self._cache[key] = (rtt / 2.0, bw)
-        return self._cache[key]
-
-    def __repr__(self) -> str:
-        return f"LinkDelay({self.profile.name!r})"
-
-
 class MPICommunicator(Communicator):
     """One compute party per MPI rank; see the module docstring.
 
@@ -140,7 +97,7 @@ class MPICommunicator(Communicator):
         ranks). A mismatch raises ``MPIRankMismatchError``.
     mpi_comm : mpi4py communicator or None
         Default ``MPI.COMM_WORLD`` (duplicated, so fibench's traffic never mixes with the caller's).
-    delay : profile name, ``NetworkProfile``, ``LinkDelay`` or None
+    delay : link model or None
         Delay injection (see ``set_delay``).
     poll_sleep_s : float
         Sleep between polls while waiting for a message (0: spin).
@@ -181,16 +138,12 @@ class MPICommunicator(Communicator):
             node.Free()
             spin_s = 200e-6 if ranks_here <= _usable_cores() else 20e-6
         self.spin_s = float(spin_s)
-        self.delay: LinkDelay | None = None
+        self.delay = None
         self.set_delay(delay)
         #: seconds slept for injected delays (online), for diagnostics
         self.injected_s = 0.0
 
     # -- placement -----------------------------------------------------------------------------
-    @property
-    def dealer_class(self):
-        return MPIDealer
-
     @property
     def local_parties(self) -> tuple:
         if self.rank == ENTITY_RANK:
@@ -218,14 +171,13 @@ class MPICommunicator(Communicator):
         return f"MPICommunicator(P={self.n_parties}, rank={self.rank}, delay={self.delay!r})"
 
     # -- delay injection -------------------------------------------------------------------------
-    def set_delay(self, delay=None, parties_to_sites=None) -> None:
-        """Emulate a network profile on every online message (``None`` or ``"none"``: off)."""
-        if delay is None or (isinstance(delay, str) and delay.lower() in ("none", "off", "")):
-            self.delay = None
-        elif isinstance(delay, LinkDelay):
-            self.delay = delay
-        else:
-            self.delay = LinkDelay(delay, parties_to_sites)
+    def set_delay(self, delay=None) -> None:
+        """Emulate a network on every online message: ``delay`` is a link model with
+        ``params(src, dst) -> (one-way seconds, bits per second)`` (e.g.
+        ``fibench.bench.network.LinkDelay``), or ``None`` (off)."""
+        if delay is not None and not callable(getattr(delay, "params", None)):
+            raise TypeError(f"delay must be None or a link model with params(src, dst), got {type(delay).__name__}")
+        self.delay = delay
         self._link_free = {}
 
     def _deliver_at(self, src, dst, nbytes: int, now: float) -> float:
@@ -384,101 +336,11 @@ class MPICommunicator(Communicator):
                 "online_s": statistics.median(online)}
 
     @contextlib.contextmanager
-    def delayed(self, profile, parties_to_sites=None):
-        """Delay injection inside a block."""
+    def delayed(self, delay):
+        """Delay injection (a link model, see ``set_delay``) inside a block."""
         prev = self.delay
-        self.set_delay(profile, parties_to_sites)
+        self.set_delay(delay)
         try:
             yield self
         finally:
             self.set_delay(prev)
-
-
-class MPIDealer(Dealer):
-    """The dealer under the ``mpi`` backend (see the module docstring).
-
-    On rank 0 it is the ordinary ``Dealer`` (it knows every seed and sends party 0's
-    corrections in process). On rank r > 0 it holds only party r's seed, received from rank 0
-    in the set-up round: random values are expanded locally, ``share`` returns the party's
-    seed expansion and books the dealer's message to party 0 by receiving rank 0's header. The
-    "dealer's view" returned to protocol code there (e.g. the total r of ``random_arith``) is an
-    uninitialised placeholder of the right shape: protocols only pass it back to ``share``.
-    """
-
-    def _setup_seeds(self, seed):
-        self.party = self.comm.rank
-        self.hosts_dealer = self.comm.is_local("dealer")
-        if self.hosts_dealer:
-            return super()._setup_seeds(seed)
-        self._own = None
-        self._party_seeds = [None] * self.P
-        with self.comm.offline():
-            incoming = self.comm.exchange({}, "dealer/seeds")
-        self._party_seeds[self.party] = bytes(incoming[("dealer", self.party)])
-
-    def __repr__(self) -> str:
-        return f"MPIDealer(P={self.P}, rank={self.party}, requests={self._counter})"
-
-    def _expand(self, p: int, stream: int, shape) -> np.ndarray:
-        if self._party_seeds[p] is None:
-            return np.empty(shape, dtype=np.uint64)  # another party's share: not known here
-        return super()._expand(p, stream, shape)
-
-    def random_arith(self, shape):
-        if self.hosts_dealer:
-            return super().random_arith(shape)
-        with self.offline():
-            s = self._expand(self.party, self._next_stream(), shape)
-            return np.empty_like(s), {self.party: s}
-
-    def random_bool(self, shape):
-        if self.hosts_dealer:
-            return super().random_bool(shape)
-        return self.random_arith(shape)
-
-    def share(self, values: list, kinds: list | None = None, label: str = "dealer") -> list[dict]:
-        if self.hosts_dealer:
-            return super().share(values, kinds, label)
-        with self.offline():
-            out = [{self.party: self._expand(self.party, self._next_stream(), np.shape(v))} for v in values]
-            if out:
-                self.comm.exchange({}, label)  # rank 0 sends the correction to party 0; we book it
-            return out
-
-    def random_uint64(self, n: int) -> np.ndarray:
-        if self.hosts_dealer:
-            return super().random_uint64(n)
-        return np.empty(n, dtype=np.uint64)
-
-    def input_mask(self, owner, shape, label: str = "dealer/mask"):
-        if self.hosts_dealer:
-            return super().input_mask(owner, shape, label)
-        with self.offline():
-            t = self._next_stream()
-            own = self._expand(self.party, t, shape)  # party 0 (the correction) lives on rank 0
-            incoming = self.comm.exchange({}, label)
-            msg = incoming.get(("dealer", self.party))
-            n = int(np.prod(shape)) if shape else 1
-            a = np.empty(shape, dtype=np.uint64)  # the dealer's view: a placeholder here
-            if owner == self.party and msg is not None:  # this rank owns the input: it got the seed
-                a = prg.expand(bytes(np.frombuffer(msg, dtype=np.uint8)[-16:]), 0, n).reshape(shape)
-            return a, {self.party: own}
-
-    def beaver_triple(self, shape_a, shape_b=None, matmul: bool = False, a=None, b=None):
-        if self.hosts_dealer:
-            return super().beaver_triple(shape_a, shape_b, matmul, a, b)
-        with self.offline():
-            _, a_sh = a if a is not None else self.random_arith(shape_a)
-            _, b_sh = b if b is not None else self.random_arith(shape_a if shape_b is None else shape_b)
-            a, b = a_sh[self.party], b_sh[self.party]
-            c_shape = (a.shape[0], b.shape[1]) if matmul else a.shape
-            (c_sh,) = self.share([np.empty(c_shape, dtype=np.uint64)], label="dealer/triple")
-            return a_sh, b_sh, c_sh
-
-
-def mpi_session(n_parties: int | None = None, delay=None, **session_kwargs):
-    """A ``Session`` on the mpi backend (call it on every rank, with the same arguments)."""
-    from fibench.mpc.session import Session
-
-    comm = MPICommunicator(n_parties, delay=delay)
-    return Session(n_parties=comm.n_parties, comm=comm, **session_kwargs)

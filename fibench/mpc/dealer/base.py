@@ -1,10 +1,19 @@
-"""The dealer: a trusted third party that hands out correlated randomness offline.
+"""The dealer: a trusted third party that hands out NAMED correlations offline.
 
-Seed compression: at set-up the dealer sends every compute party p a 16-byte seed s_p. For
-request number t, party p's share of a *random* value is AES-CTR(s_p, t) — nobody sends it.
-For a *derived* value v (e.g. c = a*b of a Beaver triple) parties 1..P-1 still expand their
-seeds and party 0 receives one explicit correction ``v - sum_{p>=1} share_p`` (XOR for
-boolean shares). So a triple costs 8 bytes per element, sent to party 0 only.
+Protocols ask for what they need (``beaver_triple``, ``trunc_pair``, ``and_triple``,
+``b2a_bits``, ``a2b_masks``, ``dcf_keys``, ``input_mask``, ``random_shares``) and receive
+the shares of the compute parties hosted by this process, never the dealer's plaintext view.
+The view exists only in the process that hosts the dealer (``comm.is_local("dealer")``); a
+process that does not host it expands its own parties' seeds, books the dealer's messages and
+never allocates or computes the dealer's values (the ``mpi`` backend hosts the dealer on
+rank 0).
+
+Seed compression: at set-up the dealer sends every compute party p a 16-byte seed s_p (one
+offline round). For request number t, party p's share of a *random* value is AES-CTR(s_p, t)
+— nobody sends it. For a *derived* value v (e.g. c = a*b of a Beaver triple) parties 1..P-1
+still expand their seeds and party 0 receives one explicit correction
+``v - sum_{p>=1} share_p`` (XOR for boolean shares). So a triple costs 8 bytes per element,
+sent to party 0 only.
 
 All dealer traffic is booked in the ``offline`` phase; ``elapsed`` accumulates the dealer's
 compute time so that online compute can be reported apart from it.
@@ -13,44 +22,74 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import time
+import weakref
 
 import numpy as np
 
+from fibench.kernels import bitslice as kbs
+from fibench.kernels import compare as kc
+from fibench.kernels import dcf as kdcf
+from fibench.kernels.ring import ring_matmul
 from fibench.mpc import prg
+from fibench.mpc.dealer.correlations import A2BMasks, FssLtzPre, InputMask, TruncPair, Triple
+
+U1 = np.uint64(1)
+DCF_PAYLOADS = (None, "relu", "random")
+
+
+def _offline(fn):
+    """Run a request inside the dealer's offline block (traffic booked offline, time added)."""
+
+    @functools.wraps(fn)
+    def wrapper(self, *args, **kwargs):
+        with self.offline():
+            return fn(self, *args, **kwargs)
+
+    return wrapper
 
 
 class Dealer:
-    """Dealer for the local backend (it computes every party's share in process).
+    """Provider of named correlations for the compute parties of one communicator.
 
     Parameters
     ----------
     comm : Communicator
-        Books the offline traffic.
-    seed : bytes or None
-        16-byte seed of the dealer's own randomness (``None``: from ``secrets``). Fixing it
-        makes every dealer output reproducible (tests, deterministic benchmarks).
+        Books the offline traffic and says where the dealer and the parties live.
+    seed : bytes (16) or None
+        Seed of the dealer's own randomness (``None``: from ``secrets``). Fixing it makes every
+        dealer output reproducible (tests, deterministic benchmarks). Only the process that
+        hosts the dealer uses it.
     """
 
     def __init__(self, comm, seed: bytes | None = None):
         self.comm = comm
         self.P = comm.n_parties
+        self.hosts_dealer = comm.is_local("dealer")
+        self.parties = tuple(p for p in comm.local_parties if isinstance(p, int))
         self._counter = 0
         self.elapsed = 0.0
         self._depth = 0
+        self._masks: dict = {}  # input-mask views by handle (dealer host only)
+        self._handles = itertools.count(1)
         self._setup_seeds(seed)
 
     def _setup_seeds(self, seed: bytes | None) -> None:
         """Draw the parties' 16-byte seeds and send them (one offline round)."""
-        master = prg.SeededStream(seed)
-        self._own = master  # dealer's private randomness (stream ids 0..)
-        raw = master.next(2 * self.P).view(np.uint8).reshape(self.P, 16)
-        self._party_seeds = [bytes(raw[p]) for p in range(self.P)]
         with self.comm.offline():
-            self.comm.exchange({("dealer", p): self._party_seeds[p] for p in range(self.P)}, "dealer/seeds")
+            if self.hosts_dealer:
+                self._own = prg.SeededStream(seed)  # dealer's private randomness
+                raw = self._own.next(2 * self.P).view(np.uint8).reshape(self.P, 16)
+                self._seeds = {p: bytes(raw[p]) for p in range(self.P)}
+                self.comm.exchange({("dealer", p): self._seeds[p] for p in range(self.P)}, "dealer/seeds")
+            else:
+                self._own = None
+                incoming = self.comm.exchange({}, "dealer/seeds")
+                self._seeds = {p: bytes(incoming[("dealer", p)]) for p in self.parties}
 
     def __repr__(self) -> str:
-        return f"Dealer(P={self.P}, requests={self._counter})"
+        return f"Dealer(P={self.P}, parties={list(self.parties)}, requests={self._counter})"
 
     @contextlib.contextmanager
     def offline(self):
@@ -65,85 +104,87 @@ class Dealer:
             if self._depth == 0:
                 self.elapsed += time.perf_counter() - t0
 
-    # -- party-side expansion ---------------------------------------------------------
+    # -- seed expansion and the two ways of dealing -------------------------------------------
     def _expand(self, p: int, stream: int, shape) -> np.ndarray:
         n = int(np.prod(shape)) if shape else 1
-        return prg.expand(self._party_seeds[p], stream, n).reshape(shape)
+        return prg.expand(self._seeds[p], stream, n).reshape(shape)
 
     def _next_stream(self) -> int:
         self._counter += 1
         return self._counter
 
-    # -- requests -------------------------------------------------------------------------
-    def _timed(fn):  # noqa: N805 - decorator used inside the class body
-        @functools.wraps(fn)
-        def wrapper(self, *args, **kwargs):
-            with self.offline():
-                return fn(self, *args, **kwargs)
-
-        return wrapper
-
-    @_timed
-    def random_arith(self, shape) -> tuple[np.ndarray, dict]:
-        """A uniform value r (dealer's view) and its additive shares, all from seeds: 0 bytes."""
-        return self._random_shared(shape, np.add)
-
-    @_timed
-    def random_bool(self, shape) -> tuple[np.ndarray, dict]:
-        """A uniform word array (dealer's view) and its XOR shares, all from seeds: 0 bytes."""
-        return self._random_shared(shape, np.bitwise_xor)
-
-    def _random_shared(self, shape, combine) -> tuple[np.ndarray, dict]:
+    def _random(self, shape, xor: bool = False):
+        """A uniform value from the parties' seeds (0 bytes): ``(view, local shares)``; the
+        view (sum, or XOR, of every party's expansion) is ``None`` off the dealer's host."""
         t = self._next_stream()
+        if not self.hosts_dealer:
+            return None, {p: self._expand(p, t, shape) for p in self.parties}
         shares = {p: self._expand(p, t, shape) for p in range(self.P)}
         total = shares[0].copy()
+        combine = np.bitwise_xor if xor else np.add
         for p in range(1, self.P):
             combine(total, shares[p], out=total)
-        return total, shares
+        return total, {p: shares[p] for p in self.parties}
 
-    @_timed
-    def share(self, values: list, kinds: list | None = None, label: str = "dealer") -> list[dict]:
-        """Share dealer-computed uint64 arrays: ``kinds[i]`` is ``"a"`` (additive) or ``"b"`` (XOR).
-
-        Parties >= 1 expand seeds; party 0 receives the corrections (one offline message).
-        """
-        kinds = kinds or ["a"] * len(values)
+    def _deal(self, specs: list, compute, label: str) -> list[dict]:
+        """Share dealer-computed values: ``specs`` lists ``(shape, xor)``, ``compute()`` returns
+        the values (called on the dealer's host only). Parties >= 1 expand seeds; party 0
+        receives the corrections in one offline message. Returns the local shares per value."""
+        streams = [self._next_stream() for _ in specs]
+        if not self.hosts_dealer:
+            out = [{p: self._expand(p, t, shape) for p in self.parties} for (shape, _), t in zip(specs, streams)]
+            if specs:
+                self.comm.exchange({}, label)  # the host sends party 0's corrections; book the round
+            return out
+        values = compute()
         out, explicit = [], []
-        for v, kind in zip(values, kinds):
-            v = np.ascontiguousarray(v, dtype=np.uint64)
-            t = self._next_stream()
-            shares = {p: self._expand(p, t, v.shape) for p in range(1, self.P)}
+        for (shape, xor), t, v in zip(specs, streams, values):
+            v = np.ascontiguousarray(v, dtype=np.uint64).reshape(shape)
+            shares = {p: self._expand(p, t, shape) for p in range(1, self.P)}
             s0 = v.copy()
             for p in range(1, self.P):
-                if kind == "a":
-                    s0 -= shares[p]
-                else:
+                if xor:
                     s0 ^= shares[p]
+                else:
+                    s0 -= shares[p]
             shares[0] = s0
             explicit.append(s0.reshape(-1))
-            out.append(shares)
+            out.append({p: shares[p] for p in self.parties})
         if explicit:
             msg = explicit[0] if len(explicit) == 1 else np.concatenate(explicit)
             self.comm.exchange({("dealer", 0): msg}, label)
         return out
 
-    def random_uint64(self, n: int) -> np.ndarray:
-        """Dealer-private uniform words (never leave the dealer except inside shares)."""
-        return self._own.next(n)
+    def _local_const(self, shape, value) -> dict:
+        """Shares of a public constant: party 0 holds it, the others 0."""
+        return {p: np.full(shape, value if p == 0 else 0, dtype=np.uint64) for p in self.parties}
 
-    # -- common correlations ---------------------------------------------------------------
-    @_timed
-    def input_mask(self, owner, shape, label: str = "dealer/mask") -> tuple[np.ndarray, dict]:
+    # -- named correlations ---------------------------------------------------------------------
+    @_offline
+    def random_shares(self, shape, xor: bool = False) -> dict:
+        """Shares of a uniform value that no party knows (additive, or XOR for ``xor``): 0 bytes."""
+        return self._random(shape, xor)[1]
+
+    @_offline
+    def input_mask(self, owner, shape, label: str = "dealer/mask") -> InputMask:
         """A uniform mask ``a`` for an input that ``owner`` will send in masked form (x - a).
 
         The owner receives a 16-byte seed (``a = AES-CTR(seed)``); the compute parties get
         additive shares of ``a`` (seed expansions; party 0 receives the explicit correction,
-        8 bytes per element). One offline message each. Returns ``(a, shares)``.
+        8 bytes per element). One offline message each. The dealer keeps its view of ``a``
+        under the returned handle (for ``beaver_triple``) until the ``InputMask`` is dropped.
         """
-        seed = bytes(self._own.next(2).view(np.uint8))
         n = int(np.prod(shape)) if shape else 1
-        a = prg.expand(seed, 0, n).reshape(shape)
         t = self._next_stream()
+        mask = InputMask(next(self._handles), {}, None, tuple(shape))
+        if not self.hosts_dealer:
+            mask.shares = {p: self._expand(p, t, shape) for p in self.parties}
+            msg = self.comm.exchange({}, label).get(("dealer", owner))
+            if msg is not None:  # this process hosts the owner: it got the seed
+                mask.owner_value = prg.expand(bytes(np.frombuffer(msg, dtype=np.uint8)[-16:]), 0, n).reshape(shape)
+            return mask
+        seed = prg.new_seed()
+        a = prg.expand(seed, 0, n).reshape(shape)
         shares = {p: self._expand(p, t, shape) for p in range(1, self.P)}
         s0 = a.copy()
         for p in range(1, self.P):
@@ -155,18 +196,151 @@ class Dealer:
         else:
             msgs = {("dealer", 0): s0.reshape(-1), ("dealer", owner): seed_msg}
         self.comm.exchange(msgs, label)
-        return a, shares
+        mask.shares = {p: shares[p] for p in self.parties}
+        if self.comm.is_local(owner):
+            mask.owner_value = a
+        self._keep(mask, a)
+        return mask
 
-    @_timed
-    def beaver_triple(self, shape_a, shape_b=None, matmul: bool = False, a=None, b=None):
+    def _keep(self, mask: InputMask, view: np.ndarray) -> None:
+        self._masks[mask.handle] = view
+        weakref.finalize(mask, self._masks.pop, mask.handle, None)
+
+    def combine_masks(self, masks: list, fn) -> InputMask:
+        """The mask of a linear layout change or sum ``fn`` (list of arrays -> array) of masked
+        inputs, applied alike to the dealer's views and the shares (local, 0 bytes)."""
+        shares = {p: np.ascontiguousarray(fn([m.shares[p] for m in masks])) for p in self.parties}
+        shape = next(iter(shares.values())).shape if shares else np.shape(fn([np.zeros(m.shape) for m in masks]))
+        out = InputMask(next(self._handles), shares, None, shape)
+        if all(m.owner_value is not None for m in masks):
+            out.owner_value = np.ascontiguousarray(fn([m.owner_value for m in masks]))
+        if self.hosts_dealer:
+            self._keep(out, np.ascontiguousarray(fn([self._masks[m.handle] for m in masks])))
+        return out
+
+    @_offline
+    def beaver_triple(self, shape_a, shape_b=None, matmul: bool = False, a: InputMask | None = None,
+                      b: InputMask | None = None) -> Triple:
         """Shares of (a, b, c) with c = a*b (elementwise) or c = a@b (``matmul=True``).
 
-        ``a`` / ``b``: optional ``(value, shares)`` of an existing mask (an input's
-        ``input_mask``) to use instead of a fresh random one."""
-        from fibench.kernels.ring import ring_matmul  # local import keeps start-up light
+        ``a`` / ``b``: an ``input_mask`` to use as that operand's mask instead of a fresh
+        random one (its masked input needs no opening). Offline: 8 bytes per element of c to
+        party 0, 1 message."""
+        shape_b = shape_a if shape_b is None else shape_b
+        va, a_sh = (self._masks.get(a.handle), a.shares) if a is not None else self._random(shape_a)
+        vb, b_sh = (self._masks.get(b.handle), b.shares) if b is not None else self._random(shape_b)
+        c_shape = (shape_a[0], shape_b[1]) if matmul else tuple(shape_a)
+        (c_sh,) = self._deal([(c_shape, False)], lambda: [ring_matmul(va, vb) if matmul else va * vb],
+                             "dealer/triple")
+        return Triple(a_sh, b_sh, c_sh)
 
-        a, a_sh = a if a is not None else self.random_arith(shape_a)
-        b, b_sh = b if b is not None else self.random_arith(shape_a if shape_b is None else shape_b)
-        c = ring_matmul(a, b) if matmul else a * b
-        (c_sh,) = self.share([c], label="dealer/triple")
-        return a_sh, b_sh, c_sh
+    @_offline
+    def trunc_pair(self, shape, bits: int) -> TruncPair:
+        """A uniform r with shares of its top bit and of ``(r mod 2^63) >> bits`` (for exact
+        truncation by ``bits``): 16 bytes per element to party 0, 1 message."""
+        r, r_sh = self._random(shape)
+
+        def compute():
+            return [r >> np.uint64(63), (r & np.uint64((1 << 63) - 1)) >> np.uint64(bits)]
+
+        msb_sh, low_sh = self._deal([(tuple(shape), False)] * 2, compute, "dealer/trunc")
+        return TruncPair(r_sh, msb_sh, low_sh)
+
+    @_offline
+    def and_triple(self, shape) -> Triple:
+        """Boolean Beaver triple on XOR-shared words: (a, b, a & b); 8 bytes per word to party 0."""
+        a, a_sh = self._random(shape, xor=True)
+        b, b_sh = self._random(shape, xor=True)
+        (c_sh,) = self._deal([(tuple(shape), True)], lambda: [a & b], "dealer/and")
+        return Triple(a_sh, b_sh, c_sh)
+
+    @_offline
+    def b2a_bits(self, k: int, n: int) -> tuple[dict, dict]:
+        """k rows of n random bits m, bit-sliced and XOR-shared ``(k, ceil(n/64))`` and
+        additively shared ``(k, n)`` (0/1 over Z_2^64): 8 bytes per bit to party 0."""
+        nw = (n + 63) // 64
+        m, m_sh = self._random((k, nw), xor=True)
+
+        def compute():
+            return [np.stack([kbs.unslice_bit(m[i], n) for i in range(k)]) if k else np.zeros((0, n), np.uint64)]
+
+        (m_arith,) = self._deal([((k, n), False)], compute, "dealer/b2a")
+        return m_sh, m_arith
+
+    @_offline
+    def a2b_masks(self, n: int, output: str = "arith") -> A2BMasks:
+        """Everything one ``a2b`` comparison batch of n elements needs (see
+        ``fibench.mpc.protocols.compare_a2b``): a uniform r shared additively and bit-sliced,
+        the pair products q, boolean triples of the four AND levels and the fused last level
+        (with its arithmetic correlations when ``output="arith"``). One message to party 0."""
+        nw = (n + 63) // 64
+        r, r_sh = self._random((n,))
+        views, A, B = [], [], []
+        for k in kc.LEVEL_ANDS:
+            a, a_sh = self._random((k, nw), xor=True)
+            b, b_sh = self._random((k, nw), xor=True)
+            views.append((a, b))
+            A.append(a_sh)
+            B.append(b_sh)
+        arith = output == "arith"
+        fin, fin_sh = self._random((3 if arith else 2, nw), xor=True)  # alpha, beta(, m)
+        specs = [((64, nw), True), ((31, nw), True)] + [((k, nw), True) for k in kc.LEVEL_ANDS] + [((1, nw), True)]
+        specs += [((n,), False)] * (7 if arith else 0)
+
+        def compute():
+            r_planes = kbs.bitslice(r)
+            vals = [r_planes, r_planes[1:62:2] & r_planes[0:62:2]] + [a & b for a, b in views]
+            vals.append(fin[0:1] & fin[1:2])  # gamma
+            if arith:
+                al, be, m = (kbs.unslice_bit(fin[i], n) for i in range(3))
+                ga = al & be
+                vals += [m, be, al, ga, m * be, m * al, m * ga]
+            return vals
+
+        shared = self._deal(specs, compute, "dealer/a2b")
+        nb = 3 + len(kc.LEVEL_ANDS)
+        return A2BMasks(r=r_sh, r_planes=shared[0], q=shared[1], C=shared[2:nb - 1], A=A, B=B, fin=fin_sh,
+                        gamma=shared[nb - 1], arith=shared[nb:])
+
+    @_offline
+    def dcf_keys(self, n: int, bits: int = 64, payload: str | None = None, chunk: int = kdcf.CHUNK) -> FssLtzPre:
+        """DCF keys for n comparisons of ``bits``-bit values (``fibench.mpc.protocols.compare_fss``).
+
+        The mask r is shared from the seeds (0 bytes); the two keys go to parties 0 and 1 (one
+        offline round). ``payload``: ``None`` (the keys output shares of the bit), ``"relu"``
+        (two words (1, r): shares of s = [x < 0] and of r s) or ``"random"`` (two fresh
+        random words w per element, whose shares come with the keys: shares of w_k s)."""
+        if payload not in DCF_PAYLOADS:
+            raise ValueError(f"payload must be one of {DCF_PAYLOADS}, got {payload!r}")
+        m = 1 if payload is None else 2
+        if n == 0:  # nothing to send: no offline round either
+            empty = {p: np.zeros((0, 2), dtype=np.uint64) for p in self.parties} if m == 2 else None
+            return FssLtzPre(0, bits, {p: np.zeros(0, dtype=np.uint64) for p in self.parties},
+                             {p: np.zeros(0, dtype=np.uint8) for p in self.parties}, m, empty)
+        w = w_sh = None
+        if payload == "random":
+            w, w_sh = self._random((n, 2))
+        r, r_sh = self._random((n,))
+        if payload == "relu":
+            one = self._local_const((n,), 1)
+            w_sh = {p: np.stack([one[p], r_sh[p]], axis=1) for p in self.parties}
+            if self.hosts_dealer:
+                w = np.stack([np.ones(n, dtype=np.uint64), r], axis=1)
+        msgs = {}
+        if self.hosts_dealer:
+            low = np.uint64((1 << (bits - 1)) - 1)
+            r_msb = (r >> np.uint64(bits - 1)) & U1
+            beta = U1 - (r_msb << U1)  # 1 - 2 r_msb mod 2^64
+            gamma = r_msb
+            if m == 2:  # z scaled by each word: beta * w, gamma * w
+                beta, gamma = beta[:, None] * w, gamma[:, None] * w
+            seeds = self._own.next(4 * n).reshape(n, 4)
+            key0, key1 = kdcf.dcf_gen(r & low, beta, bits - 1, seeds=seeds, gamma=gamma, chunk=chunk)
+            msgs = {("dealer", 0): key0, ("dealer", 1): key1}
+            del r_msb, beta, gamma, seeds, key0, key1
+        incoming = self.comm.exchange(msgs, "dealer/dcf")
+        keys = {}
+        for p in self.parties:
+            k = incoming[("dealer", p)]
+            keys[p] = k if isinstance(k, np.ndarray) else np.frombuffer(k, dtype=np.uint8)
+        return FssLtzPre(n, bits, r_sh, keys, m, w_sh)

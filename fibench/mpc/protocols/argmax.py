@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from fibench.mpc.shares import AShare
-from fibench.kernels import bitslice as kbs
 from fibench.mpc.protocols import arithmetic as ar
 from fibench.mpc.protocols.boolean import ALL_ONES, and_tree
-from fibench.mpc.protocols.compare import _cmp_bits, ltz
 from fibench.mpc.protocols.convert import b2a
+from fibench.mpc.shares import AShare
 
 METHODS = ("pairs", "tree")
 
 
-def _check(x: AShare, method: str):
+def check(x: AShare, method: str):
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if len(x.shape) != 2:
@@ -33,12 +31,13 @@ def _check(x: AShare, method: str):
         raise ValueError("argmax needs at least one class (C >= 1)")
 
 
-def _const(ctx, shape, value) -> AShare:
+def const(ctx, shape, value) -> AShare:
+    """Shares of a public integer constant (party 0 holds it)."""
     first = min(ctx.parties_all)
     return AShare({p: np.full(shape, value if p == first else 0, dtype=np.uint64) for p in ctx.parties}, shape, 0)
 
 
-def _labels_from_onehot(onehot: AShare) -> AShare:
+def labels_from_onehot(onehot: AShare) -> AShare:
     C = onehot.shape[1]
     idx = np.arange(C, dtype=np.uint64)
     return AShare({p: (s * idx).sum(axis=1, dtype=np.uint64) for p, s in onehot.shares.items()}, (onehot.shape[0],), 0)
@@ -60,12 +59,12 @@ def product_tree(ctx, f: AShare, label: str = "prod") -> AShare:
     return f.map(lambda s: s[..., 0], shape=f.shape[:-1])
 
 
-def argmax_pairs(ctx, x: AShare, protocol: str, one_hot: bool) -> AShare:
+def argmax_pairs_and(ctx, x: AShare, one_hot: bool) -> AShare:
+    """``pairs`` with an AND tree: one batched boolean comparison of all pairs (``ltz_bool``),
+    ceil(log2(C-1)) AND rounds, one B2A round."""
     n, C = x.shape
     if C == 1:
-        return _const(ctx, (n, 1), 1) if one_hot else _const(ctx, (n,), 0)
-    if protocol == "fss":
-        return _argmax_pairs_count(ctx, x, one_hot)
+        return const(ctx, (n, 1), 1) if one_hot else const(ctx, (n,), 0)
     I, J = np.triu_indices(C, k=1)  # pairs i < j
     npairs, n_pad = len(I), -(-n // 64) * 64
     nw = n_pad // 64
@@ -75,7 +74,7 @@ def argmax_pairs(ctx, x: AShare, protocol: str, one_hot: bool) -> AShare:
         d = np.zeros((npairs, n_pad), dtype=np.uint64)
         d[:, :n] = (s[:, I] - s[:, J]).T
         diff[p] = d
-    lt = ltz_bool(ctx, AShare(diff, (npairs, n_pad), x.frac), protocol)  # [x_i < x_j]
+    lt = ctx.cmp.ltz_bool(ctx, AShare(diff, (npairs, n_pad), x.frac))  # [x_i < x_j]
     first = min(ctx.parties_all)
     # class c wins iff x_o < x_c for every lower o and not x_c < x_o for every higher o
     pair_id = np.zeros((C, C), dtype=np.int64)
@@ -89,57 +88,22 @@ def argmax_pairs(ctx, x: AShare, protocol: str, one_hot: bool) -> AShare:
     winner = and_tree(ctx, factors, "argmax/and")  # (C, nw) bit-sliced one-hot columns
     onehot_t = b2a(ctx, winner, n_pad, "argmax/b2a")  # (C, n_pad) additive
     onehot = AShare({p: np.ascontiguousarray(s[:, :n].T) for p, s in onehot_t.shares.items()}, (n, C), 0)
-    return onehot if one_hot else _labels_from_onehot(onehot)
+    return onehot if one_hot else labels_from_onehot(onehot)
 
 
-def _argmax_pairs_count(ctx, x: AShare, one_hot: bool) -> AShare:
-    """fss variant: with 1-round comparisons, counting beats an AND tree. Class c wins iff its
-    C-1 indicator bits sum to C-1, decided by one more (narrow) comparison: 2 rounds in all."""
-    from fibench.mpc.protocols.compare_fss import ltz_fss
-
-    n, C = x.shape
-    I, J = np.triu_indices(C, k=1)
-    diff = AShare({p: np.ascontiguousarray(s[:, I] - s[:, J]) for p, s in x.shares.items()}, (n, len(I)), x.frac)
-    lt = ltz_fss(ctx, diff, bits=_cmp_bits(ctx))  # additive [x_i < x_j], (n, npairs)
-    first = min(ctx.parties_all)
-    one = np.uint64(1)
-    need = np.uint64(C - 1)
-    out = {}
-    for p, s in lt.shares.items():
-        wins = np.zeros((n, C), dtype=np.uint64)
-        for k, (i, j) in enumerate(zip(I, J)):
-            wins[:, j] += s[:, k]  # lower i < j loses to j: j gets a point
-            wins[:, i] += (one if p == first else np.uint64(0)) - s[:, k]  # i keeps the tie
-        out[p] = wins - need if p == first else wins  # count - (C-1) in [-(C-1), 0]
-    short = ltz_fss(ctx, AShare(out, (n, C), 0), bits=max(2, int(C - 1).bit_length() + 1))
-    onehot = AShare({p: ((one if p == first else np.uint64(0)) - s) for p, s in short.shares.items()}, (n, C), 0)
-    return onehot if one_hot else _labels_from_onehot(onehot)
-
-
-def ltz_bool(ctx, x: AShare, protocol: str) -> dict:
-    """Bit-sliced XOR shares of [x < 0] over flattened x (a2b); other protocols convert."""
-    if protocol == "a2b":
-        from fibench.mpc.protocols.compare_a2b import ltz_a2b
-
-        return ltz_a2b(ctx, x, output="bool").shares
-    # additive 0/1 shares -> XOR shares for free: bit 0 of a sum is the XOR of the bits 0
-    bits = ltz(ctx, x, protocol)
-    return {p: kbs.pack_bits(s.reshape(-1) & np.uint64(1)).reshape(1, -1) for p, s in bits.shares.items()}
-
-
-def argmax_tree(ctx, x: AShare, protocol: str, one_hot: bool) -> AShare:
+def argmax_tree(ctx, x: AShare, one_hot: bool) -> AShare:
     n, C = x.shape
     vals = [x.map(lambda s, c=c: np.ascontiguousarray(s[:, c]), shape=(n,)) for c in range(C)]
     if one_hot:
         first = min(ctx.parties_all)
         tags = [AShare({p: _unit(n, C, c, p == first) for p in ctx.parties}, (n, C), 0) for c in range(C)]
     else:
-        tags = [_const(ctx, (n,), c) for c in range(C)]
+        tags = [const(ctx, (n,), c) for c in range(C)]
     while len(vals) > 1:
         m = len(vals) // 2
         a_v, b_v = _stack(vals[0:2 * m:2]), _stack(vals[1:2 * m:2])
         a_t, b_t = _stack(tags[0:2 * m:2]), _stack(tags[1:2 * m:2])
-        bit = ltz(ctx, ar.sub(a_v, b_v), protocol)  # [a < b]: b wins (ties keep a, the lower index)
+        bit = ctx.cmp.ltz(ctx, ar.sub(a_v, b_v))  # [a < b]: b wins (ties keep a, the lower index)
         dv, dt = ar.sub(b_v, a_v), ar.sub(b_t, a_t)
         # the tags (labels, or one-hot rows) take the same selection bit as the values
         bit_t = bit if dt.shape == bit.shape else bit.map(
@@ -174,60 +138,20 @@ def _cat(a: AShare, b: AShare) -> AShare:
                   (a.size + b.size,), 0)
 
 
-def argmax_reveal_fss(ctx, x: AShare, to) -> np.ndarray | None:
-    """Argmax of each row of an ``(n, C)`` share, revealed to ``to`` only, in 2 rounds (fss).
-
-    All C(C-1)/2 comparisons of a row run in one batched DCF round whose two payload words are
-    fresh dealer randoms rho: class i collects rho * [i loses] for every pair (i loses to j > i
-    iff x_i < x_j, to j < i iff x_i <= x_j, so exactly the first maximum has no loss). Its loss
-    sum ``v_i`` is 0 for the winner and, for every other class, a sum of independent uniform
-    ring elements: uniform and independent of everything else. ``v`` goes to ``to`` (1 round),
-    which learns the label as the index of the zero and nothing more (a false zero has
-    probability < C * 2^-64). Returns the labels (uint64, (n,)) where ``to`` is hosted.
-    """
-    from fibench.mpc.protocols.compare_fss import ltz_fss_scaled
-    from fibench.mpc.protocols.sharing import reveal
-
-    n, C = x.shape
-    I, J = np.triu_indices(C, k=1)
-    npairs = len(I)
-    diff = AShare({p: np.ascontiguousarray(s[:, I] - s[:, J]) for p, s in x.shares.items()}, (n, npairs), x.frac)
-    with ctx.dealer.offline():
-        rho, rho_sh = ctx.dealer.random_arith((n * npairs, 2))
-    scaled = ltz_fss_scaled(ctx, diff, rho, rho_sh, bits=_cmp_bits(ctx))  # rho_k * [x_i < x_j]
-    v = {}
-    for p, sp in scaled.items():
-        lose_i = sp[:, 0].reshape(n, npairs)  # rho_0 [x_i < x_j]: i loses
-        lose_j = (rho_sh[p][:, 1] - sp[:, 1]).reshape(n, npairs)  # rho_1 (1 - [x_i < x_j]): j loses
-        vp = np.zeros((n, C), dtype=np.uint64)
-        for k in range(npairs):
-            vp[:, I[k]] += lose_i[:, k]
-            vp[:, J[k]] += lose_j[:, k]
-        v[p] = vp
-    opened = reveal(ctx, AShare(v, (n, C), 0), to=to, label="argmax/reveal")
-    if opened is None:
-        return None
-    return np.argmax(opened == 0, axis=1).astype(np.uint64)
-
-
-def argmax_reveal(ctx, x: AShare, to, method: str = "pairs", protocol: str = "a2b") -> np.ndarray | None:
+def argmax_reveal(ctx, x: AShare, to, method: str = "pairs") -> np.ndarray | None:
     """The argmax labels (uint64, (n,)) revealed to ``to`` only (``None`` where ``to`` is not
-    hosted). fss + pairs: ``argmax_reveal_fss`` (2 rounds); otherwise ``argmax`` then one
-    reveal round."""
-    _check(x, method)
-    if protocol == "fss" and method == "pairs" and x.shape[0] > 0 and x.shape[1] > 1:
-        return argmax_reveal_fss(ctx, x, to)
-    from fibench.mpc.protocols.sharing import reveal
-
-    return reveal(ctx, argmax(ctx, x, method=method, protocol=protocol), to=to, label="reveal")
+    hosted): the context's comparison protocol decides how (fss + pairs: 2 rounds; otherwise
+    ``argmax`` then one reveal round)."""
+    check(x, method)
+    return ctx.cmp.argmax_reveal(ctx, x, to, method)
 
 
-def argmax(ctx, x: AShare, method: str = "pairs", one_hot: bool = False, protocol: str = "a2b") -> AShare:
+def argmax(ctx, x: AShare, method: str = "pairs", one_hot: bool = False) -> AShare:
     """Secure argmax over the last axis of an ``(n, C)`` share; see the module docstring."""
-    _check(x, method)
+    check(x, method)
     if x.shape[0] == 0:
         shape = (0, x.shape[1]) if one_hot else (0,)
         return AShare({p: np.zeros(shape, dtype=np.uint64) for p in ctx.parties}, shape, 0)
     if method == "pairs":
-        return argmax_pairs(ctx, x, protocol, one_hot)
-    return argmax_tree(ctx, x, protocol, one_hot)
+        return ctx.cmp.argmax_pairs(ctx, x, one_hot)
+    return argmax_tree(ctx, x, one_hot)

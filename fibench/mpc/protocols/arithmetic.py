@@ -60,10 +60,9 @@ def sum_axis(x: AShare, axis: int) -> AShare:
 def _beaver(ctx, x, y, matmul: bool, label: str):
     """Shared Beaver step of ``mul`` and ``matmul``: triple, one opening round (only for
     operands that are not already ``MaskedInput``s; none at all if both are), local combine."""
-    masks = [(v.mask, v.mask_sh) if isinstance(v, MaskedInput) else None for v in (x, y)]
-    with ctx.dealer.offline():
-        a, b, c = ctx.dealer.beaver_triple(x.shape, y.shape if matmul else None, matmul=matmul,
-                                           a=masks[0], b=masks[1])
+    masks = [v.mask if isinstance(v, MaskedInput) else None for v in (x, y)]
+    t = ctx.dealer.beaver_triple(x.shape, y.shape if matmul else None, matmul=matmul, a=masks[0], b=masks[1])
+    a, b, c = t.a, t.b, t.c
     todo = [AShare({p: v.shares[p] - m[p] for p in ctx.parties}, v.shape, 0)
             for v, m, known in ((x, a, masks[0]), (y, b, masks[1])) if known is None]
     opened = open_many(ctx, todo, label) if todo else []
@@ -104,11 +103,8 @@ def truncate(ctx, x: AShare, bits: int, method: str = "auto", label: str = "trun
         return AShare(out, x.shape, x.frac - bits)
     if method != "dealer":
         raise ValueError(f"truncation method must be 'auto', 'local' or 'dealer', got {method!r}")
-    with ctx.dealer.offline():
-        r, r_sh = ctx.dealer.random_arith(x.shape)
-        r_msb = r >> np.uint64(63)
-        r_low_t = (r & kt.LOW63) >> np.uint64(bits)
-        msb_sh, low_sh = ctx.dealer.share([r_msb, r_low_t], label="dealer/trunc")
+    pair = ctx.dealer.trunc_pair(x.shape, bits)
+    r_sh, msb_sh, low_sh = pair.r, pair.msb, pair.low
     offset = np.uint64(1 << 62)
     masked = AShare({p: x.shares[p] + r_sh[p] + (offset if p == 0 else np.uint64(0)) for p in ctx.parties}, x.shape, 0)
     c = open_arith(ctx, masked, label)

@@ -16,10 +16,8 @@ ALL_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
 def and_gates(ctx, X: dict, Y: dict, label: str = "and") -> dict:
     """Elementwise AND of XOR-shared word arrays (same shape) in one round."""
     shape = next(iter(X.values())).shape
-    with ctx.dealer.offline():
-        a, a_sh = ctx.dealer.random_bool(shape)
-        b, b_sh = ctx.dealer.random_bool(shape)
-        (c_sh,) = ctx.dealer.share([a & b], ["b"], label="dealer/and")
+    t = ctx.dealer.and_triple(shape)
+    a_sh, b_sh, c_sh = t.a, t.b, t.c
     d, e = open_many(ctx, [("xor", {p: X[p] ^ a_sh[p] for p in ctx.parties}),
                            ("xor", {p: Y[p] ^ b_sh[p] for p in ctx.parties})], label)
     first = min(ctx.parties_all)

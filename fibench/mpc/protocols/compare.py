@@ -1,53 +1,56 @@
-"""Secure comparison front end: [x < 0], [x < y], ReLU and sign, with pluggable protocols.
+"""The interface every secure comparison protocol implements, and its generic parts.
 
-``protocol="a2b"`` (any P; 6 rounds) or ``"fss"`` (P = 2; 1 round, DCF keys from the dealer).
-Outputs are additive 0/1 shares with frac 0.
+A protocol is chosen once per session (``Context.cmp``) and serves four operations on
+additive shares over Z_2^64 (inputs read as signed, within the context's ``cmp_bits`` promise):
+
+* ``ltz(ctx, x)``: additive 0/1 shares (frac 0, shape of x) of [x < 0];
+* ``ltz_bool(ctx, x)``: bit-sliced XOR shares ``{party: (1, ceil(n/64))}`` of [x < 0] over the
+  flattened x (the input of boolean circuits such as argmax's AND tree);
+* ``relu(ctx, x)``: max(x, 0), frac kept;
+* ``argmax_pairs(ctx, x, one_hot)`` and ``argmax_reveal(ctx, x, to, method)``: see
+  ``fibench.mpc.protocols.argmax``.
+
+Implementations: ``compare_a2b.A2B`` (any P) and ``compare_fss.FSS`` (P = 2). The generic
+methods below build on ``ltz`` (ReLU as x * (1 - [x < 0]), one extra Beaver round) and on the
+AND-tree argmax; a protocol overrides what it does better.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from fibench.mpc import config
-from fibench.mpc.shares import AShare
+from fibench.kernels import bitslice as kbs
 from fibench.mpc.protocols import arithmetic as ar
+from fibench.mpc.protocols import argmax as am
+from fibench.mpc.protocols.sharing import reveal
+from fibench.mpc.shares import AShare
 
 
-def ltz(ctx, x: AShare, protocol: str = config.COMPARISON_PROTOCOL) -> AShare:
-    """[x < 0] for additively shared x."""
-    if protocol == "a2b":
-        from fibench.mpc.protocols.compare_a2b import ltz_a2b
+class ComparisonProtocol:
+    """Base of the comparison protocols (see the module docstring)."""
 
-        return ltz_a2b(ctx, x)
-    if protocol == "fss":
-        if ctx.n_parties != 2:
-            raise ValueError(f"protocol 'fss' needs n_parties = 2, got {ctx.n_parties}")
-        from fibench.mpc.protocols.compare_fss import ltz_fss
+    name = ""
 
-        return ltz_fss(ctx, x, bits=_cmp_bits(ctx))
-    raise ValueError(f"protocol must be one of {config.COMPARISON_PROTOCOLS}, got {protocol!r}")
+    def check(self, n_parties: int) -> None:
+        """Raise ``ValueError`` if the protocol cannot run with ``n_parties`` compute parties."""
 
+    def ltz(self, ctx, x: AShare) -> AShare:
+        raise NotImplementedError
 
-def lt(ctx, x: AShare, y: AShare, protocol: str = config.COMPARISON_PROTOCOL) -> AShare:
-    """[x < y] (inputs with the same fractional bits)."""
-    return ltz(ctx, ar.sub(x, y), protocol)
+    def ltz_bool(self, ctx, x: AShare) -> dict:
+        # additive 0/1 shares -> XOR shares for free: bit 0 of a sum is the XOR of the bits 0
+        bits = self.ltz(ctx, x)
+        return {p: kbs.pack_bits(s.reshape(-1) & np.uint64(1)).reshape(1, -1) for p, s in bits.shares.items()}
 
+    def relu(self, ctx, x: AShare) -> AShare:
+        b = self.ltz(ctx, x)
+        keep = AShare({p: (np.uint64(1) if p == 0 else np.uint64(0)) - s for p, s in b.shares.items()}, b.shape, 0)
+        return ar.mul(ctx, x, keep, "relu/mul")
 
-def _cmp_bits(ctx) -> int:
-    """The context's range promise for comparison inputs (``Session.cmp_bits``; 64: none)."""
-    return getattr(ctx, "cmp_bits", 64)
+    def argmax_pairs(self, ctx, x: AShare, one_hot: bool) -> AShare:
+        return am.argmax_pairs_and(ctx, x, one_hot)
 
+    def argmax_reveal(self, ctx, x: AShare, to, method: str = "pairs"):
+        return reveal(ctx, am.argmax(ctx, x, method=method), to=to, label="reveal")
 
-def relu(ctx, x: AShare, protocol: str = config.COMPARISON_PROTOCOL) -> AShare:
-    """max(x, 0), frac kept. ``a2b``: x * (1 - [x < 0]), one comparison and one Beaver product
-    (7 rounds); ``fss``: one DCF with a two-word payload (1 round, see ``relu_fss``)."""
-    if protocol == "fss":
-        if ctx.n_parties != 2:
-            raise ValueError(f"protocol 'fss' needs n_parties = 2, got {ctx.n_parties}")
-        from fibench.mpc.protocols.compare_fss import relu_fss
-
-        return relu_fss(ctx, x, bits=_cmp_bits(ctx))
-    b = ltz(ctx, x, protocol)
-    first = min(ctx.parties_all)
-    one = {True: np.uint64(1), False: np.uint64(0)}
-    keep = AShare({p: one[p == first] - s for p, s in b.shares.items()}, b.shape, 0)
-    return ar.mul(ctx, x, keep, "relu/mul")
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"

@@ -1,6 +1,6 @@
 """``a2b`` secure comparison: [x < 0] for additively shared x on Z_2^64, any P >= 2.
 
-Offline, the dealer shares a uniform r both additively and bit-sliced (XOR), the pair products
+Offline, the dealer (``Dealer.a2b_masks``) shares a uniform r both additively and bit-sliced (XOR), the pair products
 q_j = r_{2j+1} & r_{2j}, boolean Beaver triples for four AND levels, and the correlated values
 of the fused last level (see ``fibench.kernels.compare``). Online:
 
@@ -17,45 +17,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from fibench.mpc.shares import AShare, BShare
 from fibench.kernels import bitslice as kbs
 from fibench.kernels import compare as kc
+from fibench.mpc.protocols.compare import ComparisonProtocol
 from fibench.mpc.protocols.sharing import open_arith, open_many
-
-
-def _offline(ctx, n: int, output: str):
-    d = ctx.dealer
-    nw = (n + 63) // 64
-    r, r_sh = d.random_arith((n,))
-    r_planes = kbs.bitslice(r)
-    q = r_planes[1:62:2] & r_planes[0:62:2]
-    A, B, bool_vals = [], [], [r_planes, q]
-    for k in kc.LEVEL_ANDS:
-        a, a_sh = d.random_bool((k, nw))
-        b, b_sh = d.random_bool((k, nw))
-        A.append(a_sh)
-        B.append(b_sh)
-        bool_vals.append(a & b)
-    fin, fin_sh = d.random_bool((3 if output == "arith" else 2, nw))  # alpha, beta(, m)
-    bool_vals.append(fin[0:1] & fin[1:2])  # gamma
-    arith_vals = []
-    if output == "arith":
-        al, be, m = (kbs.unslice_bit(fin[i], n) for i in range(3))
-        ga = al & be
-        arith_vals = [m, be, al, ga, m * be, m * al, m * ga]
-    shared = d.share(bool_vals + arith_vals, ["b"] * len(bool_vals) + ["a"] * len(arith_vals), label="dealer/a2b")
-    nb = len(bool_vals)
-    return {
-        "r": r_sh,
-        "r_planes": shared[0],
-        "q": shared[1],
-        "C": shared[2:nb - 1],
-        "A": A,
-        "B": B,
-        "fin": fin_sh,
-        "gamma": shared[nb - 1],
-        "arith": shared[nb:],
-    }
+from fibench.mpc.shares import AShare, BShare
 
 
 def ltz_a2b(ctx, x: AShare, output: str = "arith"):
@@ -71,39 +37,50 @@ def ltz_a2b(ctx, x: AShare, output: str = "arith"):
         if output == "bool":
             return BShare({p: np.zeros((1, 0), dtype=np.uint64) for p in parties}, 0)
         return AShare({p: np.zeros(x.shape, dtype=np.uint64) for p in parties}, x.shape, 0)
-    with ctx.dealer.offline():
-        pre = _offline(ctx, n, output)
-    masked = AShare({p: x.shares[p].reshape(-1) + pre["r"][p] for p in parties}, (n,), 0)
+    pre = ctx.dealer.a2b_masks(n, output)
+    masked = AShare({p: x.shares[p].reshape(-1) + pre.r[p] for p in parties}, (n,), 0)
     c = open_arith(ctx, masked, "a2b/open")
     c_planes = kbs.bitslice(c)
     G, Pn = {}, {}
     for p in parties:
-        G[p], Pn[p] = kc.leaf_nodes(c_planes, pre["r_planes"][p], pre["q"][p], p == first)
+        G[p], Pn[p] = kc.leaf_nodes(c_planes, pre.r_planes[p], pre.q[p], p == first)
     for lvl in range(len(kc.LEVEL_ANDS)):
-        A, B, C = pre["A"][lvl], pre["B"][lvl], pre["C"][lvl]
+        A, B, C = pre.A[lvl], pre.B[lvl], pre.C[lvl]
         ops = {p: kc.level_operands(G[p], Pn[p]) for p in parties}
         d, e = open_many(ctx, [("xor", {p: ops[p][0] ^ A[p] for p in parties}),
                                ("xor", {p: ops[p][1] ^ B[p] for p in parties})], f"a2b/and{lvl + 1}")
         for p in parties:
             Z = kc.and_finish(d, e, A[p], B[p], C[p], p == first)
             G[p], Pn[p] = kc.level_combine(G[p], Z)
-    fin = pre["fin"]
+    fin = pre.fin
     if output == "bool":
         d, e = open_many(ctx, [("xor", {p: Pn[p][1:2] ^ fin[p][0:1] for p in parties}),
                                ("xor", {p: G[p][0:1] ^ fin[p][1:2] for p in parties})], "a2b/final")
         out = {}
         for p in parties:
-            z = kc.and_finish(d, e, fin[p][0:1], fin[p][1:2], pre["gamma"][p], p == first)
-            s = z ^ G[p][1:2] ^ pre["r_planes"][p][63:64]
+            z = kc.and_finish(d, e, fin[p][0:1], fin[p][1:2], pre.gamma[p], p == first)
+            s = z ^ G[p][1:2] ^ pre.r_planes[p][63:64]
             if p == first:
                 s ^= c_planes[63:64]
             out[p] = s
         return BShare(out, n)
     msg = {p: np.stack([Pn[p][1] ^ fin[p][0], G[p][0] ^ fin[p][1],
-                        pre["r_planes"][p][63] ^ G[p][1] ^ fin[p][2]]) for p in parties}
+                        pre.r_planes[p][63] ^ G[p][1] ^ fin[p][2]]) for p in parties}
     (dew,) = open_many(ctx, [("xor", msg)], "a2b/final")
     out = {}
     for p in parties:
-        vals = [v[p] for v in pre["arith"]]
+        vals = [v[p] for v in pre.arith]
         out[p] = kc.final_arith(dew[0], dew[1], dew[2], c_planes[63], vals, p == first, n).reshape(x.shape)
     return AShare(out, x.shape, 0)
+
+
+class A2B(ComparisonProtocol):
+    """``a2b`` behind the comparison interface (any P); ReLU and argmax use the generic parts."""
+
+    name = "a2b"
+
+    def ltz(self, ctx, x: AShare) -> AShare:
+        return ltz_a2b(ctx, x)
+
+    def ltz_bool(self, ctx, x: AShare) -> dict:
+        return ltz_a2b(ctx, x, output="bool").shares

@@ -16,10 +16,7 @@ from fibench.mpc.protocols.sharing import open_many
 def b2a(ctx, planes: dict, n: int, label: str = "b2a") -> AShare:
     """XOR-shared planes ``(k, nwords)`` holding k rows of ``n`` bits -> additive ``(k, n)`` 0/1."""
     k, nw = next(iter(planes.values())).shape
-    with ctx.dealer.offline():
-        m, m_sh = ctx.dealer.random_bool((k, nw))
-        m_bits = np.stack([kbs.unslice_bit(m[i], n) for i in range(k)]) if k else np.zeros((0, n), np.uint64)
-        (m_arith,) = ctx.dealer.share([m_bits], ["a"], label="dealer/b2a")
+    m_sh, m_arith = ctx.dealer.b2a_bits(k, n)
     (w,) = open_many(ctx, [("xor", {p: planes[p] ^ m_sh[p] for p in ctx.parties})], label)
     w_bits = np.stack([kbs.unslice_bit(w[i], n) for i in range(k)]) if k else np.zeros((0, n), np.uint64)
     first = min(ctx.parties_all)

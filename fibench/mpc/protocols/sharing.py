@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from fibench.mpc import prg
-from fibench.mpc.shares import AShare
+from fibench.mpc.shares import AShare, MaskedInput
 
 
 def share(ctx, raw, owner, shape, frac: int, label: str = "share") -> AShare:
@@ -87,11 +87,10 @@ def share_many(ctx, items: list, label: str = "share") -> list:
 
 def _plan_masked(ctx, raw, owner, shape, n, frac, links) -> dict:
     comm = ctx.comm
-    a, a_sh = ctx.dealer.input_mask(owner, shape)
-    plan = {"masked": True, "owner": owner, "shape": shape, "n": n, "frac": frac, "mask": a, "mask_sh": a_sh,
-            "e": None}
+    mask = ctx.dealer.input_mask(owner, shape)
+    plan = {"masked": True, "owner": owner, "shape": shape, "n": n, "frac": frac, "mask": mask, "e": None}
     if comm.is_local(owner):
-        e = np.ascontiguousarray(raw, dtype=np.uint64).reshape(shape) - a
+        e = np.ascontiguousarray(raw, dtype=np.uint64).reshape(shape) - mask.owner_value
         plan["e"] = e
         for q in range(comm.n_parties):
             if q != owner:
@@ -100,8 +99,6 @@ def _plan_masked(ctx, raw, owner, shape, n, frac, links) -> dict:
 
 
 def _finish_masked(ctx, plan, incoming, offsets):
-    from fibench.mpc.shares import MaskedInput
-
     owner, shape, n = plan["owner"], plan["shape"], plan["n"]
     e = plan["e"]
     if e is None:
@@ -111,7 +108,18 @@ def _finish_masked(ctx, plan, incoming, offsets):
     for p in ctx.parties:  # every local receiver consumed 8 n bytes of its link
         if p != owner and (owner, p) in incoming:
             offsets[(owner, p)] = offsets.get((owner, p), 0) + 8 * n
-    return MaskedInput(e, plan["mask"], {p: plan["mask_sh"][p] for p in ctx.parties}, shape, plan["frac"])
+    return MaskedInput(e, plan["mask"], shape, plan["frac"])
+
+
+def join(ctx, xs: list, fn):
+    """A linear layout change or sum ``fn`` (list of arrays -> array, e.g. ``np.hstack``)
+    applied to the shares of several ``AShare``s, or to the public parts and the masks of
+    several ``MaskedInput``s (the dealer combines its views alike). Local, 0 bytes."""
+    if isinstance(xs[0], MaskedInput):
+        e = np.ascontiguousarray(fn([x.e for x in xs]))
+        return MaskedInput(e, ctx.dealer.combine_masks([x.mask for x in xs], fn), e.shape, xs[0].frac)
+    parts = {p: np.ascontiguousarray(fn([x.shares[p] for x in xs])) for p in xs[0].shares}
+    return AShare(parts, next(iter(parts.values())).shape, xs[0].frac)
 
 
 def open_arith(ctx, x: AShare, label: str = "open") -> np.ndarray:

@@ -1,0 +1,91 @@
+"""The correlations a dealer hands out, as plain containers of the LOCAL parties' shares.
+
+Every field maps a compute-party id to that party's share (uint64 arrays; XOR shares for the
+boolean parts). None of them holds the dealer's plaintext view, and none prints a share.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+def _parties(d: dict) -> list:
+    return sorted(d, key=str)
+
+
+@dataclass(repr=False)
+class Triple:
+    """Beaver triple shares: c = a * b (elementwise), a @ b (matrix) or a & b (boolean)."""
+
+    a: dict
+    b: dict
+    c: dict
+
+    def __repr__(self) -> str:
+        return f"Triple(parties={_parties(self.c)})"
+
+
+@dataclass(repr=False)
+class TruncPair:
+    """Shares of a uniform r, of its top bit and of ``(r mod 2^63) >> bits`` (exact truncation)."""
+
+    r: dict
+    msb: dict
+    low: dict
+
+    def __repr__(self) -> str:
+        return f"TruncPair(parties={_parties(self.r)})"
+
+
+@dataclass(repr=False)
+class InputMask:
+    """Shares of a dealer mask ``a`` for an input sent in masked form (``x - a``).
+
+    ``handle`` names the dealer's view (kept by the dealer, for Beaver triples on this mask);
+    ``owner_value`` is ``a`` itself where this process hosts the input's owner (the owner got
+    the seed of ``a``), else ``None``."""
+
+    handle: int
+    shares: dict
+    owner_value: object
+    shape: tuple
+
+    def __repr__(self) -> str:
+        return f"InputMask(shape={self.shape}, parties={_parties(self.shares)})"
+
+
+@dataclass(repr=False)
+class A2BMasks:
+    """Preprocessing of one ``a2b`` comparison batch (see ``fibench.mpc.protocols.compare_a2b``)."""
+
+    r: dict
+    r_planes: dict
+    q: dict
+    C: list
+    A: list
+    B: list
+    fin: dict
+    gamma: dict
+    arith: list = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return f"A2BMasks(parties={_parties(self.r)})"
+
+
+@dataclass(repr=False)
+class FssLtzPre:
+    """Preprocessed material of one batch of ``n`` FSS comparisons, for the local parties.
+
+    ``r[p]``: party p's additive share of the mask; ``key[p]``: its flat DCF key (uint8);
+    ``m``: payload words per comparison (1: the bit itself; 2: two dealer-chosen words scaled
+    by the bit); ``w[p]``: (n, 2) shares of those words (m = 2).
+    """
+
+    n: int
+    bits: int
+    r: dict
+    key: dict
+    m: int = 1
+    w: dict | None = None
+
+    def __repr__(self) -> str:  # never show key material
+        return f"FssLtzPre(n={self.n}, bits={self.bits}, m={self.m}, parties={sorted(self.key)})"

@@ -1,0 +1,140 @@
+"""Slow, obviously correct plaintext references shared by the kernel and protocol tests.
+
+Everything here works on Python ints (or plain numpy) and is written for clarity, not speed:
+ring arithmetic mod 2^64, fixed point, argmax with ties to the lowest index, the
+reconstruction of additive shares, and a straightforward DCF (``RefDCF``). Every kernel and
+protocol test compares against these.
+"""
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+import numpy as np
+
+MOD = 1 << 64
+
+
+def to_signed(v: int) -> int:
+    v = int(v) % MOD
+    return v - MOD if v >= 1 << 63 else v
+
+
+def ring_add(a, b):
+    return [(int(x) + int(y)) % MOD for x, y in zip(a, b)]
+
+
+def ring_mul(a, b):
+    return [(int(x) * int(y)) % MOD for x, y in zip(a, b)]
+
+
+def matmul(A, B):
+    n, k, m = len(A), len(B), len(B[0]) if B else 0
+    return [[sum(int(A[i][t]) * int(B[t][j]) for t in range(k)) % MOD for j in range(m)] for i in range(n)]
+
+
+def encode(x: float, f: int) -> int:
+    return round(x * (1 << f)) % MOD  # Python round: half to even, like np.rint
+
+
+def decode(v: int, f: int) -> float:
+    return to_signed(v) / (1 << f)
+
+
+def argmax_lowest(row):
+    best = 0
+    for i, v in enumerate(row):
+        if v > row[best]:
+            best = i
+    return best
+
+
+def reconstruct(shares: dict) -> np.ndarray:
+    """The value of additive shares ``{party: uint64 array}`` (sum mod 2^64)."""
+    parts = [np.asarray(v, dtype=np.uint64) for v in shares.values()]
+    total = parts[0].copy()
+    for v in parts[1:]:
+        total += v
+    return total
+
+
+# -- DCF ------------------------------------------------------------------------------------
+# Slow reference of the batched DCF (BCG+21 Fig. 3) with Python integers, one AES block at a
+# time, for m = 1 or 2 payload words; shared by ``test_fss`` (m = 1) and ``test_dcf_vector``
+# (m = 2). The caller passes the MMO key and the tweaks, so a test can derive them independently
+# of the module under test.
+# 
+# PRG: ``G_T(s) = AES_K(s ^ T) ^ s ^ T`` on 128-bit seeds. Tweaks: m = 1 ``[T_L, T_R, T_V]`` (the
+# value block holds v_L low, v_R high); m = 2 ``[T_L, T_R, T_VL, T_VR]`` (one value block per
+# child, two words each). Convert(s): m = 1 the high word; m = 2 (high word, low word).
+M64 = (1 << 64) - 1
+
+
+class RefDCF:
+    def __init__(self, mmo_key: bytes, tweaks: list, m: int):
+        if len(tweaks) != 2 + m:
+            raise ValueError(f"m = {m} needs {2 + m} tweaks, got {len(tweaks)}")
+        self.aes = Cipher(algorithms.AES(mmo_key), modes.ECB()).encryptor()
+        self.tweaks, self.m = list(tweaks), m
+
+    def G(self, s: int, tweak: int) -> int:
+        blk = s ^ tweak
+        return int.from_bytes(self.aes.update(blk.to_bytes(16, "little")), "little") ^ blk
+
+    def expand(self, s: int) -> dict:
+        cl, cr = self.G(s, self.tweaks[0]), self.G(s, self.tweaks[1])
+        if self.m == 1:
+            vb = self.G(s, self.tweaks[2])
+            vl, vr = (vb & M64,), (vb >> 64,)
+        else:
+            bl, br = self.G(s, self.tweaks[2]), self.G(s, self.tweaks[3])
+            vl, vr = (bl & M64, bl >> 64), (br & M64, br >> 64)
+        return {"sL": cl & ~1, "tL": cl & 1, "sR": cr & ~1, "tR": cr & 1, "vL": vl, "vR": vr}
+
+    def convert(self, s: int) -> tuple:
+        return (s >> 64,) if self.m == 1 else (s >> 64, s & M64)
+
+    def gen(self, alpha: int, beta: list, L: int, s0: int, s1: int, gamma: list):
+        """Keys as Python ints: (roots, [[scw, vcw (m words), tcwL, tcwR]] * L, cw_last (m words))."""
+        m = self.m
+        s = [s0 & ~1, s1 & ~1]
+        roots = list(s)
+        t = [0, 1]
+        va = [0] * m
+        cws = []
+        for i in range(L):
+            a = (alpha >> (L - 1 - i)) & 1
+            e = [self.expand(s[0]), self.expand(s[1])]
+            keep, lose = ("L", "R") if a == 0 else ("R", "L")
+            scw = e[0]["s" + lose] ^ e[1]["s" + lose]
+            sign = -1 if t[1] else 1
+            vcw = []
+            for w in range(m):
+                v = e[1]["v" + lose][w] - e[0]["v" + lose][w] - va[w] + (beta[w] if lose == "L" else 0)
+                v = sign * v % MOD
+                va[w] = (va[w] - e[1]["v" + keep][w] + e[0]["v" + keep][w] + sign * v) % MOD
+                vcw.append(v)
+            tl = e[0]["tL"] ^ e[1]["tL"] ^ a ^ 1
+            tr = e[0]["tR"] ^ e[1]["tR"] ^ a
+            cws.append([scw, vcw, tl, tr])
+            tk = tl if keep == "L" else tr
+            for b in (0, 1):
+                s[b], t[b] = e[b]["s" + keep] ^ (scw if t[b] else 0), e[b]["t" + keep] ^ (tk & t[b])
+        c0, c1 = self.convert(s[0]), self.convert(s[1])
+        last = [(-1 if t[1] else 1) * (c1[w] - c0[w] - va[w]) % MOD for w in range(m)]
+        cws[0][1] = [(cws[0][1][w] - gamma[w]) % MOD for w in range(m)]
+        return roots, cws, last
+
+    def eval(self, b: int, root: int, cws: list, last: list, x: int, L: int) -> list:
+        """Party b's output share (m words) at x."""
+        m = self.m
+        s, t, v = root, b, [0] * m
+        for i in range(L):
+            d = (x >> (L - 1 - i)) & 1
+            scw, vcw, tl, tr = cws[i]
+            e = self.expand(s)
+            side = "L" if d == 0 else "R"
+            s = e["s" + side] ^ (scw if t else 0)
+            tn = e["t" + side] ^ (t & (tl if d == 0 else tr))
+            v = [v[w] + e["v" + side][w] + (vcw[w] if t else 0) for w in range(m)]
+            t = tn
+        c = self.convert(s)
+        v = [(v[w] + c[w] + (last[w] if t else 0)) % MOD for w in range(m)]
+        return v if b == 0 else [(-vw) % MOD for vw in v]
