@@ -27,6 +27,7 @@ import warnings
 import numpy as np
 
 from fibench.validation import check_int as _check_int
+from fibench.validation import check_labels_array
 
 KINDS = ("lr", "mlp")
 #: accepted synonyms of the model kinds (the latency suite says ``logreg``)
@@ -57,17 +58,10 @@ def check_X(X, n_features: int | None = None, name: str = "X") -> np.ndarray:
 
 
 def check_labels(y, n: int, n_classes: int | None, name: str = "y") -> tuple[np.ndarray, int]:
-    y = np.asarray(y)
-    if y.ndim != 1 or len(y) != n:
-        raise ValueError(f"{name} must be 1-D with one label per sample ({n}), got shape {y.shape}")
-    if not np.issubdtype(y.dtype, np.integer):
-        if np.issubdtype(y.dtype, np.floating) and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
-            y = y.astype(np.int64)
-        else:
-            raise ValueError(f"{name} must hold integer class labels 0..C-1")
-    y = y.astype(np.int64, copy=False)
-    if y.min() < 0:
-        raise ValueError(f"{name} must hold class labels 0..C-1 (found a negative label)")
+    """``y`` as int64 labels, one per sample (``n``), within ``n_classes`` (default: max + 1)."""
+    if np.ndim(y) != 1 or len(y) != n:
+        raise ValueError(f"{name} must be 1-D with one label per sample ({n}), got shape {np.shape(y)}")
+    y = check_labels_array(y, name)
     if n_classes is None:
         n_classes = int(y.max()) + 1
     n_classes = _check_int("n_classes", n_classes, 2)

@@ -24,6 +24,7 @@ import math
 import numpy as np
 
 from fibench.validation import check_int as _check_int
+from fibench.validation import check_labels_array
 
 MIN_OWNERS, MAX_OWNERS = 1, 64
 SCHEMES = ("dirichlet", "iid", "shards", "quantity")
@@ -36,19 +37,9 @@ MAX_TRIES = 20
 # -- validation -------------------------------------------------------------------------------
 
 def _check_y(y) -> np.ndarray:
-    y = np.asarray(y)
-    if y.ndim != 1 or len(y) == 0:
-        raise ValueError(f"y must be a non-empty 1-D array of labels, got shape {y.shape}")
-    if not np.issubdtype(y.dtype, np.integer):
-        if np.issubdtype(y.dtype, np.floating) and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
-            y = y.astype(np.int64)
-        else:
-            raise ValueError("y must hold integer class labels 0..C-1")
-    if y.min() < 0:
-        raise ValueError("y must hold integer class labels 0..C-1 (found a negative label)")
-    return y.astype(np.int64, copy=False)
-
-
+    if np.ndim(y) != 1 or np.size(y) == 0:
+        raise ValueError(f"y must be a non-empty 1-D array of labels, got shape {np.shape(y)}")
+    return check_labels_array(y, "y")
 
 
 def _check_common(y, n_owners, seed, min_samples):

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from fibench.mpc import Session
+from fibench.mpc.context import comparison
 from fibench.mpc.shares import AShare
 from fibench.mpc.encoding import encode
 from fibench.mpc.protocols import arithmetic as ar
@@ -74,8 +75,7 @@ def check_setting(mode: str, topology: str, owners: int, servers: int, protocol:
         if servers not in (2, 3):
             raise ValueError(f"servers must be 2 or 3 for topology T2, got {servers!r}")
         P = servers
-    if protocol == "fss" and P != 2:
-        raise ValueError(f"protocol 'fss' needs 2 compute parties, this setting has {P}")
+    comparison(protocol, P)  # raises if the protocol cannot run with P compute parties
     return P
 
 
