@@ -101,11 +101,11 @@ def _parse_sets(items) -> dict:
         raise typer.BadParameter(str(exc), param_hint=exc.param) from None
 
 
-def _plot(path: Path) -> None:
-    from fibench.bench.plots.common import plot_run
+def _plot(path: Path, suite=None) -> None:
+    from fibench.bench.plots import plot_run
 
     try:
-        out = plot_run(path)
+        out = plot_run(path, suite)
     except Exception as exc:  # a broken figure must not lose the run
         _err(f"  plots failed: {type(exc).__name__}: {exc}")
         return
@@ -115,19 +115,18 @@ def _plot(path: Path) -> None:
         typer.echo(f"  figures: {len(out.files)} files in {path / 'figures'}")
 
 
-def _run_one(mod, preset, overrides, out, resume, progress, plot, strict) -> bool:
+def _execute(plan, progress: bool, plot: bool) -> bool:
     try:
-        result = runner.run_suite(mod, preset=preset, overrides=overrides, out=out, resume=resume,
-                                  progress=progress, strict=strict, argv=sys.argv)
+        result = runner.execute(plan, progress=progress, argv=sys.argv)
     except runner.RunFailed as exc:
         _err(f"error: {exc}")
         if plot:
-            _plot(exc.path)
+            _plot(exc.path, plan.suite)
         return False
     typer.echo(f"{result.suite}: {result.n_done}/{result.n_tasks} tasks done"
                + (f" ({result.n_skipped} resumed)" if result.n_skipped else "") + f" -> {result.path}")
     if plot:
-        _plot(result.path)
+        _plot(result.path, plan.suite)
     return True
 
 
@@ -147,82 +146,18 @@ def run_cmd(
 ):
     """Run a suite (or every suite) and store results, meta.json and figures."""
     overrides = _parse_sets(set_)
-    if suite is None:
-        if resume is None:
-            raise typer.BadParameter("give a suite name, 'all', or --resume RUN_DIR", param_hint="SUITE")
-        meta_path = resume / "meta.json"
-        if not meta_path.is_file():
-            raise typer.BadParameter(f"{resume} is not a run directory (no meta.json)", param_hint="--resume")
-        from fibench.bench.results import read_json
-
-        meta = read_json(meta_path)
-        source = str(meta.get("suite_source") or "")
-        suite = source if source.endswith(".py") and Path(source).is_file() else meta.get("suite")
-    if resume is not None and (preset is not None or overrides) and suite != "all":
-        raise typer.BadParameter("--resume re-uses the run's stored configuration; leave out --preset and --set",
-                                 param_hint="--resume")
-    if suite == "all":
-        ok = _run_all(preset, overrides, out, resume, progress, plot)
-        raise typer.Exit(0 if ok else 1)
     try:
-        mod = runner.load_suite(suite)
-        if resume is None:
-            runner.resolve_config(mod, preset, overrides)  # validate before anything is written
-        if out is not None and (out / "meta.json").is_file() and resume is None:
-            raise SuiteError(f"{out} already holds a run; use --resume {out} or another --out", "--out")
-        reason = runner.measure_available(mod)
-        if reason is not None:
-            raise SuiteError(f"suite {mod.NAME!r} cannot run: {reason}")
+        plans = runner.prepare(suite, preset, overrides, out, resume)
     except SuiteError as exc:
         raise typer.BadParameter(str(exc), param_hint=exc.param) from None
-    try:
-        ok = _run_one(mod, None if resume else preset, None if resume else overrides, out, resume,
-                      progress, plot, strict=True)
-    except SuiteError as exc:
-        raise typer.BadParameter(str(exc), param_hint=exc.param) from None
-    raise typer.Exit(0 if ok else 1)
-
-
-def _run_all(preset, overrides, out, resume, progress, plot) -> bool:
-    errors: dict = {}
-    suites = runner.discover_suites(errors)
-    for name, msg in errors.items():
-        _err(f"warning: suite module {name} is broken and skipped: {msg}")
-    if preset is not None:
-        have = [n for n, m in suites.items() if preset in m.PRESETS]
-        if not have:
-            allowed = sorted({p for m in suites.values() for p in m.PRESETS})
-            raise typer.BadParameter(f"unknown preset {preset!r}; choose from {', '.join(allowed)}",
-                                     param_hint="--preset")
-    if overrides:
-        known = set()
-        for m in suites.values():
-            for p in m.PRESETS:
-                known.update(runner.valid_set_keys(m, p))
-        unknown = [k for k in overrides if k not in known]
-        if unknown:
-            raise typer.BadParameter(f"unknown key(s) {', '.join(map(repr, unknown))} in every suite; "
-                                     f"valid keys: {', '.join(sorted(known))}", param_hint="--set")
-    base = resume if resume is not None else out
     ok = True
-    for name, mod in suites.items():
-        reason = runner.measure_available(mod)
-        if reason is not None:
-            _err(f"warning: skipping suite {name}: {reason}")
-            continue
-        p = preset or "quick"
-        if p not in mod.PRESETS:
-            _err(f"warning: suite {name} has no preset {p!r}; skipped")
-            continue
-        target = Path(base) / name if base is not None else None
-        res_dir = target if (resume is not None and target is not None and (target / "meta.json").is_file()) else None
-        try:
-            ok &= _run_one(mod, None if res_dir else p, None if res_dir else overrides,
-                           None if res_dir else target, res_dir, progress, plot, strict=False)
-        except SuiteError as exc:
-            _err(f"error: suite {name}: {exc}")
-            ok = False
-    return ok
+    for plan in plans:
+        if isinstance(plan, runner.Skipped):
+            _err(f"{'error' if plan.failed else 'warning'}: {plan.message}")
+            ok = ok and not plan.failed
+        else:
+            ok = _execute(plan, progress, plot) and ok
+    raise typer.Exit(0 if ok else 1)
 
 
 @app.command("plot")
@@ -230,7 +165,7 @@ def plot_cmd(run_dir: Annotated[Path, typer.Argument(help="A run directory (hold
     """Write the figures of a run (PNG and SVG) into RUN_DIR/figures."""
     if not (run_dir / "meta.json").is_file():
         raise typer.BadParameter(f"{run_dir} is not a run directory (no meta.json)", param_hint="RUN_DIR")
-    from fibench.bench.plots.common import plot_run
+    from fibench.bench.plots import plot_run
 
     out = plot_run(run_dir)
     for note in out.skipped:

@@ -7,6 +7,7 @@ rule (soft_vote, logit_sum, hard_vote, weighted_vote).  ``alpha="iid"`` is an II
 NAME = "accuracy"
 DESCRIPTION = "ensemble accuracy (soft/logit/hard/weighted vote) vs owners K and Dirichlet label skew alpha"
 MEASURE = "fibench.bench.measures.accuracy:run_point"
+PLOTS = ("fibench.bench.plots.accuracy:plot_accuracy",)
 
 ALPHAS = [0.05, 0.1, 0.5, 1, 10, "iid"]
 

@@ -2,6 +2,7 @@
 NAME = "communication"
 DESCRIPTION = "online/offline bytes per party, rounds and in-process time of each MPC op"
 MEASURE = "fibench.bench.measures.communication:run_point"
+PLOTS = ("fibench.bench.plots.communication:plot_communication",)
 PRESETS = {
     "quick": {
         "op": ["share", "reveal", "mul", "matmul", "lt", "relu", "argmax"],

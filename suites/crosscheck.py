@@ -5,6 +5,7 @@ NAME = "crosscheck"
 DESCRIPTION = ("mpi backend (one rank per party): counts equal to the local backend's, wall time on "
                "shared memory and TCP, and the network model against injected delays")
 MEASURE = "fibench.bench.measures.crosscheck:run_point"
+PLOTS = ()  # the numbers are the point (see docs/mpi.md); no figures yet
 
 _OPS = ["lt", "relu", "argmax", "mlp"]
 

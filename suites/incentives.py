@@ -14,6 +14,7 @@ reward share, and the per-owner shares (``shares``, ';'-separated, adversary las
 NAME = "incentives"
 DESCRIPTION = "label-free vs Shapley rewards: rank correlation, share distance, adversaries (owners x alpha x attack)"
 MEASURE = "fibench.bench.measures.incentives:run_point"
+PLOTS = ("fibench.bench.plots.incentives:plot_incentives",)
 
 PRESETS = {
     "quick": {

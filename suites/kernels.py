@@ -11,6 +11,7 @@ square matrix, for ``shapley`` the number of owners K) and returns one row with 
 NAME = "kernels"
 DESCRIPTION = "numba kernel throughput, with an in-run numpy reference (ratio for CI)"
 MEASURE = "fibench.bench.measures.kernels:run_point"
+PLOTS = ("fibench.bench.plots.kernels:plot_kernels",)
 
 _ELEMENTWISE = ["ring_add", "ring_mul", "ring_sum", "encode", "decode", "beaver_combine",
                 "local_trunc", "dealer_trunc", "bitslice", "compare_leaf"]

@@ -20,6 +20,9 @@ threads; 0 = numba's default).
 NAME = "latency"
 DESCRIPTION = "SMPC inference time vs owners, model complexity, parties, protocol and network profile"
 MEASURE = "fibench.bench.measures.latency:run_point"
+PLOTS = ("fibench.bench.plots.latency:plot_latency",)
+TABLES = {"Estimated time per inference and latency share, per network profile":
+          "fibench.bench.measures.latency:latency_pivot"}
 NO_EXPAND = ("networks",)
 
 NETWORKS = ["lan", "region", "wan", "geo"]

@@ -6,7 +6,7 @@ import math
 import pandas as pd
 import pytest
 
-from fibench.bench.plots.common import plot_latency, plot_protocol_crossover, protocol_crossover_table
+from fibench.bench.plots.latency import plot_latency, plot_protocol_crossover, protocol_crossover_table
 
 BATCHES = (1, 10, 100)
 # est_time_s per (network, protocol) at BATCHES; a2b / fss ratio:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import importlib.util
 import json
 import os
@@ -34,10 +33,13 @@ import tempfile
 import traceback
 from pathlib import Path
 
+from fibench.bench.results import atomic_write_text, json_default
+from fibench.bench.suite import resolve_measure
+
 DEFAULT_MEASURE = "fibench.bench.measures.crosscheck:mpi_point"
 
 __all__ = ["MPIRunError", "find_mpiexec", "launch_mpi", "main", "mpi_available",
-           "mpi_suite", "run_point_mpi"]
+           "mpi_measure", "run_point_mpi"]
 
 
 class MPIRunError(RuntimeError):
@@ -117,71 +119,24 @@ def run_point_mpi(n_ranks: int, params: dict, measure: str = DEFAULT_MEASURE, **
         return json.loads(out.read_text())
 
 
-#: suites whose grid points ``fibench.bench.measures.crosscheck:run_point`` understands (same keys)
+#: the mpi measure serving the grid points of each local measure that has one (same keys)
 MPI_MEASURES = {
     "fibench.bench.measures.communication:run_point": "fibench.bench.measures.crosscheck:run_point",
     "fibench.bench.measures.crosscheck:run_point": "fibench.bench.measures.crosscheck:run_point",
 }
 
 
-def mpi_suite(suite, parties: int | None = None):
-    """The suite module ``suite`` re-targeted at the mpi backend, for ``fibench run --backend mpi``.
-
-    Each grid point launches ``mpiexec -n P`` (P = the point's ``parties``) and the rows go to
-    the same results store. ``parties``: run only that number of parties (sets ``parties`` in
-    every grid). Raises ``ValueError`` for suites without an mpi measure, ``MPIUnavailableError``
-    when MPI is missing.
-    """
-    import types
-
-    from fibench.mpc.comm.mpi import MPIUnavailableError
-
-    measure = suite.MEASURE if isinstance(suite.MEASURE, str) else ""
-    if measure not in MPI_MEASURES:
+def mpi_measure(measure) -> str:
+    """The measure that runs the grid points of ``measure`` (a suite's MEASURE) on the mpi
+    backend, each point launching ``mpiexec -n P``; used by ``runner.run_suite(...,
+    backend="mpi", parties=P)``. Raises ``ValueError`` for a measure without one."""
+    if not isinstance(measure, str) or measure not in MPI_MEASURES:
         ok = sorted({m.split(".")[-1].split(":")[0] for m in MPI_MEASURES})
-        raise ValueError(f"suite {suite.NAME!r} has no mpi backend measure; --backend mpi runs the suites "
-                         f"{', '.join(ok)}")
-    if parties is not None and not (isinstance(parties, int) and parties >= 2):
-        raise ValueError(f"--parties must be an integer >= 2, got {parties!r}")
-    reason = mpi_available()
-    if reason is not None:
-        raise MPIUnavailableError(reason)
-    mod = types.ModuleType(f"{getattr(suite, '__name__', suite.NAME)}__mpi")
-    for key in ("NAME", "DESCRIPTION", "PRESETS", "REPEATS", "VALID", "NO_EXPAND", "PLOTS"):
-        if hasattr(suite, key):
-            setattr(mod, key, getattr(suite, key))
-    mod.MEASURE = MPI_MEASURES[measure]
-    mod.DESCRIPTION = f"{getattr(suite, 'DESCRIPTION', '')} [mpi backend]"
-    if parties is not None:
-        presets = {}
-        for name, grids in suite.PRESETS.items():
-            many = isinstance(grids, (list, tuple))
-            new = [dict(g, parties=[parties]) for g in (grids if many else [grids])]
-            presets[name] = new if many else new[0]
-        mod.PRESETS = presets
-    return mod
+        raise ValueError(f"no mpi backend measure for {measure!r}; the mpi backend runs the suites {', '.join(ok)}")
+    return MPI_MEASURES[measure]
 
 
 # -- rank side -----------------------------------------------------------------------------------
-
-def _resolve(measure: str):
-    modname, _, fname = measure.partition(":")
-    fn = getattr(importlib.import_module(modname), fname, None)
-    if fn is None:
-        raise ValueError(f"measure {measure!r} not found (use 'module:function')")
-    return fn
-
-
-def _jsonable(v):
-    try:
-        import numpy as np
-
-        if isinstance(v, np.generic):
-            return v.item()
-    except ImportError:  # pragma: no cover
-        pass
-    return v
-
 
 def _cmd_point(args) -> int:
     from fibench.mpc.comm.mpi import MPICommunicator
@@ -192,14 +147,11 @@ def _cmd_point(args) -> int:
         params = json.loads(args.params or "{}")
     comm = MPICommunicator(int(params["parties"]) if "parties" in params else None)
     params.setdefault("parties", comm.n_parties)
-    rows = _resolve(args.measure)(params, comm)
+    rows = resolve_measure(args.measure)(params, comm)
     if comm.rank == 0:
-        rows = [{k: _jsonable(v) for k, v in r.items()} for r in (rows or [])]
-        text = json.dumps(rows, indent=1)
+        text = json.dumps(list(rows or []), indent=1, default=json_default)
         if args.out:
-            tmp = Path(args.out).with_suffix(".tmp")
-            tmp.write_text(text)
-            os.replace(tmp, args.out)
+            atomic_write_text(args.out, text)
         else:
             print(text)
     comm.barrier()

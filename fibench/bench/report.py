@@ -4,8 +4,9 @@ The header gives the suite, status, preset, commit, CPU and times; the table has
 grid point (repetitions aggregated: median, and ``min–max`` for timing columns when there are
 several repetitions). Grouping columns are the grid keys that vary plus the non-numeric
 columns the measure function adds (e.g. ``network``); value columns are the numeric columns
-it adds. A suite may fix both with ``REPORT = {"index": [...], "values": [...]}``; the latency
-suite gets a compact pivot (time per network profile) on top.
+it adds. A suite may fix both with ``REPORT = {"index": [...], "values": [...]}`` and put tables
+of its own on top with ``TABLES = {title: "module:function"}`` (``fn(df) -> DataFrame | None``;
+the latency suite's pivot of time per network profile). No matplotlib is imported here.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from fibench.bench import results as res
+from fibench.bench.suite import SuiteError, load_suite, suite_spec_of_run, suite_tables
 
 BOOKKEEPING = ("rep", "point", "task_wall_s", "seed", res.JIT_KEY)
 MAX_VALUE_COLS = 10
@@ -95,33 +97,6 @@ def summarize(df: pd.DataFrame, meta: dict, index=None, values=None) -> pd.DataF
     return out
 
 
-def latency_pivot(df: pd.DataFrame) -> pd.DataFrame | None:
-    need = {"network", "est_time_s", "latency_s"}
-    if not need <= set(df.columns):
-        return None
-    d = df.copy()
-    for c in ("est_time_s", "latency_s"):
-        d[c] = pd.to_numeric(d[c], errors="coerce")
-    label = "label" if "label" in d.columns else None
-    if label is None:
-        return None
-    key = ["point", label] if "point" in d.columns else [label]
-    m = d.groupby(key + ["network"], sort=False)[["est_time_s", "latency_s"]].median().reset_index()
-    m["share"] = m["latency_s"] / m["est_time_s"]
-    t = m.pivot_table(index=key, columns="network", values="est_time_s", sort=False)
-    s = m.pivot_table(index=key, columns="network", values="share", sort=False)
-    from fibench.bench.plots.common import fmt_seconds, profile_order
-
-    cols = profile_order(t.columns)
-    out = pd.DataFrame(index=t.index)
-    for c in cols:
-        out[f"time {c}"] = [fmt_seconds(v) for v in t[c]]
-    for c in cols:
-        out[f"lat% {c}"] = [f"{100 * v:.0f}%" if np.isfinite(v) else "" for v in s[c]]
-    out = out.reset_index().drop(columns=["point"], errors="ignore")
-    return out
-
-
 def report(run_dir) -> str:
     run = res.RunDir(run_dir)
     meta = run.read_meta()
@@ -156,19 +131,17 @@ def report(run_dir) -> str:
     if df.empty:
         lines.append("_no results yet_")
         return "\n".join(lines) + "\n"
-    spec = {}
+    spec, tables = {}, []
     try:
-        from fibench.bench import runner
-
-        suite = runner.load_suite(meta.get("suite"))
+        suite = load_suite(suite_spec_of_run(meta))
         spec = getattr(suite, "REPORT", {}) or {}
-    except Exception:
+        tables = suite_tables(suite)
+    except SuiteError:  # the suite is gone or broken: the generic table still describes the run
         pass
-    if meta.get("suite") == "latency":
-        piv = latency_pivot(df)
-        if piv is not None and not piv.empty:
-            lines += ["## Estimated time per inference and latency share, per network profile", "",
-                      markdown_table(piv), ""]
+    for title, fn in tables:
+        extra = fn(df)
+        if extra is not None and not extra.empty:
+            lines += [f"## {title}", "", markdown_table(extra), ""]
     table = summarize(df, meta, spec.get("index"), spec.get("values"))
     lines += ["## Results (median over repetitions)", "", markdown_table(table), ""]
     return "\n".join(lines)

@@ -1,16 +1,11 @@
-"""Suite runner: discover suites, resolve presets and ``--set`` overrides, expand grids, call
-the suite's measure function once per (grid point, repetition), store every finished task at
-once (so that an interrupted run resumes where it stopped) and show a progress bar.
+"""Suite runner: resolve presets and ``--set`` overrides, expand grids, call the suite's
+measure function once per (grid point, repetition), store every finished task at once (so that
+an interrupted run resumes where it stopped) and show a progress bar.
 
-A suite is a module (``suites/<name>.py``, installed as ``fibench.suites.<name>``; or any
-``.py`` file given by path) with::
-
-    NAME = "latency"; DESCRIPTION = "..."
-    MEASURE = "fibench.bench.measures.latency:run_point"     # or a callable: params -> list[dict]
-    PRESETS = {"quick": GRID, "paper": GRID}        # GRID: {key: [values]} or a list of such
-    REPEATS = {"quick": 1, "paper": 3}              # optional (default 1)
-    NO_EXPAND = ("networks",)                       # optional: list-valued keys passed whole
-    VALID = lambda point: True                      # optional: drop grid points it rejects
+What a suite module declares, and how it is found, is in :mod:`fibench.bench.suite` (its names
+are re-exported here). A command runs in two steps: :func:`prepare` loads the suite(s),
+resolves the configuration and checks everything the user gave (``SuiteError`` before anything
+is written), once; :func:`execute` runs one prepared run. ``run_suite`` does both.
 
 A GRID that is a *list* of dicts is the union of the sub-grids (each expanded on its own):
 the way to write constrained grids (e.g. ``fss`` only with 2 parties). ``--set key=value``
@@ -21,16 +16,17 @@ one-element lists. The measure function gets one point: every grid key with a sc
 (NO_EXPAND keys with their list), plus ``seed`` (the grid's ``seed`` if it has one, else the
 run's base seed, default 0) and ``rep`` (0..repeats-1). Its rows are stored with the point's
 scalar keys, ``rep``, ``point`` (index of the grid point) and ``task_wall_s`` prepended.
+
+``backend="mpi"`` (with ``parties=P`` to pin the number of parties) runs a suite whose measure
+has an mpi counterpart (``fibench.bench.mpi_worker.MPI_MEASURES``) with one process per party;
+it is part of the run's stored configuration, so ``--resume`` keeps it.
 """
 from __future__ import annotations
 
 import hashlib
-import importlib
-import importlib.util
 import itertools
 import json
 import math
-import pkgutil
 import sys
 import time
 import traceback
@@ -42,122 +38,13 @@ from typing import Callable
 import pandas as pd
 
 from fibench.bench import results as res
+from fibench.bench.suite import (SUITE_ORDER, SuiteError, discover_suites, load_suite, load_suite_file,  # noqa: F401
+                                 measure_available, ref_name, resolve_measure, suite_spec_of_run)
 
-#: suites in the order ``fibench run all`` runs them (others follow alphabetically)
-SUITE_ORDER = ("kernels", "communication", "latency", "accuracy", "incentives", "crosscheck")
 #: keys accepted by ``--set`` in addition to the grid's keys
 SPECIAL_KEYS = ("seed", "repeats")
 DEFAULT_SEED = 0
-
-
-class SuiteError(ValueError):
-    """A suite, preset or override that cannot be used (message is meant for the user);
-    ``param`` names the command-line parameter at fault (``SUITE``, ``--preset``, ``--set``...)."""
-
-    def __init__(self, message: str, param: str = "SUITE"):
-        super().__init__(message)
-        self.param = param
-
-
-# -- discovery ------------------------------------------------------------------------------
-
-def _check_suite(mod: ModuleType, origin: str) -> ModuleType:
-    missing = [a for a in ("NAME", "PRESETS", "MEASURE") if not hasattr(mod, a)]
-    if missing:
-        raise SuiteError(f"suite {origin} lacks {', '.join(missing)}")
-    if not isinstance(mod.PRESETS, dict) or not mod.PRESETS:
-        raise SuiteError(f"suite {origin}: PRESETS must be a non-empty dict preset -> grid")
-    return mod
-
-
-def discover_suites(errors: dict | None = None) -> dict[str, ModuleType]:
-    """Every suite module in ``fibench.suites`` by NAME, in run order.
-
-    Modules that fail to import, or lack NAME/PRESETS/MEASURE, are left out; their error
-    messages go into ``errors`` (module name -> message) when a dict is given.
-    """
-    import fibench.suites as pkg
-
-    found: dict[str, ModuleType] = {}
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if info.name.startswith("_"):
-            continue
-        modname = f"{pkg.__name__}.{info.name}"
-        try:
-            mod = _check_suite(importlib.import_module(modname), modname)
-        except Exception as exc:  # a broken suite must not break `fibench list`
-            if errors is not None:
-                errors[info.name] = f"{type(exc).__name__}: {exc}"
-            continue
-        found[mod.NAME] = mod
-    order = {n: i for i, n in enumerate(SUITE_ORDER)}
-    return dict(sorted(found.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
-
-
-def load_suite_file(path) -> ModuleType:
-    path = Path(path).resolve()
-    if not path.is_file():
-        raise SuiteError(f"suite file not found: {path}")
-    modname = f"_fibench_user_suite_{hashlib.sha1(str(path).encode()).hexdigest()[:10]}"
-    if modname in sys.modules:
-        return sys.modules[modname]
-    spec = importlib.util.spec_from_file_location(modname, path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[modname] = mod
-    try:
-        spec.loader.exec_module(mod)
-    except Exception as exc:
-        del sys.modules[modname]
-        raise SuiteError(f"cannot import suite file {path}: {type(exc).__name__}: {exc}") from exc
-    mod.__fibench_source__ = str(path)
-    return _check_suite(mod, str(path))
-
-
-def load_suite(spec) -> ModuleType:
-    """A suite by NAME, by a ``.py`` path, by dotted module name, or a module object as is."""
-    if isinstance(spec, ModuleType):
-        return _check_suite(spec, spec.__name__)
-    spec = str(spec)
-    if spec.endswith(".py") or "/" in spec or "\\" in spec:
-        return load_suite_file(spec)
-    errors: dict = {}
-    suites = discover_suites(errors)
-    if spec in suites:
-        return suites[spec]
-    if spec in errors:
-        raise SuiteError(f"suite {spec!r} cannot be loaded: {errors[spec]}")
-    if "." in spec:
-        try:
-            return _check_suite(importlib.import_module(spec), spec)
-        except ImportError:
-            pass
-    raise SuiteError(f"unknown suite {spec!r}; choose from {', '.join(suites) or '(none found)'}, "
-                     "'all', or a path to a suite .py file")
-
-
-def resolve_measure(measure) -> Callable:
-    if callable(measure):
-        return measure
-    if not isinstance(measure, str) or ":" not in measure:
-        raise SuiteError(f"MEASURE must be a callable or 'module:function', got {measure!r}")
-    modname, fname = measure.split(":", 1)
-    try:
-        mod = importlib.import_module(modname)
-    except ImportError as exc:
-        raise SuiteError(f"measure module {modname!r} cannot be imported: {exc}") from exc
-    fn = getattr(mod, fname, None)
-    if not callable(fn):
-        raise SuiteError(f"measure function {measure!r} not found")
-    return fn
-
-
-def measure_available(suite: ModuleType) -> str | None:
-    """``None`` if the suite's measure function can be loaded, else the reason."""
-    try:
-        resolve_measure(suite.MEASURE)
-    except SuiteError as exc:
-        return str(exc)
-    return None
+BACKENDS = ("local", "mpi")
 
 
 # -- values and overrides ----------------------------------------------------------------------
@@ -371,6 +258,173 @@ def task_id(point: dict, rep: int) -> str:
     return f"{hashlib.sha1(_canonical(point).encode()).hexdigest()[:16]}-r{rep}"
 
 
+# -- preparing a command ---------------------------------------------------------------------------
+
+@dataclass
+class RunPlan:
+    """One run, checked and ready: the suite, the run directory, the configuration and the
+    meta.json it starts from (see :func:`plan`); :func:`execute` runs it."""
+    suite: ModuleType
+    run: res.RunDir
+    config: dict
+    meta: dict
+    measure: Callable
+    resumed: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.suite.NAME
+
+
+@dataclass
+class Skipped:
+    """A suite that ``run all`` leaves out: a warning, or an error (``failed``) that makes the
+    command fail while the other suites still run."""
+    suite: str
+    message: str
+    failed: bool = False
+
+
+def _backend_measure(suite: ModuleType, backend: str):
+    """The measure reference serving ``suite`` on ``backend``."""
+    if backend not in BACKENDS:
+        raise SuiteError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}", "--backend")
+    if backend == "local":
+        return suite.MEASURE
+    from fibench.bench import mpi_worker
+
+    try:
+        measure = mpi_worker.mpi_measure(suite.MEASURE)
+    except ValueError as exc:
+        raise SuiteError(f"suite {suite.NAME!r}: {exc}", "--backend") from None
+    reason = mpi_worker.mpi_available()
+    if reason is not None:
+        raise SuiteError(f"suite {suite.NAME!r} cannot run on the mpi backend: {reason}", "--backend")
+    return measure
+
+
+def _pin_backend(config: dict, backend: str, parties) -> dict:
+    """Store a non-local backend (and the pinned number of parties) in the run's configuration."""
+    if backend == "local":
+        if parties is not None:
+            raise SuiteError("parties= pins the number of mpi ranks: use it with backend='mpi' "
+                             "(or --set parties=...)", "--parties")
+        return config
+    if parties is not None:
+        if isinstance(parties, bool) or not isinstance(parties, int) or parties < 2:
+            raise SuiteError(f"--parties must be an integer >= 2, got {parties!r}", "--parties")
+        for g in config["grids"]:
+            g["parties"] = [parties]
+    return {**config, "backend": backend, "parties": parties}
+
+
+def _resume_target(resume) -> res.RunDir:
+    run = res.RunDir(resume)
+    if not run.exists():
+        raise SuiteError(f"--resume: {resume} is not a fibench run directory (no meta.json)", "--resume")
+    return run
+
+
+def plan(suite=None, preset: str | None = None, overrides: dict | None = None, out=None, resume=None,
+         strict: bool = True, results_root="results", backend: str | None = None,
+         parties: int | None = None) -> RunPlan:
+    """Load the suite and check a run of it; nothing is written yet.
+
+    ``suite``: a name, a suite file, a module, or ``None`` with ``resume`` (the suite is read
+    from the run's meta.json). ``out``: the run directory (default ``results/<suite>/<run-id>``);
+    ``resume``: an existing run directory whose stored configuration (backend included) is
+    re-used (``preset``/``overrides`` must then be left out). ``strict``: an override key
+    unknown to this suite is an error (else it is ignored, as ``run all`` does). Raises
+    ``SuiteError``.
+    """
+    if resume is not None and (preset is not None or overrides):
+        raise SuiteError("--resume re-uses the run's stored configuration; leave out --preset and --set",
+                         "--resume")
+    if suite is None:
+        if resume is None:
+            raise SuiteError("give a suite name, 'all', or --resume RUN_DIR", "SUITE")
+        suite = suite_spec_of_run(_resume_target(resume).read_meta())
+    suite = load_suite(suite)
+    if resume is not None:
+        run = _resume_target(resume)
+        meta = run.read_meta()
+        if meta.get("suite") != suite.NAME:
+            raise SuiteError(f"--resume: {resume} is a run of suite {meta.get('suite')!r}, not {suite.NAME!r}",
+                             "--resume")
+        config = meta["config"]
+        stored = config.get("backend", "local")
+        if backend is not None and backend != stored:
+            raise SuiteError(f"--resume: {resume} runs on the {stored} backend, not {backend}", "--resume")
+        measure = resolve_measure(_backend_measure(suite, stored))
+        meta.setdefault("resumed", []).append(res.now_iso())
+        return RunPlan(suite, run, config, meta, measure, resumed=True)
+    backend = backend or "local"
+    config = _pin_backend(resolve_config(suite, preset, overrides, strict=strict), backend, parties)
+    run = res.RunDir(out if out is not None else default_run_dir(suite.NAME, results_root))
+    if run.exists():
+        raise SuiteError(f"--out {run.path} already holds a run; use --resume {run.path} or another --out",
+                         "--out")
+    ref = _backend_measure(suite, backend)
+    measure = resolve_measure(ref)
+    description = getattr(suite, "DESCRIPTION", "")
+    meta = {
+        "suite": suite.NAME,
+        "description": description if backend == "local" else f"{description} [{backend} backend]",
+        "suite_source": getattr(suite, "__fibench_source__", getattr(suite, "__name__", None)),
+        "measure": ref_name(ref),
+        "run_id": run.path.name,
+        "config": config,
+    }
+    return RunPlan(suite, run, config, meta, measure)
+
+
+def plan_all(preset: str | None = None, overrides: dict | None = None, out=None, resume=None,
+             results_root="results") -> list:
+    """``run all``: a :class:`RunPlan` for every discovered suite that can run, a
+    :class:`Skipped` for the others, in run order. ``out``/``resume``: a directory holding
+    one run per suite (``DIR/<suite>/``); with ``resume``, the suites already there are resumed
+    and the others start with ``preset``/``overrides``. Override keys need only be known to
+    some suite. Raises ``SuiteError`` for a preset or key that no suite has."""
+    errors: dict = {}
+    suites = discover_suites(errors)
+    entries: list = [Skipped(name, f"suite module {name} is broken and skipped: {msg}") for name, msg in errors.items()]
+    if preset is not None and not any(preset in m.PRESETS for m in suites.values()):
+        allowed = sorted({p for m in suites.values() for p in m.PRESETS})
+        raise SuiteError(f"unknown preset {preset!r}; choose from {', '.join(allowed)}", "--preset")
+    if overrides:
+        known = {k for m in suites.values() for p in m.PRESETS for k in valid_set_keys(m, p)}
+        unknown = [k for k in overrides if k not in known]
+        if unknown:
+            raise SuiteError(f"unknown key(s) {', '.join(map(repr, unknown))} in every suite; "
+                             f"valid keys: {', '.join(sorted(known))}", "--set")
+    base = resume if resume is not None else out
+    p = preset or "quick"
+    for name, mod in suites.items():
+        reason = measure_available(mod)
+        if reason is not None:
+            entries.append(Skipped(name, f"skipping suite {name}: {reason}"))
+            continue
+        if p not in mod.PRESETS:
+            entries.append(Skipped(name, f"suite {name} has no preset {p!r}; skipped"))
+            continue
+        target = Path(base) / name if base is not None else None
+        again = resume is not None and target is not None and (target / res.META).is_file()
+        try:
+            entries.append(plan(mod, resume=target) if again else
+                           plan(mod, p, overrides, out=target, strict=False, results_root=results_root))
+        except SuiteError as exc:
+            entries.append(Skipped(name, f"suite {name}: {exc}", failed=True))
+    return entries
+
+
+def prepare(suite, preset: str | None = None, overrides: dict | None = None, out=None, resume=None,
+            results_root="results") -> list:
+    """What ``fibench run SUITE|all`` runs: ``plan_all`` for ``"all"``, else one :func:`plan`."""
+    if suite == "all":
+        return plan_all(preset, overrides, out, resume, results_root)
+    return [plan(suite, preset, overrides, out, resume, results_root=results_root)]
+
+
 # -- running -------------------------------------------------------------------------------------
 
 @dataclass
@@ -417,56 +471,15 @@ def _jit_summary(df: pd.DataFrame) -> dict | None:
     return {"total_s": float(vals.sum()), "max_s": float(vals.max()), "n_reports": int(vals.size)}
 
 
-def _measure_name(measure) -> str:
-    if isinstance(measure, str):
-        return measure
-    name = getattr(measure, "__qualname__", type(measure).__qualname__)
-    return f"{getattr(measure, '__module__', '?')}:{name}"
-
-
 def default_run_dir(suite_name: str, results_root="results") -> Path:
     return Path(results_root) / suite_name / res.new_run_id()
 
 
-def run_suite(suite, preset: str | None = None, overrides: dict | None = None, out=None,
-              resume=None, progress: bool = True, results_root="results", strict: bool = True,
-              argv: list | None = None) -> RunResult:
-    """Run (or resume) a suite; returns where it went and how it ended.
-
-    ``out``: the run directory (default ``results/<suite>/<run-id>``); ``resume``: an existing
-    run directory whose stored configuration is re-used (``preset``/``overrides`` must then be
-    left out). Raises ``SuiteError`` on bad input and ``RunFailed`` when the measure function
-    raises (finished tasks are kept; resume later).
-    """
-    suite = load_suite(suite)
-    if resume is not None:
-        if preset is not None or overrides:
-            raise SuiteError("--resume re-uses the run's stored configuration; leave out --preset and --set",
-                             "--resume")
-        run = res.RunDir(resume)
-        if not run.exists():
-            raise SuiteError(f"--resume: {resume} is not a fibench run directory (no meta.json)", "--resume")
-        meta = run.read_meta()
-        if meta.get("suite") != suite.NAME:
-            raise SuiteError(f"--resume: {resume} is a run of suite {meta.get('suite')!r}, not {suite.NAME!r}",
-                             "--resume")
-        config = meta["config"]
-        meta.setdefault("resumed", []).append(res.now_iso())
-    else:
-        config = resolve_config(suite, preset, overrides, strict=strict)
-        run = res.RunDir(out if out is not None else default_run_dir(suite.NAME, results_root))
-        if run.exists():
-            raise SuiteError(f"--out {run.path} already holds a run; use --resume {run.path} or another --out",
-                             "--out")
-        meta = {
-            "suite": suite.NAME,
-            "description": getattr(suite, "DESCRIPTION", ""),
-            "suite_source": getattr(suite, "__fibench_source__", getattr(suite, "__name__", None)),
-            "measure": _measure_name(suite.MEASURE),
-            "run_id": run.path.name,
-            "config": config,
-        }
-    measure = resolve_measure(suite.MEASURE)
+def execute(prepared: RunPlan, progress: bool = True, argv: list | None = None) -> RunResult:
+    """Run (or resume) a prepared run; returns where it went and how it ended. Raises
+    ``RunFailed`` when the measure function raises (finished tasks are kept; resume later)."""
+    suite, run, config, meta, measure = (prepared.suite, prepared.run, prepared.config, prepared.meta,
+                                         prepared.measure)
     points = expand(config, getattr(suite, "VALID", None))
     repeats = int(config["repeats"])
     tasks = [(task_id(p, r), p, r, i) for i, p in enumerate(points) for r in range(repeats)]
@@ -532,3 +545,12 @@ def run_suite(suite, preset: str | None = None, overrides: dict | None = None, o
             meta.pop("traceback", None)
         run.write_meta(meta)
     return RunResult(run.path, suite.NAME, len(tasks), len(done), skipped, status)
+
+
+def run_suite(suite, preset: str | None = None, overrides: dict | None = None, out=None,
+              resume=None, progress: bool = True, results_root="results", strict: bool = True,
+              argv: list | None = None, backend: str | None = None, parties: int | None = None) -> RunResult:
+    """:func:`plan` then :func:`execute`: run (or resume) a suite. Raises ``SuiteError`` on bad
+    input and ``RunFailed`` when the measure function raises."""
+    return execute(plan(suite, preset, overrides, out, resume, strict, results_root, backend, parties),
+                   progress, argv)

@@ -39,12 +39,12 @@ one round for the estimate (their links are disjoint or summed), as owners send 
 """
 from __future__ import annotations
 
-import contextlib
 import time
 
 import numpy as np
 
 from fibench.bench import network
+from fibench.bench.formatting import fmt_seconds, profile_order
 from fibench.fi import secure_inference as si
 from fibench.mpc import Session
 from fibench.mpc.shares import AShare
@@ -345,3 +345,34 @@ def run_point(params: dict) -> list[dict]:
             **base,
         })
     return rows
+
+
+# -- report table (TABLES of suites/latency.py) --------------------------------------------------
+
+def latency_pivot(df):
+    """Report table: estimated time and latency share per grid point (``label``) and network
+    profile, profiles as columns; ``None`` when the rows lack those columns."""
+    import pandas as pd
+
+    need = {"network", "est_time_s", "latency_s"}
+    if not need <= set(df.columns):
+        return None
+    d = df.copy()
+    for c in ("est_time_s", "latency_s"):
+        d[c] = pd.to_numeric(d[c], errors="coerce")
+    label = "label" if "label" in d.columns else None
+    if label is None:
+        return None
+    key = ["point", label] if "point" in d.columns else [label]
+    m = d.groupby(key + ["network"], sort=False)[["est_time_s", "latency_s"]].median().reset_index()
+    m["share"] = m["latency_s"] / m["est_time_s"]
+    t = m.pivot_table(index=key, columns="network", values="est_time_s", sort=False)
+    s = m.pivot_table(index=key, columns="network", values="share", sort=False)
+    cols = profile_order(t.columns)
+    out = pd.DataFrame(index=t.index)
+    for c in cols:
+        out[f"time {c}"] = [fmt_seconds(v) for v in t[c]]
+    for c in cols:
+        out[f"lat% {c}"] = [f"{100 * v:.0f}%" if np.isfinite(v) else "" for v in s[c]]
+    out = out.reset_index().drop(columns=["point"], errors="ignore")
+    return out

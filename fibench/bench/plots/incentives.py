@@ -1,4 +1,4 @@
-"""Figures of the ``incentives`` suite (matplotlib, Agg backend).
+"""Figures of the ``incentives`` suite (Agg canvases, no pyplot).
 
 ``plot_incentives(df, outdir)`` writes, into ``outdir``:
 
@@ -15,52 +15,22 @@ Returns the list of written paths (PNG and SVG).
 """
 from __future__ import annotations
 
-import io
 import math
 from pathlib import Path
 
 import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from fibench.bench.plots.common import alpha_value, save, subplots
 
 SCHEME_ORDER = ("shapley", "mc_shapley", "banzhaf", "loo",
                 "agreement", "pseudo_shapley", "confidence", "peer_ca", "equal")
 LABEL_FREE = ("agreement", "pseudo_shapley", "confidence", "peer_ca", "equal")
 
 
-def _save(fig, outdir, stem) -> list[Path]:
-    try:
-        from fibench.bench.plots.common import save
-    except ImportError:  # stand-alone use
-        save = None
-    if save is not None:
-        return [Path(p) for p in save(fig, outdir, stem)]
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for fmt in ("png", "svg"):
-        p = outdir / f"{stem}.{fmt}"
-        buf = io.BytesIO()
-        fig.savefig(buf, format=fmt, bbox_inches="tight", dpi=120)
-        p.write_bytes(buf.getvalue())
-        paths.append(p)
-    plt.close(fig)
-    return paths
-
-
-def _alpha_key(a) -> float:
-    try:
-        v = float(a)
-    except (TypeError, ValueError):
-        return math.inf  # "iid"
-    return v
-
-
 def _alpha_label(a) -> str:
-    v = _alpha_key(a)
+    v = alpha_value(a)
     return "IID" if math.isinf(v) else f"{v:g}"
 
 
@@ -89,11 +59,11 @@ def plot_rank_vs_alpha(df, outdir) -> list[Path]:
             setting.append(f"{c} = {keep}")
     if d.empty:
         return []
-    d["alpha_key"] = d["alpha"].map(_alpha_key)
+    d["alpha_key"] = d["alpha"].map(alpha_value)
     owners = sorted(d["owners"].unique())
     alphas = sorted(d["alpha_key"].unique())
     xpos = {a: i for i, a in enumerate(alphas)}
-    fig, axes = plt.subplots(1, len(owners), figsize=(4.6 * len(owners) + 1.8, 3.8), sharey=True, squeeze=False)
+    fig, axes = subplots(1, len(owners), figsize=(4.6 * len(owners) + 1.8, 3.8), sharey=True, squeeze=False)
     for ax, K in zip(axes[0], owners):
         dk = d[d["owners"] == K]
         for s in _schemes(dk):
@@ -115,12 +85,12 @@ def plot_rank_vs_alpha(df, outdir) -> list[Path]:
     fig.suptitle("Rank agreement of reward schemes with exact Shapley "
                  f"(no adversary{extra}; mean, min..max over seeds)", fontsize=10)
     fig.tight_layout()
-    return _save(fig, outdir, "incentives_rank_vs_alpha")
+    return save(fig, outdir, "incentives_rank_vs_alpha")
 
 
 def _pick_setting(df):
     d = df.copy()
-    d["alpha_key"] = d["alpha"].map(_alpha_key)
+    d["alpha_key"] = d["alpha"].map(alpha_value)
     advs = list(d["adversary"].astype(str).unique()) if "adversary" in d.columns else ["none"]
     adv = "sybil" if "sybil" in advs else ("none" if "none" in advs else advs[0])
     if "adversary" in d.columns:
@@ -150,9 +120,9 @@ def plot_shares(df, outdir) -> list[Path]:
     shares = {s: np.array([float(x) for x in str(d[d["scheme"] == s]["shares"].iloc[0]).split(";")])
               for s in schemes}
     P = max(len(v) for v in shares.values())
-    fig, ax = plt.subplots(figsize=(min(16.0, max(8.0, 0.1 * P * len(schemes) + 3)), 4.0))
+    fig, ax = subplots(figsize=(min(16.0, max(8.0, 0.1 * P * len(schemes) + 3)), 4.0))
     width = 0.8 / len(schemes)
-    cmap = plt.get_cmap("tab10")
+    cmap = matplotlib.colormaps["tab10"]
     for j, s in enumerate(schemes):
         v = shares[s]
         x = np.arange(len(v)) + (j - (len(schemes) - 1) / 2) * width
@@ -168,7 +138,7 @@ def plot_shares(df, outdir) -> list[Path]:
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), title="scheme", fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    return _save(fig, outdir, "incentives_shares")
+    return save(fig, outdir, "incentives_shares")
 
 
 def plot_adversary_share(df, outdir) -> list[Path]:
@@ -181,7 +151,7 @@ def plot_adversary_share(df, outdir) -> list[Path]:
     schemes = _schemes(d)
     advs = [a for a in ("sybil", "random", "constant") if a in set(d["adversary"])] + \
         [a for a in d["adversary"].unique() if a not in ("sybil", "random", "constant")]
-    fig, ax = plt.subplots(figsize=(8, 3.8))
+    fig, ax = subplots(figsize=(8, 3.8))
     width = 0.8 / len(advs)
     for j, a in enumerate(advs):
         g = d[d["adversary"] == a].groupby("scheme")["adversary_share"].mean()
@@ -197,7 +167,7 @@ def plot_adversary_share(df, outdir) -> list[Path]:
     ax.legend(title="adversary", fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    return _save(fig, outdir, "incentives_adversary_share")
+    return save(fig, outdir, "incentives_adversary_share")
 
 
 def plot_incentives(df: pd.DataFrame, outdir) -> list[Path]:

@@ -1,0 +1,65 @@
+"""Figure of the ``communication`` suite: online bytes per party and rounds per operation,
+one bar per protocol / number of parties."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from fibench.bench.plots.common import col, fix_others, legend_outside, numeric, save, spans_decades, subplots
+
+
+def plot_communication(df, outdir) -> list[Path]:
+    op = col(df, "op", "operation", "workload", "computation")
+    bcol = col(df, "online_bytes_sent_per_party", "bytes_per_party", "online_bytes_per_party",
+               "bytes_sent_per_party", "online_bytes_total", "bytes")
+    rcol = col(df, "online_rounds", "rounds")
+    if op is None or (bcol is None and rcol is None):
+        return []
+    pcol = col(df, "parties", "n_parties")
+    d = numeric(df, *(c for c in (bcol, rcol, "n", pcol) if c))
+    mcol = col(d, "argmax_method", "method")
+    if mcol is not None:  # argmax/pairs and argmax/tree are different operations
+        m = d[mcol].astype(str)
+        d[op] = np.where(m.isin(["-", "", "nan", "None"]), d[op].astype(str), d[op].astype(str) + "/" + m)
+    size_note = ""
+    if "n" in d.columns:  # per op, its largest size
+        d = d[d["n"] == d.groupby(op)["n"].transform("max")]
+        sizes = d.groupby(op, sort=False)["n"].first()
+        size_note = "n = " + ", ".join(f"{k}:{int(v)}" for k, v in sizes.items()) if sizes.nunique() > 1 \
+            else (f"n={int(sizes.iloc[0])}" if len(sizes) else "")
+    d, fixed = fix_others(d, [op, "protocol", pcol], ["frac_bits", "batch", "owners", "phase", "rows"])
+    note = "; ".join(x for x in (size_note, fixed) if x)
+    hue_cols = [c for c in ("protocol", pcol) if c and c in d.columns and d[c].nunique() > 1]
+    if hue_cols:
+        hues = list(dict.fromkeys(tuple(r) for r in d[hue_cols].itertuples(index=False)))
+        hues.sort(key=lambda t: tuple(str(x) for x in t))
+    else:
+        hues = [()]
+
+    def hue_label(h):
+        return ", ".join(f"P={int(v)}" if c == pcol else str(v) for c, v in zip(hue_cols, h))
+
+    ops = list(dict.fromkeys(d[op]))
+    metrics = [(c, lab) for c, lab in ((bcol, "bytes sent per party"), (rcol, "rounds")) if c]
+    fig, axes = subplots(1, len(metrics), figsize=(max(5.5, 0.9 * len(ops)) * len(metrics) + 2.0, 4.0),
+                             squeeze=False)
+    width = 0.85 / max(1, len(hues))
+    for ax, (c, label) in zip(axes[0], metrics):
+        for hi, h in enumerate(hues):
+            dp = d
+            for hc, hv in zip(hue_cols, h):
+                dp = dp[dp[hc] == hv]
+            m = dp.groupby(op, sort=False)[c].median().reindex(ops)
+            x = np.arange(len(ops)) + (hi - (len(hues) - 1) / 2) * width
+            ax.bar(x, m.to_numpy(dtype=float), width * 0.95, label=hue_label(h) or None, color=f"C{hi % 10}")
+        ax.set_xticks(np.arange(len(ops)), ops, rotation=30, ha="right")
+        if spans_decades(d[c], 1.0):
+            ax.set_yscale("log")
+        ax.set_ylabel(label + (" [B]" if c == bcol else " [count]"))
+        ax.set_xlabel("operation")
+        ax.grid(axis="y", which="both", alpha=0.3)
+    legend_outside(axes[0][-1], " / ".join("parties" if c == pcol else c for c in hue_cols) or None)
+    fig.suptitle("online communication per operation and protocol" + (f"\n({note})" if note else ""), fontsize=9)
+    fig.tight_layout()
+    return save(fig, outdir, "communication_bytes_rounds")
