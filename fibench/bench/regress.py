@@ -160,32 +160,26 @@ def _probe(buf_a, buf_b):
     return run
 
 
+#: speed-gate name -> (case of fibench.bench.measures.kernels, size, options)
+SPEED_CASES = {
+    "prg_expand_2^20": ("prg_expand", 1 << 20, {}),
+    "bitslice_2^20": ("bitslice", 1 << 20, {}),
+    "ring_matmul_1000x64x32": ("ring_matmul", 1000, {"shape": (1000, 64, 32)}),
+    "beaver_mul_P2_2^17": ("beaver_mul", 1 << 17, {"parties": 2}),
+    "lt_a2b_P2_2^17": ("lt", 1 << 17, {"parties": 2}),
+    "argmax_pairs_P2_1000x10": ("argmax", 1000, {"parties": 2, "method": "pairs"}),
+}
+
+
 def speed_cases() -> dict:
-    """``{name: (kernel_fn, reference_fn)}`` built on fixed data."""
-    from fibench.mpc import prg
-    from fibench.mpc import Session
-    from fibench.kernels import bitslice, ring
+    """``{name: (kernel_fn, reference_fn)}`` built on fixed data: the kernels suite's cases,
+    each timed against the same numpy probe (the ratios stay comparable across cases)."""
+    from fibench.bench.measures.kernels import case
 
     rng = np.random.default_rng(0)
-    n = 1 << 20
-    a = rng.integers(0, 2**64, size=n, dtype=np.uint64)
+    a = rng.integers(0, 2**64, size=1 << 20, dtype=np.uint64)
     probe = _probe(a.copy(), a.copy())
-    out = np.empty(n, dtype=np.uint64)
-    seed = b"regress-prg-0000"
-    s2 = Session(2, seed=b"regress-speed-00")
-    x = s2.share(rng.normal(size=1 << 17), 0)
-    y = s2.share(rng.normal(size=1 << 17), 1)
-    X = s2.share(rng.normal(size=(1000, 10)), 0)
-    A = rng.integers(0, 2**64, size=(1000, 64), dtype=np.uint64)
-    B = rng.integers(0, 2**64, size=(64, 32), dtype=np.uint64)
-    return {
-        "prg_expand_2^20": (lambda: prg.expand_into(seed, 7, out), probe),
-        "bitslice_2^20": (lambda: bitslice.bitslice(a), probe),
-        "ring_matmul_1000x64x32": (lambda: ring.ring_matmul(A, B), probe),
-        "beaver_mul_P2_2^17": (lambda: s2.mul(x, y), probe),
-        "lt_a2b_P2_2^17": (lambda: s2.lt(x, y), probe),
-        "argmax_pairs_P2_1000x10": (lambda: s2.argmax(X, "pairs"), probe),
-    }
+    return {name: (case(kernel, n, rng, **opts)[0], probe) for name, (kernel, n, opts) in SPEED_CASES.items()}
 
 
 def measure_ratios(rounds: int = ROUNDS, only=None) -> dict:
