@@ -69,9 +69,7 @@ def mpi_available() -> str | None:
 
 
 def _package_root() -> str:
-    import fibench
-
-    return str(Path(fibench.__file__).resolve().parent.parent)
+    return str(Path(__file__).resolve().parents[2])  # the folder holding this fibench/
 
 
 def launch_mpi(n_ranks: int, argv: list, *, env: dict | None = None, hosts=None, hostfile=None,
