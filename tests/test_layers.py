@@ -168,26 +168,27 @@ def test_no_import_upward_or_sideways():
                      "suites import no fibench code):\n" + _fmt(bad))
 
 
-def test_kernels_import_nothing_of_fibench_outside_kernels():
+def _outside(of_layer: str, own: str, external=()) -> dict:
+    """Imports by modules of ``of_layer`` of fibench modules outside package ``own`` (by name,
+    even where no file is found) and of the ``external`` top-level packages."""
     bad = {}
     for mod in MODULES:
-        if layer(mod) != "kernels":
+        if layer(mod) != of_layer:
             continue
         for name, line, kind in _imports(mod):
-            if kind == "fibench" and not (name == "fibench.kernels" or name.startswith("fibench.kernels.")):
+            mine = name == own or name.startswith(own + ".")
+            if (kind == "fibench" and not mine) or (kind == "external" and name.split(".")[0] in external):
                 bad[(mod, name)] = line
+    return bad
+
+
+def test_kernels_import_nothing_of_fibench_outside_kernels():
+    bad = _outside("kernels", "fibench.kernels")
     assert not bad, "kernels importing fibench outside fibench.kernels:\n" + _fmt(bad)
 
 
 def test_suites_are_grids_only():
-    bad = {}
-    for mod in MODULES:
-        if layer(mod) != "suites":
-            continue
-        for name, line, kind in _imports(mod):
-            code = name.split(".")[0] in ("numpy", "numba", "pandas", "matplotlib")
-            if (kind == "fibench" and not name.startswith("fibench.suites")) or (kind == "external" and code):
-                bad[(mod, name)] = line
+    bad = _outside("suites", "fibench.suites", ("numpy", "numba", "pandas", "matplotlib"))
     assert not bad, "suites importing code (they hold grids and names only):\n" + _fmt(bad)
 
 
