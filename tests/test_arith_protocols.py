@@ -18,8 +18,8 @@ def test_mul_exact_on_integers_with_wraparound(P):
     s = make_session(P)
     vals = np.array([0, 1, 2**63 - 1, 2**63, 2**64 - 1, 12345678901234567], dtype=np.uint64)
     other = vals[::-1].copy()
-    x = s.share_int(vals.view(np.int64), 0)
-    y = s.share_int(other.view(np.int64), 1)
+    x = s.share_raw(vals.view(np.int64), 0)
+    y = s.share_raw(other.view(np.int64), 1)
     got = s.reveal_raw(ar.mul(s, x, y))
     assert got.tolist() == naive.ring_mul(vals.tolist(), other.tolist())
 
@@ -162,7 +162,7 @@ def test_mul_with_masked_operand_exact_on_ring(P):
     s = make_session(P)
     vals = np.array([0, 1, 2**63 - 1, 2**63, 2**64 - 1], dtype=np.uint64)
     x = _masked(s, vals.view(np.int64), "querier", frac=0)
-    y = s.share_int(vals[::-1].copy().view(np.int64), 0)
+    y = s.share_raw(vals[::-1].copy().view(np.int64), 0)
     got = s.reveal_raw(ar.mul(s, x, y))
     assert got.tolist() == naive.ring_mul(vals.tolist(), vals[::-1].tolist())
 

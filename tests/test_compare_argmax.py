@@ -35,7 +35,7 @@ def test_bitslice_matches_naive(n, rng):
 def test_ltz_edge_values(P):
     s = make_session(P)
     raw = np.array(EDGE_RAW, dtype=np.int64)
-    x = s.share_int(raw, 0)
+    x = s.share_raw(raw, 0)
     got = s.reveal_raw(s.ltz(x))
     assert got.tolist() == [int(v < 0) for v in EDGE_RAW]
 
@@ -63,7 +63,7 @@ def test_lt_random_and_bytes(P, rng):
 @given(st.lists(st.integers(-(2**63), 2**63 - 1), min_size=1, max_size=70), st.sampled_from([2, 3, 5]))
 def test_ltz_property_any_int64(vals, P):
     s = make_session(P)
-    got = s.reveal_raw(s.ltz(s.share_int(np.array(vals, dtype=np.int64), 0)))
+    got = s.reveal_raw(s.ltz(s.share_raw(np.array(vals, dtype=np.int64), 0)))
     assert got.tolist() == [int(v < 0) for v in vals]
 
 

@@ -194,7 +194,7 @@ def fss_session(**kw):
 
 def run_ltz(vals, bits=64, s=None):
     s = s or fss_session()
-    x = s.share_int(np.asarray(vals, dtype=np.int64))
+    x = s.share_raw(np.asarray(vals, dtype=np.int64))
     return s, ints(s.reveal_raw(ltz_fss(s, x, bits)))
 
 
@@ -235,7 +235,7 @@ def test_ltz_mask_wraparound_boundaries(bits):
     s = fss_session()
     pre = ltz_fss_offline(s, n, bits)
     assert ints(pre.r[0] + pre.r[1]) == r  # the twin really predicted the mask
-    x = s.share_int(np.array(xs, dtype=np.int64))
+    x = s.share_raw(np.array(xs, dtype=np.int64))
     out = ints(s.reveal_raw(ltz_fss_online(s, x, pre)))
     assert out == [int(v < 0) for v in xs]
     assert 0 in xs and -half in xs  # c_low == r_low: x = 0 (c_msb == r_msb) and x = -2^(l-1)
@@ -354,7 +354,7 @@ from fibench.mpc import Session
 from fibench.mpc.protocols.compare_fss import ltz_fss
 s = Session(2, seed=b"fibench-test-000", protocol="fss", backend="mpi")
 vals = np.array([0, 1, -1, 2**31 - 1, -2**31, 7, -7, 12345, -12345] * 3, dtype=np.int64)
-x = s.share_int(vals if s.comm.rank == 0 else None, owner=0, shape=vals.shape)
+x = s.share_raw(vals if s.comm.rank == 0 else None, owner=0, shape=vals.shape)
 res = []
 for bits in (64, 32):
     m = s.stats.mark()

@@ -27,7 +27,7 @@ def relu_ref(vals):
 
 def run_relu(vals, bits=64, s=None):
     s = s or fss()
-    x = s.share_int(np.asarray(vals, dtype=np.int64))
+    x = s.share_raw(np.asarray(vals, dtype=np.int64))
     return s, s.reveal_raw(relu_fss(s, x, bits)).view(np.int64).tolist()
 
 
@@ -119,7 +119,7 @@ def test_scaled_comparison(bits):
     s = fss()
     rng = np.random.default_rng(9)
     vals = np.array([0, 1, -1, 2**(bits - 1) - 1, -(2**(bits - 1))] + rng.integers(-(2**15), 2**15, 60).tolist())
-    out, w_sh = ltz_fss_scaled(s, s.share_int(vals), bits=bits)  # w: the dealer's random words
+    out, w_sh = ltz_fss_scaled(s, s.share_raw(vals), bits=bits)  # w: the dealer's random words
     w = reconstruct(w_sh)
     got = out[0] + out[1]
     want = w * (vals < 0).astype(np.uint64)[:, None]

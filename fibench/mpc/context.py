@@ -10,13 +10,15 @@ from __future__ import annotations
 import numpy as np
 
 from fibench.mpc import config
+from fibench.mpc.checking import RangeChecker
 from fibench.mpc.protocols.compare import ComparisonProtocol
 from fibench.mpc.protocols.compare_a2b import A2B
 from fibench.mpc.protocols.compare_fss import FSS
+from fibench.mpc.shares import AShare, MaskedInput
 
 #: the comparison protocols by name (``Session(protocol=...)``)
 COMPARISONS = {"a2b": A2B, "fss": FSS}
-TRUNCATIONS = ("auto", "local", "dealer")
+TRUNCATIONS = ("dealer", "local")
 
 
 def comparison(name: str, n_parties: int) -> ComparisonProtocol:
@@ -37,11 +39,13 @@ def check_cmp_bits(cmp_bits) -> int:
 class Context:
     """Attributes: ``comm``, ``dealer``, ``n_parties`` (P), ``frac_bits``, ``cmp_bits`` (range
     promise of comparison inputs: [-2^(cmp_bits-1), 2^(cmp_bits-1)) as raw ring integers),
-    ``trunc`` (truncation method), ``cmp`` (the comparison protocol), ``protocol`` (its name),
-    ``parties`` (compute parties hosted by this process) and ``parties_all`` (0..P-1)."""
+    ``trunc`` (truncation after fixed-point products: ``"dealer"``, exact to 1 ulp for any P, or
+    ``"local"``, SecureML's probabilistic 2-party truncation), ``cmp`` (the comparison protocol),
+    ``protocol`` (its name), ``checker`` (the checking mode, ``fibench.mpc.checking``; ``None``
+    when off), ``parties`` (compute parties hosted by this process) and ``parties_all`` (0..P-1)."""
 
     def __init__(self, comm, dealer, frac_bits: int = config.FRAC_BITS, cmp_bits: int = 64,
-                 protocol: str = config.COMPARISON_PROTOCOL, trunc: str = "auto"):
+                 protocol: str = config.COMPARISON_PROTOCOL, trunc: str = "dealer", check: bool = False):
         self.comm = comm
         self.dealer = dealer
         self.n_parties = int(comm.n_parties)
@@ -54,7 +58,37 @@ class Context:
         if trunc == "local" and self.n_parties != 2:
             raise ValueError(f"trunc 'local' needs n_parties = 2, got {self.n_parties}")
         self.trunc = trunc
+        if not isinstance(check, bool):
+            raise ValueError(f"check must be True or False, got {check!r}")
+        if check and any(not comm.is_local(p) for p in range(self.n_parties)):
+            raise ValueError("check=True needs every party in this process (backend='local')")
+        #: the checking mode's ``RangeChecker`` (``None``: off)
+        self.checker = RangeChecker() if check else None
 
+    # -- operand checks (one-line errors naming the parameter) ----------------------------------
+    def check_operand(self, x, name: str = "x") -> None:
+        """``x`` must be a share of THIS context's parties (an ``AShare`` or ``MaskedInput``)."""
+        if isinstance(x, MaskedInput):
+            held = set(x.mask.shares)
+        elif isinstance(x, AShare):
+            held = set(x.shares)
+        else:
+            raise TypeError(f"{name} must be an AShare (a secret-shared value of this session), "
+                            f"got {type(x).__name__}")
+        if held != set(self.parties):
+            raise ValueError(f"{name} holds shares of parties {sorted(held, key=str)}, but this session computes "
+                             f"with parties {list(self.parties)}: it belongs to another session")
+
+    def check_party(self, party, name: str, entities: bool = True) -> None:
+        """``party`` must be a compute party 0..P-1 or (``entities``) an entity name such as
+        ``"querier"`` or ``"owner3"`` (never ``"dealer"``)."""
+        if isinstance(party, (int, np.integer)) and not isinstance(party, bool):
+            if 0 <= int(party) < self.n_parties:
+                return
+        elif entities and isinstance(party, str) and party and party != "dealer":
+            return
+        what = f"a compute party in [0, {self.n_parties - 1}]" + (" or an entity name such as 'querier'" if entities else "")
+        raise ValueError(f"{name} must be {what}, got {party!r}")
     @property
     def parties(self) -> tuple:
         """Compute parties hosted by this process."""

@@ -8,7 +8,7 @@ from fibench.kernels import fixed_point as _fp
 
 
 def check_frac_bits(frac_bits) -> int:
-    if not isinstance(frac_bits, (int, np.integer)) or not (
+    if isinstance(frac_bits, bool) or not isinstance(frac_bits, (int, np.integer)) or not (
         config.FRAC_BITS_MIN <= frac_bits <= config.FRAC_BITS_MAX
     ):
         raise ValueError(
@@ -34,9 +34,11 @@ def encode(x, frac_bits: int = config.FRAC_BITS) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     if not np.all(np.isfinite(x)):
         raise ValueError("x must be finite (found NaN or infinity)")
-    lim = max_value(frac_bits)
-    if x.size and np.max(np.abs(np.rint(x * 2.0**frac_bits))) > config.MAX_RAW:
-        raise ValueError(f"x out of the fixed-point range: |x| must be <= {lim:.6g} for frac_bits={frac_bits}")
+    # compared in float64, where 2^62 = MAX_RAW + 1 is exact and the next float below it
+    # (2^62 - 512) is within the range: rint(x * 2^f) >= 2^62 is exactly "out of range"
+    if x.size and np.max(np.abs(np.rint(x * 2.0**frac_bits))) >= float(config.MAX_RAW + 1):
+        raise ValueError(f"x out of the fixed-point range: |x| must be < 2^{62 - frac_bits} "
+                         f"(<= {max_value(frac_bits):.17g}) for frac_bits={frac_bits}")
     return _fp.encode_unchecked(x, frac_bits)
 
 

@@ -58,11 +58,21 @@ class Session(Context):
     delay : link model or None
         ``backend="mpi"`` only: delay injection (an object with ``params(src, dst) ->
         (one-way seconds, bits per second)``, e.g. ``fibench.bench.network.LinkDelay``).
+    check : bool, default False
+        Checking mode (``local`` backend only): reconstruct intermediates and raise
+        ``fibench.mpc.checking.RangeError`` naming the op when a product, sum, comparison input
+        or truncation leaves its range (see ``fibench.mpc.checking``). For tests and debugging.
+
+    Ranges (raw fixed-point integers v = round(x * 2^f)): inputs |v| < 2^62 (``encode``,
+    ``share_int``); products |v_x * v_y| < 2^62 before truncation, i.e. reals |x * y| <
+    2^(62 - 2f) (2^30 at f = 16), and for matmul the sum over k of |x_ik y_kj| within the same
+    bound; sums and differences |v| < 2^63; comparison inputs within ``cmp_bits``.
     """
 
     def __init__(self, n_parties: int | None = 2, frac_bits: int = config.FRAC_BITS,
                  protocol: str = config.COMPARISON_PROTOCOL, trunc: str = "auto", seed: bytes | None = None,
-                 comm: Communicator | None = None, cmp_bits: int = 64, backend: str = "local", delay=None):
+                 comm: Communicator | None = None, cmp_bits: int = 64, backend: str = "local", delay=None,
+                 check: bool = False):
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         if not (backend == "mpi" and n_parties is None and comm is None):
@@ -82,7 +92,9 @@ class Session(Context):
                 comm = LocalCommunicator(int(n_parties))
         if n_parties is not None and comm.n_parties != n_parties:
             raise ValueError(f"comm has {comm.n_parties} parties, session asks for {n_parties}")
-        super().__init__(comm, None, frac_bits, cmp_bits, protocol, trunc)  # validates the settings
+        if trunc == "auto":
+            trunc = "local" if comm.n_parties == 2 else "dealer"
+        super().__init__(comm, None, frac_bits, cmp_bits, protocol, trunc, check)  # validates the settings
         self.dealer = Dealer(comm, seed)  # then the dealer sends its seeds
 
     def __repr__(self) -> str:
@@ -91,29 +103,68 @@ class Session(Context):
     # -- input / output ----------------------------------------------------------------------
     def share(self, x, owner=0, shape=None) -> AShare:
         """Secret-share reals ``x`` (array-like) held by ``owner`` (party id or entity name)."""
+        self.check_party(owner, "owner")
         raw = encode(x, self.frac_bits) if self.comm.is_local(owner) else None
-        shape = raw.shape if raw is not None else tuple(shape)
-        return sh.share(self, raw, owner, shape, self.frac_bits)
+        return sh.share(self, raw, owner, self._shape(raw, shape), self.frac_bits)
 
     def share_int(self, x, owner=0, shape=None) -> AShare:
-        """Secret-share integers (int64 array-like, e.g. votes or labels) without scaling."""
-        raw = np.asarray(x, dtype=np.int64).view(np.uint64) if self.comm.is_local(owner) else None
-        shape = raw.shape if raw is not None else tuple(shape)
-        return sh.share(self, raw, owner, shape, 0)
+        """Secret-share integers (e.g. votes or labels) without scaling; |x| <= 2^62 - 1, the
+        raw range of ``encode``, so that sums and differences of two inputs never wrap."""
+        self.check_party(owner, "owner")
+        raw = None
+        if self.comm.is_local(owner):
+            raw = _as_int64(x, "x")
+            if raw.size and int(np.max(np.abs(raw.astype(object)))) > config.MAX_RAW:
+                raise ValueError(f"x must hold integers with |x| <= 2^62 - 1 (= {config.MAX_RAW}); "
+                                 "use share_raw for arbitrary ring elements")
+            raw = raw.view(np.uint64)
+        return sh.share(self, raw, owner, self._shape(raw, shape), 0)
+
+    def share_raw(self, x, owner=0, shape=None) -> AShare:
+        """Secret-share ring elements as they are (int64 or uint64 array-like, no range promise;
+        comparisons read them as signed). For tests and protocol work on raw values."""
+        self.check_party(owner, "owner")
+        raw = None
+        if self.comm.is_local(owner):
+            a = np.asarray(x)
+            raw = a.astype(np.uint64) if a.dtype == np.uint64 else _as_int64(a, "x").view(np.uint64)
+        return sh.share(self, raw, owner, self._shape(raw, shape), 0)
+
+    @staticmethod
+    def _shape(raw, shape) -> tuple:
+        if raw is not None:
+            return raw.shape
+        if shape is None:
+            raise ValueError("shape is required where this process does not host the input's owner")
+        return tuple(shape)
 
     def reveal_raw(self, x: AShare, to=None):
+        """Open ``x`` as uint64 ring elements (to all parties, or to ``to`` only)."""
+        self.check_operand(x)
+        if to is not None:
+            self.check_party(to, "to")
         return sh.reveal(self, x, to)
 
     def reveal(self, x: AShare, to=None):
         """Open ``x`` (to all parties, or to ``to`` only) and decode with its fractional bits."""
-        raw = sh.reveal(self, x, to)
+        raw = self.reveal_raw(x, to)
         return None if raw is None else decode(raw, x.frac)
 
     # -- arithmetic ------------------------------------------------------------------------------
+    def _operands(self, *xs) -> None:
+        for name, x in zip("xy", xs):
+            self.check_operand(x, name)
+
     def add(self, x, y):
+        self._operands(x, y)
+        if self.checker:
+            self.checker.no_wrap(x, y, +1, "add")
         return ar.add(x, y)
 
     def sub(self, x, y):
+        self._operands(x, y)
+        if self.checker:
+            self.checker.no_wrap(x, y, -1, "sub")
         return ar.sub(x, y)
 
     def _rescale(self, z: AShare) -> AShare:
@@ -122,21 +173,27 @@ class Session(Context):
 
     def mul(self, x, y) -> AShare:
         """Elementwise product, rescaled to ``frac_bits`` when both inputs are fixed point."""
+        self._operands(x, y)
         return self._rescale(ar.mul(self, x, y))
 
     def matmul(self, x, y) -> AShare:
+        """Matrix product ``(n, k) @ (k, m)``, rescaled like ``mul``."""
+        self._operands(x, y)
         return self._rescale(ar.matmul(self, x, y))
 
     def mul_public(self, x, c) -> AShare:
         """x * c for public reals c (fixed point, rescaled)."""
+        self._operands(x)
         return self._rescale(ar.mul_public(x, encode(c, self.frac_bits), self.frac_bits))
 
     def add_public(self, x, c) -> AShare:
+        self._operands(x)
         return ar.add_public(x, encode(c, x.frac))
 
     # -- comparison (the protocol in ``self.cmp``) ------------------------------------------------
     def ltz(self, x) -> AShare:
         """[x < 0] as an arithmetic 0/1 share (frac 0)."""
+        self._operands(x)
         return self.cmp.ltz(self, x)
 
     def lt(self, x, y) -> AShare:
@@ -144,15 +201,19 @@ class Session(Context):
         return self.ltz(self.sub(x, y))
 
     def relu(self, x) -> AShare:
+        self._operands(x)
         return self.cmp.relu(self, x)
 
     def argmax(self, x, method: str = "pairs", one_hot: bool = False) -> AShare:
         """Argmax over the last axis of a 2-D share: labels (n,) or one-hot (n, C)."""
+        self._operands(x)
         return am.argmax(self, x, method=method, one_hot=one_hot)
 
     def argmax_reveal(self, x, to, method: str = "pairs"):
         """Argmax labels revealed to ``to`` only (uint64 (n,), ``None`` where ``to`` is not
         hosted); with ``fss`` and ``pairs`` in 2 rounds (see ``argmax_reveal_fss``)."""
+        self._operands(x)
+        self.check_party(to, "to")
         return am.argmax_reveal(self, x, to, method=method)
 
     # -- timing helpers -------------------------------------------------------------------------
@@ -162,3 +223,18 @@ class Session(Context):
         t0 = time.perf_counter()
         out = fn(*args, **kwargs)
         return out, time.perf_counter() - t0, self.dealer.elapsed - d0
+
+
+def _as_int64(x, name: str) -> np.ndarray:
+    """Integer array-like as int64 (integer-valued floats accepted), else ValueError naming it."""
+    a = np.asarray(x)
+    if a.dtype == np.uint64:
+        if a.size and int(a.max()) >= 2**63:
+            raise ValueError(f"{name} must hold int64 integers, got uint64 values >= 2^63")
+        return a.astype(np.int64)
+    if np.issubdtype(a.dtype, np.integer) or a.dtype == bool:
+        return a.astype(np.int64)
+    if np.issubdtype(a.dtype, np.floating) and np.all(np.isfinite(a)) and np.all(a == np.round(a)) \
+            and (not a.size or np.max(np.abs(a)) < 2.0**63):
+        return a.astype(np.int64)
+    raise ValueError(f"{name} must hold integers (int64), got dtype {a.dtype}")

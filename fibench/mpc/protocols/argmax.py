@@ -143,12 +143,16 @@ def argmax_reveal(ctx, x: AShare, to, method: str = "pairs") -> np.ndarray | Non
     hosted): the context's comparison protocol decides how (fss + pairs: 2 rounds; otherwise
     ``argmax`` then one reveal round)."""
     check(x, method)
+    if ctx.checker:  # pair differences must not wrap
+        ctx.checker.within(x, 63, "argmax")
     return ctx.cmp.argmax_reveal(ctx, x, to, method)
 
 
 def argmax(ctx, x: AShare, method: str = "pairs", one_hot: bool = False) -> AShare:
     """Secure argmax over the last axis of an ``(n, C)`` share; see the module docstring."""
     check(x, method)
+    if ctx.checker:  # pair differences must not wrap
+        ctx.checker.within(x, 63, "argmax")
     if x.shape[0] == 0:
         shape = (0, x.shape[1]) if one_hot else (0,)
         return AShare({p: np.zeros(shape, dtype=np.uint64) for p in ctx.parties}, shape, 0)

@@ -60,6 +60,8 @@ def sum_axis(x: AShare, axis: int) -> AShare:
 def _beaver(ctx, x, y, matmul: bool, label: str):
     """Shared Beaver step of ``mul`` and ``matmul``: triple, one opening round (only for
     operands that are not already ``MaskedInput``s; none at all if both are), local combine."""
+    if ctx.checker:  # a fixed-point product must stay below 2^62 for the exact truncation
+        ctx.checker.product(x, y, matmul, label, 2**62 if x.frac + y.frac else 2**63)
     masks = [v.mask if isinstance(v, MaskedInput) else None for v in (x, y)]
     t = ctx.dealer.beaver_triple(x.shape, y.shape if matmul else None, matmul=matmul, a=masks[0], b=masks[1])
     a, b, c = t.a, t.b, t.c
@@ -99,8 +101,10 @@ def truncate(ctx, x: AShare, bits: int, method: str = "auto", label: str = "trun
     if method == "local":
         if P != 2:
             raise ValueError(f"truncation method 'local' needs exactly 2 parties, got {P}")
-        out = {p: kt.local_trunc_share(s, bits, p) for p, s in x.shares.items()}
-        return AShare(out, x.shape, x.frac - bits)
+        out = AShare({p: kt.local_trunc_share(s, bits, p) for p, s in x.shares.items()}, x.shape, x.frac - bits)
+        if ctx.checker:
+            ctx.checker.truncation(x, out, bits, label)
+        return out
     if method != "dealer":
         raise ValueError(f"truncation method must be 'auto', 'local' or 'dealer', got {method!r}")
     pair = ctx.dealer.trunc_pair(x.shape, bits)
@@ -108,5 +112,8 @@ def truncate(ctx, x: AShare, bits: int, method: str = "auto", label: str = "trun
     offset = np.uint64(1 << 62)
     masked = AShare({p: x.shares[p] + r_sh[p] + (offset if p == 0 else np.uint64(0)) for p in ctx.parties}, x.shape, 0)
     c = open_arith(ctx, masked, label)
-    out = {p: kt.dealer_trunc_share(c, msb_sh[p], low_sh[p], bits, p == 0) for p in ctx.parties}
-    return AShare(out, x.shape, x.frac - bits)
+    out = AShare({p: kt.dealer_trunc_share(c, msb_sh[p], low_sh[p], bits, p == 0) for p in ctx.parties},
+                 x.shape, x.frac - bits)
+    if ctx.checker:
+        ctx.checker.truncation(x, out, bits, label)
+    return out

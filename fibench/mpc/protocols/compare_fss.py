@@ -90,6 +90,8 @@ def _open_and_eval(ctx, x: AShare, pre: FssLtzPre, full: bool, chunk: int, profi
     n, bits = x.size, pre.bits
     if pre.n != n:
         raise ValueError(f"preprocessing is for {pre.n} comparisons, x has {n} elements")
+    if ctx.checker:
+        ctx.checker.within(x, bits, "fss/ltz")
     masked = AShare({p: x.shares[p].reshape(-1) + pre.r[p] for p in ctx.parties}, (n,), 0)
     c = open_arith(ctx, masked, "fss/open") if full or bits == 64 else open_low_bits(ctx, masked, bits, "fss/open")
     c_low = c & np.uint64((1 << (bits - 1)) - 1)
