@@ -30,16 +30,25 @@ import math
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Callable
 
 import pandas as pd
 
 from fibench.bench import results as res
-from fibench.bench.suite import (SUITE_ORDER, SuiteError, discover_suites, load_suite, load_suite_file,  # noqa: F401
-                                 measure_available, ref_name, resolve_measure, suite_spec_of_run)
+from fibench.bench.suite import (  # noqa: F401
+    SUITE_ORDER,
+    SuiteError,
+    discover_suites,
+    load_suite,
+    load_suite_file,
+    measure_available,
+    ref_name,
+    resolve_measure,
+    suite_spec_of_run,
+)
 
 #: keys accepted by ``--set`` in addition to the grid's keys
 SPECIAL_KEYS = ("seed", "repeats")

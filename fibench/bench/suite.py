@@ -25,9 +25,9 @@ import importlib
 import importlib.util
 import pkgutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Callable
 
 #: suites in the order ``fibench run all`` runs them (others follow alphabetically)
 SUITE_ORDER = ("kernels", "communication", "latency", "accuracy", "incentives", "crosscheck")

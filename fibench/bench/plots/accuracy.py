@@ -7,7 +7,16 @@ from pathlib import Path
 import matplotlib.ticker
 import numpy as np
 
-from fibench.bench.plots.common import alpha_value, col, fix_others, inf_axis, legend_outside, numeric, save, subplots
+from fibench.bench.plots.common import (
+    alpha_value,
+    col,
+    fix_others,
+    inf_axis,
+    legend_outside,
+    numeric,
+    save,
+    subplots,
+)
 
 
 def plot_accuracy(df, outdir) -> list[Path]:

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import numpy as np
 
-from fibench.bench.plots.common import col, fix_others, legend_outside, numeric, save, spans_decades, subplots
+from fibench.bench.plots.common import (
+    col,
+    fix_others,
+    legend_outside,
+    numeric,
+    save,
+    spans_decades,
+    subplots,
+)
 
 
 def plot_communication(df, outdir) -> list[Path]:

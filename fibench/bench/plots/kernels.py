@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fibench.bench.plots.common import col, legend_outside, numeric, save, spans_decades, subplots
+from fibench.bench.plots.common import (
+    col,
+    legend_outside,
+    numeric,
+    save,
+    spans_decades,
+    subplots,
+)
 
 
 def plot_kernels(df, outdir) -> list[Path]:

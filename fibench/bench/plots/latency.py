@@ -11,7 +11,14 @@ import numpy as np
 import pandas as pd
 
 from fibench.bench.formatting import fmt_value, profile_order
-from fibench.bench.plots.common import fix_others, legend_outside, median, numeric, save, subplots
+from fibench.bench.plots.common import (
+    fix_others,
+    legend_outside,
+    median,
+    numeric,
+    save,
+    subplots,
+)
 
 COMPONENTS = (("compute_s", "compute"), ("latency_s", "network latency"), ("transfer_s", "transfer"))
 COMPONENT_COLORS = ("#4C72B0", "#DD8452", "#55A868")
