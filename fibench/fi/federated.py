@@ -156,8 +156,8 @@ class FederatedEnsemble:
                        batch_size: int | None = None, seed: int | None = None, progress: bool = False):
         """Secure ensemble labels for ``X`` and a cost report: ``(labels, report)``.
 
-        ``mode`` "M1" (owners share their outputs) or "M2" (query and weights shared; rules
-        logit_sum or hard_vote; soft/weighted vote map to logit_sum/hard_vote); ``topology``
+        ``mode`` "M1" (owners share their outputs; every rule) or "M2" (query and weights shared;
+        rules logit_sum, hard_vote, weighted_vote; other rules raise ValueError); ``topology``
         "T1" (owners compute, K >= 2) or "T2" (``servers`` = 2 or 3). ``report.agreement`` is
         the share of queries whose secure label equals the plaintext pipeline's.
         See ``fibench.fi.secure_inference``.
@@ -167,9 +167,9 @@ class FederatedEnsemble:
         self._check_fitted()
         X = check_X(X, self.n_features_)
         rule = self.rule if rule is None else ens.get_rule(rule).name
-        if mode == "M2":
-            rule = {"soft_vote": "logit_sum"}.get(rule, rule)  # a secure softmax is not worth it
         si.check_setting(mode, topology, self.n_owners, servers, protocol)
+        if mode == "M2":
+            si.check_m2_rule(rule)
         if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
             raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
         bs = len(X) if batch_size is None else int(batch_size)

@@ -79,6 +79,13 @@ def check_setting(mode: str, topology: str, owners: int, servers: int, protocol:
     return P
 
 
+def check_m2_rule(rule: str) -> None:
+    """M2 runs the rules in ``M2_RULES``; anything else is refused, never replaced."""
+    if rule not in M2_RULES:
+        raise ValueError(f"mode M2 supports the rules {M2_RULES}; {rule!r} needs a secure softmax, which fibench "
+                         f"does not have yet: use mode='M1' for {rule!r}, or pass rule='logit_sum'")
+
+
 def owner_entity(topology: str, k: int):
     """Who owner k is in the session: compute party k (T1) or an outside entity (T2)."""
     return k if topology == "T1" else f"owner{k}"
@@ -88,10 +95,47 @@ def _enc(x):
     return encode(np.asarray(x, dtype=np.float64))
 
 
+def cmp_bits_needed(bound: float, frac_bits: int, differences: bool = True) -> int:
+    """The smallest ``cmp_bits`` l whose promise [-2^(l-1), 2^(l-1)) holds every comparison
+    input of values bounded by ``bound`` (reals; ``differences``: inputs are differences of two
+    such values, so twice the bound), with slack for fixed-point rounding."""
+    raw = (2.0 if differences else 1.0) * bound * 2.0**frac_bits * (1 + 2.0**-20) + 2**10
+    return min(64, max(2, int(np.ceil(np.log2(raw + 1))) + 1))
+
+
+def _check_promise(s: Session, need: int, what: str) -> None:
+    """Refuse a comparison range promise (``cmp_bits``) the pipeline cannot keep."""
+    if s.protocol == "fss" and s.cmp_bits < need:  # a2b compares the whole ring and promises nothing
+        raise ValueError(f"cmp_bits={s.cmp_bits} is too small for this pipeline: its {what} need cmp_bits >= {need} "
+                         "(the bound follows from each owner's own outputs or weights and the query range)")
+
+
+def _score_bound(owner_scores: np.ndarray) -> float:
+    """Bound on the summed scores: each owner checks the range of its own outputs."""
+    return float(sum(np.max(np.abs(sc)) if sc.size else 0.0 for sc in owner_scores))
+
+
+def _m2_bounds(X: np.ndarray, owner_layers: list, rule: str) -> tuple[float, float]:
+    """(ReLU input bound, final score-comparison bound) of M2 by interval arithmetic from a
+    public bound on each query feature (the querier's) and each owner's own weights."""
+    xb = np.max(np.abs(X), axis=0) if X.size else np.zeros(X.shape[1])
+    hidden, logits = 0.0, []
+    for layers in owner_layers:
+        z = xb
+        for i, (W, b) in enumerate(layers):
+            z = np.abs(W).T @ z + np.abs(b)
+            if i < len(layers) - 1:
+                hidden = max(hidden, float(np.max(z)) if z.size else 0.0)
+        logits.append(float(np.max(z)) if z.size else 0.0)
+    final = sum(logits) if rule == "logit_sum" else max(logits)  # votes: each owner's own argmax
+    return hidden, final
+
+
 def m1_labels(s: Session, owner_scores: np.ndarray, topology: str, argmax_method: str = "pairs", to=None):
     """M1 on a session: ``owner_scores`` (K, n, C) plaintext, each row block known to its owner.
     ``to``: as in ``m2_labels``."""
     K, n, C = owner_scores.shape
+    _check_promise(s, cmp_bits_needed(_score_bound(owner_scores), s.frac_bits), "summed scores")
     shared = share_many(s, [(_enc(owner_scores[k]), owner_entity(topology, k), (n, C), s.frac_bits) for k in range(K)],
                         "m1/share")
     total = shared[0]
@@ -111,12 +155,14 @@ def m2_labels(s: Session, X: np.ndarray, owner_layers: list, rule: str, topology
     and the second opens only the hidden layer: one round and one opening fewer than sharing
     them and opening ``x - a`` afterwards. ``to``: reveal the label to this receiver (returns
     the label where it is hosted, else ``None``); ``None`` returns the label's shares."""
-    if rule not in M2_RULES:
-        raise ValueError(f"mode M2 supports rules {M2_RULES} (soft vote would need a secure softmax), got {rule!r}")
+    check_m2_rule(rule)
     K = len(owner_layers)
     depth = {len(layers) for layers in owner_layers}
     if len(depth) != 1 or depth.pop() not in (1, 2):
         raise ValueError("every owner needs the same architecture: 1 layer (LR) or 2 layers (MLP)")
+    hidden, final = _m2_bounds(np.asarray(X, dtype=np.float64), owner_layers, rule)
+    _check_promise(s, cmp_bits_needed(hidden, s.frac_bits, differences=False), "hidden-layer (ReLU) inputs")
+    _check_promise(s, cmp_bits_needed(final, s.frac_bits), "score comparisons")
     f, n = s.frac_bits, X.shape[0]
     mk = ("masked",) if masked_inputs else ()
     items = [(_enc(X), "querier", X.shape, f) + mk]
