@@ -29,7 +29,7 @@ SEED = b"bench-fss-000000"
 
 def _warm_up(bits):
     t0 = time.perf_counter()
-    s = Session(2, protocol="fss", seed=SEED)
+    s = Session(2, protocol="fss", dealer_seed=SEED)
     ltz_fss(s, s.share_int(np.arange(-40, 40)), bits)
     return time.perf_counter() - t0
 
@@ -43,7 +43,7 @@ def _inputs(s, bits):
 @pytest.mark.parametrize("bits", [64, 32])
 def test_fss_online(benchmark, bits):
     compile_s = _warm_up(bits)
-    s = Session(2, protocol="fss", seed=SEED)
+    s = Session(2, protocol="fss", dealer_seed=SEED)
     vals, x = _inputs(s, bits)
     d0 = s.dealer.elapsed
     m = s.stats.mark()
@@ -75,7 +75,7 @@ def test_fss_online(benchmark, bits):
 @pytest.mark.parametrize("bits", [64, 32])
 def test_fss_dealer(benchmark, bits):
     compile_s = _warm_up(bits)
-    s = Session(2, protocol="fss", seed=SEED)
+    s = Session(2, protocol="fss", dealer_seed=SEED)
 
     def run():
         ltz_fss_offline(s, N, bits)  # result dropped at once: keys are 2 x 1.55 KB per element at l = 64

@@ -18,5 +18,5 @@ def rng():
 def make_session(P, **kw):
     from fibench.mpc import Session
 
-    kw.setdefault("seed", SEED)
+    kw.setdefault("dealer_seed", SEED)
     return Session(n_parties=P, **kw)

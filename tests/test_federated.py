@@ -96,7 +96,7 @@ def test_bad_params(digits):
 def test_secure_predict_hard_vote_exact(fe_iid, digits):
     """Integer votes: the secure label equals the plaintext label exactly (ties to the lowest)."""
     X = digits.X_test[:10]
-    labels, rep = fe_iid.secure_predict(X, mode="M1", topology="T2", rule="hard_vote", seed=1)
+    labels, rep = fe_iid.secure_predict(X, mode="M1", topology="T2", rule="hard_vote")
     assert labels.shape == (10,)
     assert np.array_equal(labels, fe_iid.predict(X, rule="hard_vote")) and rep.agreement == 1.0
 

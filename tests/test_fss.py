@@ -308,7 +308,7 @@ def test_ltz_shares_and_opened_value_look_uniform():
     """Party 1's view: the opened c and its output share are balanced bits for constant x."""
     n = 4096
     for v in (0, -1):
-        s = fss_session(seed=None)
+        s = fss_session(dealer_seed=None)
         x = s.share_int(np.full(n, v))
         pre = ltz_fss_offline(s, n)
         c = x.shares[0] + x.shares[1] + pre.r[0] + pre.r[1]
@@ -342,7 +342,7 @@ def test_session_front_end_fss():
 def test_seeded_session_is_deterministic():
     out = []
     for _ in range(2):
-        s = make_session(2, protocol="fss", seed=SEED)
+        s = make_session(2, protocol="fss", dealer_seed=SEED)
         pre = ltz_fss_offline(s, 5)
         out.append(pre.key[1].tobytes())
     assert out[0] == out[1]
@@ -352,7 +352,7 @@ _MPI_SCRIPT = r"""
 import numpy as np
 from fibench.mpc import Session
 from fibench.mpc.protocols.compare_fss import ltz_fss
-s = Session(2, seed=b"fibench-test-000", protocol="fss", backend="mpi")
+s = Session(2, dealer_seed=b"fibench-test-000", protocol="fss", backend="mpi")
 vals = np.array([0, 1, -1, 2**31 - 1, -2**31, 7, -7, 12345, -12345] * 3, dtype=np.int64)
 x = s.share_raw(vals if s.comm.rank == 0 else None, owner=0, shape=vals.shape)
 res = []

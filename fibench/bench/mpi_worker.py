@@ -163,7 +163,7 @@ def _cmd_selftest(args) -> int:
     from fibench.mpc.comm.mpi import MPICommunicator
 
     comm = MPICommunicator(args.parties)
-    s = Session(n_parties=comm.n_parties, comm=comm, seed=b"fibench-selftest")
+    s = Session(n_parties=comm.n_parties, comm=comm)
     x = s.share([1.5, -2.0, 3.25], owner=0, shape=(3,))
     y = s.share([2.0, 4.0, -1.0], owner=comm.n_parties - 1, shape=(3,))
     z = s.reveal(s.mul(x, y))

@@ -153,7 +153,7 @@ class FederatedEnsemble:
 
     def secure_predict(self, X, mode: str = "M1", topology: str = "T1", protocol: str = "a2b",
                        servers: int = 2, rule: str | None = None, argmax_method: str = "pairs",
-                       batch_size: int | None = None, seed: int | None = None, progress: bool = False):
+                       batch_size: int | None = None, progress: bool = False):
         """Secure ensemble labels for ``X`` and a cost report: ``(labels, report)``.
 
         ``mode`` "M1" (owners share their outputs; every rule) or "M2" (query and weights shared;
@@ -180,12 +180,12 @@ class FederatedEnsemble:
             starts = tqdm(starts, desc=f"secure {mode}/{topology}", unit="batch")
         labels, reports = [], []
         layers = [m.weights() for m in self.owners_] if mode == "M2" else None
-        for i, st in enumerate(starts):
+        for st in starts:
             Xb = X[st: st + bs]
             kw = ({"owner_scores": self.m1_scores(Xb, rule)} if mode == "M1" else
                   {"owner_layers": layers, "rule": rule, "weights": self.weights_})
             lab, rep = si.run_secure(Xb, mode=mode, topology=topology, servers=servers, protocol=protocol,
-                                     argmax_method=argmax_method, seed=None if seed is None else seed + i, **kw)
+                                     argmax_method=argmax_method, **kw)
             labels.append(lab)
             reports.append(rep)
         labels = np.concatenate(labels) if labels else np.zeros(0, dtype=np.int64)

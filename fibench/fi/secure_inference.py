@@ -243,12 +243,12 @@ def _blockdiag(s, xs):
 
 def run_secure(X, *, mode: str, topology: str = "T2", servers: int = 2, protocol: str = "a2b",
                owner_scores=None, owner_layers=None, rule: str = "logit_sum", argmax_method: str = "pairs",
-               weights=None, seed: int | None = None, session: Session | None = None):
+               weights=None, session: Session | None = None):
     """One secure batch. Returns ``(labels (n,) int64, CostReport)``; labels are what the
     querier decodes. M1 needs ``owner_scores`` (K, n, C); M2 needs ``owner_layers``."""
     K = len(owner_scores) if mode == "M1" and owner_scores is not None else len(owner_layers or [])
     P = check_setting(mode, topology, K, servers, protocol)
-    s = session or Session(P, protocol=protocol, seed=None if seed is None else int(seed).to_bytes(16, "little"))
+    s = session or Session(P, protocol=protocol)  # the dealer's randomness never comes from a user seed
     mark, d0, t0 = s.stats.mark(), s.dealer.elapsed, time.perf_counter()
     if mode == "M1":
         labels = m1_labels(s, np.asarray(owner_scores, dtype=np.float64), topology, argmax_method, to="querier")

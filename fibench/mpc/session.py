@@ -7,7 +7,7 @@ in fixed point with ``frac_bits`` fractional bits and products are rescaled auto
 
 Example
 -------
->>> s = Session(n_parties=3, seed=b"0123456789abcdef")
+>>> s = Session(n_parties=3)
 >>> x = s.share([1.5, -2.0], owner=0); y = s.share([2.0, 4.0], owner=1)
 >>> s.reveal(s.mul(x, y)).tolist()
 [3.0, -8.0]
@@ -40,16 +40,23 @@ class Session(Context):
         Fractional bits f of the fixed-point encoding.
     protocol : {"a2b", "fss"}, default "a2b"
         Secure comparison protocol (``"fss"`` needs P = 2).
-    trunc : {"auto", "local", "dealer"}
-        Truncation after fixed-point products (``auto``: local at P = 2, dealer otherwise).
+    trunc : {"dealer", "local"}, default "dealer"
+        Truncation after fixed-point products. ``dealer``: exact to 1 ulp for every value in
+        the documented range, any P; costs one round and 8 bytes per element per peer online
+        (16 bytes per element offline, to party 0). ``local`` (opt-in, P = 2 only): SecureML's
+        local truncation, 0 rounds and 0 bytes, but a product is wrong by about 2^(64-f) ulp
+        with probability about |x*y| / 2^(63-2f) per element (reals; 6 % of products with
+        |x|, |y| <= 2^15 at f = 16).
     cmp_bits : int in [2, 64], default 64
         Range promise for comparisons: their inputs lie in [-2^(cmp_bits-1), 2^(cmp_bits-1))
         (raw ring integers, fixed-point scale included). ``fss`` then compares only the low
         ``cmp_bits`` bits (keys and evaluation proportionally cheaper, openings narrower); 64
         promises nothing. ``a2b`` ignores it.
-    seed : bytes (16) or None
-        Seed of the dealer's randomness (``None``: fresh from ``secrets``). Input sharing and
-        input masks always use fresh OS randomness.
+    dealer_seed : bytes (16) or None
+        Testing only: makes the dealer's correlated randomness reproducible — and therefore
+        known to whoever knows the seed, which breaks every guarantee. ``None`` (the default,
+        and what every pipeline and suite uses): fresh from ``secrets``. Input sharing and input
+        masks always use fresh OS randomness. Counts never depend on randomness.
     backend : {"local", "mpi"}, default "local"
         ``local``: every party in this process; ``mpi``: one MPI rank per compute party (call
         on every rank with the same arguments; see docs/mpi.md).
@@ -70,7 +77,7 @@ class Session(Context):
     """
 
     def __init__(self, n_parties: int | None = 2, frac_bits: int = config.FRAC_BITS,
-                 protocol: str = config.COMPARISON_PROTOCOL, trunc: str = "auto", seed: bytes | None = None,
+                 protocol: str = config.COMPARISON_PROTOCOL, trunc: str = "dealer", dealer_seed: bytes | None = None,
                  comm: Communicator | None = None, cmp_bits: int = 64, backend: str = "local", delay=None,
                  check: bool = False):
         if backend not in BACKENDS:
@@ -81,8 +88,8 @@ class Session(Context):
                 raise ValueError(f"n_parties must be an integer in [{config.MIN_PARTIES}, {config.MAX_PARTIES}], "
                                  f"got {n_parties!r}")
         frac_bits = check_frac_bits(frac_bits)
-        if isinstance(seed, int):
-            seed = int(seed).to_bytes(16, "little")
+        if dealer_seed is not None and (not isinstance(dealer_seed, bytes) or len(dealer_seed) != 16):
+            raise ValueError("dealer_seed must be None or 16 bytes")
         if comm is None:
             if backend == "mpi":
                 from fibench.mpc.comm.mpi import MPICommunicator
@@ -92,10 +99,8 @@ class Session(Context):
                 comm = LocalCommunicator(int(n_parties))
         if n_parties is not None and comm.n_parties != n_parties:
             raise ValueError(f"comm has {comm.n_parties} parties, session asks for {n_parties}")
-        if trunc == "auto":
-            trunc = "local" if comm.n_parties == 2 else "dealer"
         super().__init__(comm, None, frac_bits, cmp_bits, protocol, trunc, check)  # validates the settings
-        self.dealer = Dealer(comm, seed)  # then the dealer sends its seeds
+        self.dealer = Dealer(comm, dealer_seed)  # then the dealer sends its seeds
 
     def __repr__(self) -> str:
         return f"Session(P={self.n_parties}, frac_bits={self.frac_bits}, protocol={self.protocol!r})"

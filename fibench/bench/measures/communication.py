@@ -53,8 +53,7 @@ def run_point(params: dict) -> list[dict]:
     if protocol == "fss" and (P != 2 or op not in COMPARISON_OPS):
         return []  # fss is a 2-party comparison protocol
     seed = int(params.get("seed", 0))
-    s = Session(n_parties=P, protocol=protocol, seed=seed.to_bytes(16, "little"),
-                cmp_bits=int(params.get("cmp_bits", 64) or 64))
+    s = Session(n_parties=P, protocol=protocol, cmp_bits=int(params.get("cmp_bits", 64) or 64))
     rng = np.random.default_rng(seed)
     fn, n = _op_fn(s, op, n, rng, method)
     fn()  # warm-up (JIT compile) before counting

@@ -192,9 +192,8 @@ def _estimates(rounds, profile, compute_s: float, measured_s: float) -> dict:
 
 
 def _session_kwargs(params: dict) -> dict:
-    seed = int(params.get("seed", 0))
-    return {"protocol": params.get("protocol", "a2b"), "seed": seed.to_bytes(16, "little"),
-            "cmp_bits": int(params.get("cmp_bits", 64) or 64)}
+    # the seed of a point seeds its data; the dealer's randomness never comes from it
+    return {"protocol": params.get("protocol", "a2b"), "cmp_bits": int(params.get("cmp_bits", 64) or 64)}
 
 
 def _row_head(params: dict) -> dict:

@@ -2,8 +2,8 @@
 
 Costs (per party, online): ``mul`` opens e = x - a and f = y - b in one round: 16 bytes per
 element per peer. ``matmul`` opens E (n x k) and F (k x m): 8 (nk + km) bytes per peer.
-``truncate``: 0 rounds with P = 2 and method ``"local"``; otherwise 1 round, 8 bytes per
-element per peer (dealer-assisted, exact to 1 ulp).
+``truncate``: by default 1 round, 8 bytes per element per peer (dealer-assisted, exact to
+1 ulp, any P); the probabilistic 2-party ``"local"`` method (0 rounds) is an explicit opt-in.
 """
 from __future__ import annotations
 
@@ -90,14 +90,13 @@ def matmul(ctx, x, y, label: str = "matmul") -> AShare:
     return AShare(_beaver(ctx, x, y, True, label), (x.shape[0], y.shape[1]), x.frac + y.frac)
 
 
-def truncate(ctx, x: AShare, bits: int, method: str = "auto", label: str = "trunc") -> AShare:
-    """Divide by 2**bits (fixed-point rescale). ``method``: ``"local"`` (P = 2 only, 0 rounds),
-    ``"dealer"`` (any P, 1 round) or ``"auto"`` (local when P = 2)."""
+def truncate(ctx, x: AShare, bits: int, method: str = "dealer", label: str = "trunc") -> AShare:
+    """Divide by 2**bits (fixed-point rescale). ``method``: ``"dealer"`` (default; any P, 1
+    round, exact to 1 ulp for |x| < 2^62) or ``"local"`` (P = 2 only, 0 rounds; wrong by about
+    2^(64-bits) with probability about |x| / 2^63 per element: an explicit opt-in)."""
     if bits == 0:
         return x
     P = ctx.comm.n_parties
-    if method == "auto":
-        method = "local" if P == 2 else "dealer"
     if method == "local":
         if P != 2:
             raise ValueError(f"truncation method 'local' needs exactly 2 parties, got {P}")
@@ -106,7 +105,7 @@ def truncate(ctx, x: AShare, bits: int, method: str = "auto", label: str = "trun
             ctx.checker.truncation(x, out, bits, label)
         return out
     if method != "dealer":
-        raise ValueError(f"truncation method must be 'auto', 'local' or 'dealer', got {method!r}")
+        raise ValueError(f"truncation method must be 'dealer' or 'local', got {method!r}")
     pair = ctx.dealer.trunc_pair(x.shape, bits)
     r_sh, msb_sh, low_sh = pair.r, pair.msb, pair.low
     offset = np.uint64(1 << 62)
