@@ -163,13 +163,16 @@ def _split(X, y, seed, split):
     n = len(y)
     C = int(y.max()) + 1
     counts = np.bincount(y, minlength=C)
-    stratify = y if counts.min() >= 3 else None  # each class needs a member in each of the 3 parts
     f_tr, f_va, f_te = split
     idx = np.arange(n)
     n_te = max(1, int(round(f_te * n)))
     n_va = max(1, int(round(f_va * n)))
     if n - n_te - n_va < 1:
-        raise ValueError(f"dataset too small to split: {n} samples")
+        raise ValueError(f"dataset too small to split: {n} samples give no training sample with "
+                         f"split={split}")
+    # stratify only where every part can hold every class (each class needs a member in each of
+    # the 3 parts); otherwise a plain random split (scikit-learn would refuse the stratified one)
+    stratify = y if counts.min() >= 3 and min(n_te, n_va, n - n_te - n_va) >= C else None
     rest, te = train_test_split(idx, test_size=n_te, random_state=seed, stratify=stratify)
     tr, va = train_test_split(rest, test_size=n_va, random_state=seed + 1 if seed < 2**32 - 1 else 0,
                               stratify=None if stratify is None else y[rest])
