@@ -218,8 +218,10 @@ def infer_cmd(
         raise typer.BadParameter(f"must be one of {si.MODES}", param_hint="--mode")
     if topology not in si.TOPOLOGIES:
         raise typer.BadParameter(f"must be one of {si.TOPOLOGIES}", param_hint="--topology")
-    if protocol not in ("a2b", "fss"):
-        raise typer.BadParameter("must be a2b or fss", param_hint="--protocol")
+    from fibench.mpc import COMPARISONS
+
+    if protocol not in COMPARISONS:
+        raise typer.BadParameter(f"must be one of {tuple(COMPARISONS)}", param_hint="--protocol")
     try:
         a = "iid" if alpha.lower() in ("iid", "inf") else float(alpha)
         if a != "iid" and not a > 0:

@@ -57,25 +57,16 @@ COUNTER_FIELDS = ("online_bytes_sent_per_party", "online_bytes_recv_per_party", 
 
 def counter_cases():
     from fibench.bench.measures.communication import COMPARISON_OPS, OPS
+    from fibench.mpc import COMPARISONS, runs_with
 
     cases = []
     for op in OPS:
         for P in (2, 3, 5):
-            for protocol in ("a2b", "fss"):
-                if protocol == "fss" and (P != 2 or op not in COMPARISON_OPS):
-                    continue
-                if protocol == "fss" and not _has_fss():
+            for protocol in COMPARISONS:
+                if protocol != "a2b" and (op not in COMPARISON_OPS or not runs_with(protocol, P)):
                     continue
                 cases.append({"op": op, "protocol": protocol, "parties": P, "n": 1000, "rows": 100, "reps": 1, "seed": 0})
     return cases
-
-
-def _has_fss() -> bool:
-    try:
-        import fibench.mpc.protocols.compare_fss  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def _case_key(c: dict) -> str:
@@ -109,8 +100,6 @@ def _pipeline_counters() -> dict:
             [(d.X_train[p], d.y_train[p]) for p in parts], n_classes=d.n_classes)
         for mode in ("M1", "M2"):
             for topology, protocol in (("T1", "a2b"), ("T2", "a2b"), ("T2", "fss")):
-                if protocol == "fss" and not _has_fss():
-                    continue
                 rule = "logit_sum" if mode == "M2" else None  # M2 has no secure softmax
                 _, rep = fe.secure_predict(d.X_test[:64], mode=mode, topology=topology, protocol=protocol,
                                            servers=2, rule=rule)

@@ -30,6 +30,15 @@ def comparison(name: str, n_parties: int) -> ComparisonProtocol:
     return proto
 
 
+def runs_with(name: str, n_parties: int) -> bool:
+    """Whether comparison protocol ``name`` runs with ``n_parties`` compute parties."""
+    try:
+        comparison(name, n_parties)
+    except ValueError:
+        return False
+    return True
+
+
 def check_cmp_bits(cmp_bits) -> int:
     if isinstance(cmp_bits, bool) or not isinstance(cmp_bits, (int, np.integer)) or not 2 <= cmp_bits <= 64:
         raise ValueError(f"cmp_bits must be an integer in [2, 64], got {cmp_bits!r}")

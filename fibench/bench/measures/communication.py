@@ -2,18 +2,21 @@
 
 Ops: ``share`` (an owner shares n reals), ``reveal`` (open n reals to all), ``mul`` (n fixed-point
 products), ``matmul`` ((rows x 64) @ (64 x 32), the MLP's first layer), ``lt`` (n comparisons),
-``relu`` (n), ``argmax`` (rows x 10 classes). Counts are exact and deterministic; times are the
-median of ``reps`` calls after a warm-up call (reported apart as ``warmup_s``).
+``relu`` (n), ``argmax`` (rows x 10 classes). ``trunc`` (products only): ``dealer`` (the default,
+exact to 1 ulp) or ``local`` (P = 2: SecureML's probabilistic truncation, 0 rounds) — the pair
+shows what exactness costs. Counts are exact and deterministic; times are the median of
+``reps`` calls after a warm-up call (reported apart as ``warmup_s``).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from fibench.bench.timing import time_call
-from fibench.mpc import Session
+from fibench.mpc import Session, runs_with
 
 OPS = ("share", "reveal", "mul", "matmul", "lt", "relu", "argmax")
 COMPARISON_OPS = ("lt", "relu", "argmax")
+PRODUCT_OPS = ("mul", "matmul")
 MATMUL_INNER, MATMUL_OUT, ARGMAX_CLASSES = 64, 32, 10
 
 
@@ -50,10 +53,13 @@ def run_point(params: dict) -> list[dict]:
     P = int(params["parties"])
     n = int(params.get("rows", 1000) if op in ("matmul", "argmax") else params["n"])
     method = params.get("argmax_method", "pairs")
-    if protocol == "fss" and (P != 2 or op not in COMPARISON_OPS):
-        return []  # fss is a 2-party comparison protocol
+    trunc = params.get("trunc", "dealer")
+    if protocol != "a2b" and (op not in COMPARISON_OPS or not runs_with(protocol, P)):
+        return []  # e.g. fss: a 2-party comparison protocol
+    if trunc == "local" and (P != 2 or op not in PRODUCT_OPS):
+        return []  # local truncation: 2 parties, after products only
     seed = int(params.get("seed", 0))
-    s = Session(n_parties=P, protocol=protocol, cmp_bits=int(params.get("cmp_bits", 64) or 64))
+    s = Session(n_parties=P, protocol=protocol, cmp_bits=int(params.get("cmp_bits", 64) or 64), trunc=trunc)
     rng = np.random.default_rng(seed)
     fn, n = _op_fn(s, op, n, rng, method)
     fn()  # warm-up (JIT compile) before counting
@@ -62,7 +68,8 @@ def run_point(params: dict) -> list[dict]:
     counts = s.stats.since(mark).summary()
     timing, _ = time_call(fn, int(params.get("reps", 3)), s.dealer)
     row = {"op": op, "protocol": protocol if op in COMPARISON_OPS else "-", "parties": P, "n": n,
-           "argmax_method": method if op == "argmax" else "-", "seed": seed}
+           "argmax_method": method if op == "argmax" else "-", "trunc": trunc if op in PRODUCT_OPS else "-",
+           "seed": seed}
     row.update(counts)
     row["online_bytes_per_element"] = counts["online_bytes_sent_per_party"] / max(n, 1)
     row["offline_bytes_per_element"] = counts["offline_bytes_per_party"] / max(n, 1)

@@ -305,13 +305,14 @@ def local_reference(params: dict) -> dict:
 def run_point(params: dict) -> list[dict]:
     """One grid point: launch the ranks, then the local reference. Rows for the results store."""
     from fibench.bench.mpi_worker import run_point_mpi
+    from fibench.mpc import runs_with
 
     op = params["op"]
     if op not in OPS:
         raise ValueError(f"op must be one of {OPS}, got {op!r}")
     protocol = params.get("protocol", "a2b")
     P = int(params["parties"])
-    if protocol == "fss" and (P != 2 or op not in COMPARISON_OPS):
+    if protocol != "a2b" and (op not in COMPARISON_OPS or not runs_with(protocol, P)):
         return []
     transport = params.get("transport", "shm")
     if transport not in TRANSPORTS:

@@ -47,6 +47,7 @@ from fibench.bench import network
 from fibench.bench.formatting import fmt_seconds, profile_order
 from fibench.fi import secure_inference as si
 from fibench.mpc import Session
+from fibench.mpc.protocols.sharing import join
 from fibench.mpc.shares import AShare
 from fibench.kernels.threads import num_threads
 
@@ -60,19 +61,12 @@ _warmed: set = set()
 
 # -- small helpers on shares (local operations only) -------------------------------------------
 
-def _concat(items: list[AShare], axis: int) -> AShare:
-    parties = items[0].shares.keys()
-    shares = {p: np.ascontiguousarray(np.concatenate([a.shares[p] for a in items], axis=axis)) for p in parties}
-    shape = next(iter(shares.values())).shape
-    return AShare(shares, shape, items[0].frac)
-
-
 def _append_ones(s: Session, x: AShare) -> AShare:
     """[x | 1]: a public column of ones (party 0 holds the encoded 1, the others 0)."""
     one = np.uint64(1) << np.uint64(x.frac)  # fixed-point encoding of 1.0
     first = min(s.parties_all)
     col = {p: np.full((x.shape[0], 1), one if p == first else 0, dtype=np.uint64) for p in x.shares}
-    return _concat([x, AShare(col, (x.shape[0], 1), x.frac)], axis=1)
+    return join(s, [x, AShare(col, (x.shape[0], 1), x.frac)], lambda a: np.concatenate(a, axis=1))
 
 
 def _merge_share_rounds(rounds):
@@ -221,7 +215,7 @@ def _build(s: Session, p: dict, rng):
                 z = s.matmul(x, m[0])
             else:
                 hid = s.relu(s.matmul(x, m[0]))
-                z = s.matmul(_append_ones(s, hid), _concat([m[1], m[2]], axis=0))
+                z = s.matmul(_append_ones(s, hid), join(s, [m[1], m[2]], np.concatenate))
             tot = z if tot is None else s.add(tot, z)
         lab = s.argmax(tot, method=p["argmax"])
         return s.reveal(lab, to="querier")

@@ -30,6 +30,8 @@ def plot_communication(df, outdir) -> list[Path]:
     if mcol is not None:  # argmax/pairs and argmax/tree are different operations
         m = d[mcol].astype(str)
         d[op] = np.where(m.isin(["-", "", "nan", "None"]), d[op].astype(str), d[op].astype(str) + "/" + m)
+    if "trunc" in d.columns:  # the probabilistic local truncation is a different operation
+        d[op] = np.where(d["trunc"].astype(str) == "local", d[op].astype(str) + "/local-trunc", d[op].astype(str))
     size_note = ""
     if "n" in d.columns:  # per op, its largest size
         d = d[d["n"] == d.groupby(op)["n"].transform("max")]
