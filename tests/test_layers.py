@@ -162,6 +162,74 @@ def test_no_cycle_between_files():
     assert not comps, "import cycles:\n" + "\n".join(msg)
 
 
+def _folder_edges() -> dict:
+    """For every package folder, the imports between its direct children (files and sub-folders;
+    a package's own ``__init__`` is the child ``__init__``): ``{folder: {(child, child), ...}}``."""
+    def child(mod: str, folder: str):
+        if mod == folder:
+            return "__init__"
+        if not mod.startswith(folder + "."):
+            return None
+        return mod[len(folder) + 1:].split(".")[0]
+
+    folders = {m for m in MODULES if _is_package(m)}
+    out = {}
+    for folder in folders:
+        es = set()
+        for s, d in EDGES:
+            a, b = child(s, folder), child(d, folder)
+            if a and b and a != b:
+                es.add((a, b))
+        out[folder] = es
+    return out
+
+
+def _reach(succ: dict, v) -> set:
+    todo, reach = list(succ.get(v, ())), set()
+    while todo:
+        w = todo.pop()
+        if w not in reach:
+            reach.add(w)
+            todo.extend(succ.get(w, ()))
+    return reach
+
+
+def _sccs(edges: set) -> list:
+    """The cycles of a small graph: for each node that reaches itself, the nodes it shares a
+    cycle with."""
+    succ: dict = {}
+    for a, b in edges:
+        succ.setdefault(a, set()).add(b)
+    reach = {v: _reach(succ, v) for v in succ}
+    comps = {tuple(sorted(w for w in r if v in reach.get(w, ()))) for v, r in reach.items() if v in r}
+    return sorted(list(c) for c in comps)
+
+
+def test_no_cycle_between_folders():
+    """At every folder level (e.g. fibench/mpc: shares.py, context.py, protocols/, dealer/ ...)
+    the imports between siblings form no cycle."""
+    bad = {f: comps for f, es in _folder_edges().items() if (comps := _sccs(es))}
+    assert not bad, f"folder-level import cycles: {bad}"
+
+
+def test_at_most_six_floors_and_eight_modules_in_fibench():
+    """Floors: the longest import chain between the top-level parts of fibench (kernels, mpc,
+    fi, incentives, bench, cli, suites and the leaf helpers directly in fibench/)."""
+    top = _folder_edges()["fibench"]
+    succ: dict = {}
+    for a, b in top:
+        succ.setdefault(a, set()).add(b)
+
+    def floors(v, seen=()):
+        return 1 + max((floors(w, seen + (v,)) for w in succ.get(v, ()) if w not in seen), default=0)
+
+    depth = max(floors(v) for v in {a for e in top for a in e})
+    assert depth <= 6, f"{depth} floors: {sorted(top)}"
+    direct = [m for m in MODULES if m.count(".") == 1 and layer(m) != "kernels" and layer(m) != "suites"
+              and not _is_package(m)]
+    assert len(direct) <= 8, direct
+
+
 def test_no_import_upward_or_sideways():
     bad = {(s, d): line for (s, d), line in EDGES.items() if layer(d) not in ALLOWED[layer(s)]}
     assert not bad, ("imports against the layers (kernels <- mpc <- fi, incentives <- bench <- cli; "
