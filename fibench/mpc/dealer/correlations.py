@@ -12,28 +12,30 @@ def _parties(d: dict) -> list:
     return sorted(d, key=str)
 
 
+class _Hidden:
+    """A repr that names the class and the parties, never a share."""
+
+    def __repr__(self) -> str:
+        first = getattr(self, next(iter(self.__dataclass_fields__)))
+        return f"{type(self).__name__}(parties={_parties(first)})"
+
+
 @dataclass(repr=False)
-class Triple:
+class Triple(_Hidden):
     """Beaver triple shares: c = a * b (elementwise), a @ b (matrix) or a & b (boolean)."""
 
     a: dict
     b: dict
     c: dict
 
-    def __repr__(self) -> str:
-        return f"Triple(parties={_parties(self.c)})"
-
 
 @dataclass(repr=False)
-class TruncPair:
+class TruncPair(_Hidden):
     """Shares of a uniform r, of its top bit and of ``(r mod 2^63) >> bits`` (exact truncation)."""
 
     r: dict
     msb: dict
     low: dict
-
-    def __repr__(self) -> str:
-        return f"TruncPair(parties={_parties(self.r)})"
 
 
 @dataclass(repr=False)
@@ -54,7 +56,7 @@ class InputMask:
 
 
 @dataclass(repr=False)
-class A2BMasks:
+class A2BMasks(_Hidden):
     """Preprocessing of one ``a2b`` comparison batch (see ``fibench.mpc.protocols.compare_a2b``)."""
 
     r: dict
@@ -66,9 +68,6 @@ class A2BMasks:
     fin: dict
     gamma: dict
     arith: list = field(default_factory=list)
-
-    def __repr__(self) -> str:
-        return f"A2BMasks(parties={_parties(self.r)})"
 
 
 @dataclass(repr=False)
