@@ -195,7 +195,11 @@ def test_missing_toml_file(tmp_path):
 def test_user_profile_shadowing_and_names(tmp_path):
     f = tmp_path / "n.toml"
     f.write_text("[profiles.lan]\nrtt_ms = 5\nbandwidth_mbps = 10\n[profiles.sat]\nrtt_ms = 600\nbandwidth_mbps = 20\n")
+    # a user file must not silently replace a built-in profile (issue 13): another name, or an error
+    with pytest.raises(ValueError, match=r"\[profiles.lan\] would replace the built-in profile 'lan'"):
+        load_profiles(f)
+    f.write_text("[profiles.my_lan]\nrtt_ms = 5\nbandwidth_mbps = 10\n[profiles.sat]\nrtt_ms = 600\nbandwidth_mbps = 20\n")
     profs = load_profiles(f)
-    assert get_profile("lan", profs).rtt_s == pytest.approx(5e-3)  # a user file may redefine
+    assert get_profile("my_lan", profs).rtt_s == pytest.approx(5e-3)
     assert get_profile("lan").rtt_s == pytest.approx(0.2e-3)        # built-ins untouched
     assert network.profile_names(profs)[-1] == "sat"

@@ -267,11 +267,19 @@ def load_profiles(path) -> dict[str, NetworkProfile]:
             data = tomllib.load(fh)
     except FileNotFoundError:
         raise ValueError(f"network profile file not found: {path}") from None
+    except IsADirectoryError:
+        raise ValueError(f"network profile file {path} is a directory") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not valid TOML (not UTF-8 text)") from None
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{path}: not valid TOML: {exc}") from None
     profs = data.get("profiles")
     if not isinstance(profs, dict) or not profs:
         raise ValueError(f"{path}: expected one or more [profiles.NAME] tables")
+    clash = [name for name in profs if name in PROFILES]
+    if clash:
+        raise ValueError(f"{path}: [profiles.{clash[0]}] would replace the built-in profile {clash[0]!r}; "
+                         f"give yours another name (built-in: {', '.join(PROFILES)})")
     return {name: profile_from_dict(name, spec, str(path)) for name, spec in profs.items()}
 
 
