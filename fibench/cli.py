@@ -35,6 +35,23 @@ def _err(msg: str) -> None:
     typer.echo(msg, err=True)
 
 
+def _os_error(exc: OSError) -> str:
+    """One line for a file-system error: the file and what is wrong."""
+    where = exc.filename if exc.filename is not None else None
+    what = exc.strerror or str(exc)
+    return f"{where}: {what}" if where is not None else what
+
+
+def _fail(msg: str, code: int = 1):
+    _err(f"error: {msg}")
+    raise typer.Exit(code)
+
+
+def _run_dir_arg(run_dir: Path) -> None:
+    if not (run_dir / "meta.json").is_file():
+        raise typer.BadParameter(f"{run_dir} is not a run directory (no meta.json)", param_hint="RUN_DIR")
+
+
 def _format_values(v) -> str:
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(map(str, v)) + "]"
@@ -65,6 +82,16 @@ def _describe_suite(name: str, mod, verbose: bool = True) -> list[str]:
     return lines
 
 
+def _key_ranges(mod) -> list[str]:
+    from fibench.bench.keys import SEED_RANGE, key_lines
+
+    lines = key_lines(mod)
+    if not lines:
+        return []
+    return ["  allowed values:"] + [f"    {line}" for line in lines] + [
+        f"    seed: an integer in [{SEED_RANGE[0]}, {SEED_RANGE[1]}]", "    repeats: an integer >= 1"]
+
+
 @app.command("list")
 def list_cmd(
     suite: Annotated[Optional[str], typer.Argument(help="Show only this suite.")] = None,
@@ -80,7 +107,7 @@ def list_cmd(
             mod = runner.load_suite(suite)
         except SuiteError as exc:
             raise typer.BadParameter(str(exc), param_hint="SUITE") from None
-        typer.echo("\n".join(_describe_suite(mod.NAME, mod, True)))
+        typer.echo("\n".join(_describe_suite(mod.NAME, mod, True) + _key_ranges(mod)))
         return
     typer.echo("Suites (fibench run SUITE|all --preset PRESET --set key=value):")
     for name, mod in suites.items():
@@ -106,6 +133,9 @@ def _plot(path: Path, suite=None) -> None:
 
     try:
         out = plot_run(path, suite)
+    except OSError as exc:
+        _err(f"  plots failed: {_os_error(exc)}")
+        return
     except Exception as exc:  # a broken figure must not lose the run
         _err(f"  plots failed: {type(exc).__name__}: {exc}")
         return
@@ -116,12 +146,20 @@ def _plot(path: Path, suite=None) -> None:
 
 
 def _execute(plan, progress: bool, plot: bool) -> bool:
+    for note in plan.notes:
+        _err(f"note: {note}")
     try:
         result = runner.execute(plan, progress=progress, argv=sys.argv)
     except runner.RunFailed as exc:
         _err(f"error: {exc}")
         if plot:
             _plot(exc.path, plan.suite)
+        return False
+    except KeyboardInterrupt:
+        _err(f"\ninterrupted: finished tasks are stored; resume with: fibench run --resume {plan.run.path}")
+        raise typer.Exit(130) from None
+    except OSError as exc:
+        _err(f"error: cannot write the run {plan.run.path}: {_os_error(exc)}")
         return False
     typer.echo(f"{result.suite}: {result.n_done}/{result.n_tasks} tasks done"
                + (f" ({result.n_skipped} resumed)" if result.n_skipped else "") + f" -> {result.path}")
@@ -150,6 +188,8 @@ def run_cmd(
         plans = runner.prepare(suite, preset, overrides, out, resume)
     except SuiteError as exc:
         raise typer.BadParameter(str(exc), param_hint=exc.param) from None
+    except OSError as exc:
+        _fail(_os_error(exc), 2)
     ok = True
     for plan in plans:
         if isinstance(plan, runner.Skipped):
@@ -163,11 +203,16 @@ def run_cmd(
 @app.command("plot")
 def plot_cmd(run_dir: Annotated[Path, typer.Argument(help="A run directory (holds meta.json).")]):
     """Write the figures of a run (PNG and SVG) into RUN_DIR/figures."""
-    if not (run_dir / "meta.json").is_file():
-        raise typer.BadParameter(f"{run_dir} is not a run directory (no meta.json)", param_hint="RUN_DIR")
+    _run_dir_arg(run_dir)
     from fibench.bench.plots import plot_run
+    from fibench.bench.results import DamagedRun
 
-    out = plot_run(run_dir)
+    try:
+        out = plot_run(run_dir)
+    except DamagedRun as exc:
+        raise typer.BadParameter(str(exc), param_hint="RUN_DIR") from None
+    except OSError as exc:
+        _fail(f"cannot write the figures of {run_dir}: {_os_error(exc)}")
     for note in out.skipped:
         _err(f"note: {note}")
     for f in out.files:
@@ -180,16 +225,24 @@ def report_cmd(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the markdown here.")] = None,
 ):
     """Print a markdown summary table of a run."""
-    if not (run_dir / "meta.json").is_file():
-        raise typer.BadParameter(f"{run_dir} is not a run directory (no meta.json)", param_hint="RUN_DIR")
+    _run_dir_arg(run_dir)
     from fibench.bench.report import report
+    from fibench.bench.results import DamagedRun, atomic_write_text
 
-    text = report(run_dir)
+    if output is not None and (output.is_dir() or (output.parent.exists() and not output.parent.is_dir())):
+        raise typer.BadParameter(f"{output} is a directory or under a file; give a file path", param_hint="--output")
+    try:
+        text = report(run_dir)
+    except DamagedRun as exc:
+        raise typer.BadParameter(str(exc), param_hint="RUN_DIR") from None
+    except OSError as exc:
+        _fail(f"cannot read {run_dir}: {_os_error(exc)}")
     typer.echo(text)
     if output is not None:
-        from fibench.bench.results import atomic_write_text
-
-        atomic_write_text(output, text)
+        try:
+            atomic_write_text(output, text)
+        except OSError as exc:
+            _fail(f"cannot write the report: {_os_error(exc)}")
 
 
 @app.command("infer")

@@ -30,3 +30,18 @@ PRESETS = {
 }
 # accuracy is deterministic for a seed: repetitions would only repeat the same numbers
 REPEATS = {"quick": 1, "paper": 1}
+
+# allowed values of every grid key (checked for every point before a run writes anything;
+# format: fibench.bench.keys)
+KEYS = {
+    "dataset": {"dataset": ("digits", "synthetic")},
+    "model": {"choice": ("lr", "mlp", "logreg", "logistic")},
+    "partition": {"choice": ("dirichlet", "iid", "shards", "quantity")},
+    "alpha": {"real": (0, None), "open": True, "also": ("iid", "inf")},
+    "owners": {"int": (1, 64)},
+    "n_samples": {"int": (10, 10_000_000)},
+    "n_features": {"int": (2, 100_000)},
+    "n_classes": {"int": (2, 1000)},
+    "classes_per_owner": {"int": (1, 1000)},
+    "beta": {"real": (0, None), "open": True},
+}

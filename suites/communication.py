@@ -27,3 +27,27 @@ PRESETS = {
     },
 }
 REPEATS = {"quick": 1, "paper": 1}
+
+KEYS = {
+    "op": {"choice": ("share", "reveal", "mul", "matmul", "lt", "relu", "argmax")},
+    "protocol": {"choice": ("a2b", "fss")},
+    "parties": {"int": (2, 16)},
+    "n": {"int": (1, 10_000_000)},
+    "rows": {"int": (1, 1_000_000)},
+    "reps": {"int": (1, 1000)},
+    "argmax_method": {"choice": ("pairs", "tree")},
+    "trunc": {"choice": ("dealer", "local")},
+}
+
+
+_COMPARISONS = ("lt", "relu", "argmax")
+
+
+def VALID(point: dict) -> bool:
+    """fss is a 2-party comparison protocol (lt, relu, argmax with parties=2) and trunc=local a
+    2-party truncation after products (mul, matmul)."""
+    if point.get("protocol", "a2b") != "a2b" and (point.get("parties") != 2 or point.get("op") not in _COMPARISONS):
+        return False
+    if point.get("trunc") == "local" and (point.get("parties") != 2 or point.get("op") not in ("mul", "matmul")):
+        return False
+    return True

@@ -34,3 +34,20 @@ PRESETS = {
     ],
 }
 REPEATS = {"quick": 1, "paper": 1}
+
+KEYS = {
+    "op": {"choice": ("share", "reveal", "mul", "matmul", "lt", "relu", "argmax", "mlp")},
+    "protocol": {"choice": ("a2b", "fss")},
+    "cmp_bits": {"int": (2, 64)},
+    "parties": {"int": (2, 16)},
+    "n": {"int": (1, 10_000_000)},
+    "rows": {"int": (1, 1_000_000)},
+    "transport": {"choice": ("shm", "tcp")},
+    "profile": {"choice": ("none", "lan", "region", "wan", "geo"), "none": True},
+    "reps": {"int": (1, 1000)},
+}
+
+
+def VALID(point: dict) -> bool:
+    """fss is a 2-party protocol: it runs with parties=2 only."""
+    return point.get("protocol", "a2b") != "fss" or point.get("parties") == 2

@@ -52,3 +52,12 @@ PRESETS = {
 # training (cached in fibench.bench.measures.incentives); results are deterministic for a seed, so
 # seeds, not repetitions, give the spread
 REPEATS = {"quick": 1, "paper": 1}
+
+KEYS = {
+    "dataset": {"dataset": ("digits", "synthetic")},
+    "model": {"choice": ("lr", "mlp", "logreg", "logistic")},
+    "owners": {"int": (2, 64)},
+    "alpha": {"real": (0, None), "open": True, "also": ("iid", "inf")},
+    "adversary": {"choice": ("none", "sybil", "random", "constant"), "none": True},
+    "rule": {"choice": ("soft", "logit", "hard", "soft_vote", "logit_sum", "hard_vote")},
+}

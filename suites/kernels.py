@@ -29,3 +29,20 @@ PRESETS = {
     ],
 }
 REPEATS = {"quick": 1, "paper": 5}
+
+KEYS = {
+    "kernel": {"choice": ("ring_add", "ring_mul", "ring_sum", "encode", "decode", "beaver_combine",
+                          "local_trunc", "dealer_trunc", "bitslice", "compare_leaf", "ring_matmul", "shapley",
+                          "prg_expand", "share", "beaver_mul", "beaver_matmul", "lt", "relu", "argmax")},
+    "n": {"int": (1, 100_000_000)},
+    "inner": {"int": (1, 10_000)},
+}
+
+
+def CHECK(point: dict):
+    """ring_matmul's n is the side of a square matrix, shapley's the number of owners."""
+    if point.get("kernel") == "ring_matmul" and point.get("n", 1) > 4096:
+        return f"kernel ring_matmul: n (the matrix side) must be in [1, 4096], got n={point['n']}"
+    if point.get("kernel") == "shapley" and not 2 <= point.get("n", 2) <= 20:
+        return f"kernel shapley: n (the number of owners) must be in [2, 20], got n={point['n']}"
+    return None

@@ -85,12 +85,47 @@ REPORT = {
 }
 
 
+KEYS = {
+    "workload": {"choice": ("relu", "m1", "m2")},
+    "n": {"int": (1, 10_000_000)},
+    "parties": {"int": (2, 16)},
+    "protocol": {"choice": ("a2b", "fss")},
+    "cmp_bits": {"int": (2, 64)},
+    "owners": {"int": (1, 64)},
+    "topology": {"choice": ("T1", "T2")},
+    "servers": {"int": (2, 16)},
+    "batch": {"int": (1, 100_000)},
+    "argmax": {"choice": ("tree", "pairs")},
+    "logits": {"dataset": ("synthetic", "digits")},
+    "owner_model": {"choice": ("lr", "mlp")},
+    "model": {"choice": ("logreg", "mlp")},
+    "hidden": {"int": (0, 4096)},
+    "schedule": {"choice": ("parallel", "sequential")},
+    "networks": {"profiles": "network_file"},
+    "network_file": {"toml": True, "none": True},
+    "features": {"int": (1, 4096)},
+    "classes": {"int": (2, 1000)},
+    "timing_reps": {"int": (1, 1000)},
+    "threads": {"int": (0, 1024)},
+}
+
+
 def VALID(point: dict) -> bool:
-    """fss needs exactly two compute parties; T2 with more servers than owners is pointless."""
+    """fss needs exactly two compute parties (relu: parties=2; m1/m2: topology T2 with servers=2)."""
     if point.get("protocol") == "fss":
         if point["workload"] == "relu":
             return point.get("parties") == 2
         return point.get("topology") == "T2" and point.get("servers") == 2
-    if point.get("workload") in ("m1", "m2") and point.get("topology") == "T1" and point.get("owners", 2) < 2:
-        return False
     return True
+
+
+def CHECK(point: dict):
+    """Errors, not filters: T1 makes the owners the compute parties (2..16 of them); an mlp
+    needs hidden units."""
+    if point.get("workload") in ("m1", "m2") and point.get("topology") == "T1":
+        k = point.get("owners", 2)
+        if not 2 <= k <= 16:
+            return f"topology T1 needs owners in [2, 16] (the owners are the compute parties), got owners={k}"
+    if point.get("workload") == "m2" and point.get("model", "mlp") == "mlp" and not point.get("hidden"):
+        return f"model mlp needs hidden >= 1, got hidden={point.get('hidden')!r}"
+    return None

@@ -11,6 +11,8 @@ the latency suite's pivot of time per network profile). No matplotlib is importe
 from __future__ import annotations
 
 import math
+import os
+import platform
 
 import numpy as np
 import pandas as pd
@@ -97,10 +99,29 @@ def summarize(df: pd.DataFrame, meta: dict, index=None, values=None) -> pd.DataF
     return out
 
 
+def _alive(pid) -> bool:
+    """Whether process ``pid`` (of this host) still runs; True when unknown."""
+    if not isinstance(pid, int) or pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
 def report(run_dir) -> str:
     run = res.RunDir(run_dir)
     meta = run.read_meta()
-    df = run.load_results()
+    n_done = len(run.finished()) if run.points.is_dir() else meta.get("n_done")
+    status = meta.get("status")
+    if status == "running" and meta.get("host") == platform.node() and not _alive(meta.get("pid")):
+        status = "interrupted (the process that ran it is gone; resume with fibench run --resume)"
+    # results.csv is rebuilt when a run ends: after a kill the per-task files are the truth
+    stale = n_done != meta.get("n_done") or meta.get("status") == "running" or not run.csv_path.is_file()
+    df = run.load_points() if stale else run.load_results()
     env = meta.get("environment", {})
     git = env.get("git", {}) or {}
     cpu = env.get("cpu", {}) or {}
@@ -112,11 +133,11 @@ def report(run_dir) -> str:
     if git.get("dirty"):
         commit += " (dirty)"
     info = [
-        ("status", meta.get("status")),
+        ("status", status),
         ("preset", cfg.get("preset")),
         ("overrides", ", ".join(f"{k}={v}" for k, v in (cfg.get("overrides") or {}).items()) or "none"),
         ("grid points × repeats", f"{meta.get('n_points')} × {meta.get('repeats')} = {meta.get('n_tasks')} "
-                                  f"({meta.get('n_done')} done)"),
+                                  f"({n_done} done)"),
         ("seeds", ", ".join(map(str, meta.get("seeds", [])))),
         ("commit", commit),
         ("CPU", f"{cpu.get('model')} ({cpu.get('usable')}/{cpu.get('count')} cores usable)"),

@@ -48,11 +48,34 @@ PACKAGES = ("fibench", "numpy", "numba", "scipy", "pandas", "scikit-learn", "mat
 
 # -- atomic writes ------------------------------------------------------------------------------
 
+class DamagedRun(ValueError):
+    """A run directory's file that cannot be read (message names the file and what is wrong)."""
+
+
+def _umask() -> int:
+    """The process umask (read without changing it where /proc tells it)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    old = os.umask(0o022)
+    os.umask(old)
+    return old
+
+
+def _tmp_name_prefix(name: str) -> str:
+    return f".{name}."
+
+
 def atomic_write_bytes(path, data: bytes) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_tmp_name_prefix(path.name), suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp creates 0600; outputs honour the umask
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -118,6 +141,34 @@ def read_json(path):
     """Read JSON written by ``atomic_write_json`` (non-finite floats restored)."""
     with open(path) as fh:
         return json.load(fh, object_hook=_restore)
+
+
+def overwrite_in_place(path, text: str) -> None:
+    """Last resort when an atomic write fails (disk full: no room for a second copy): rewrite
+    the existing file in place, which needs no new blocks when the text is not longer."""
+    with open(path, "r+b") as fh:
+        fh.write(text.encode("utf-8"))
+        fh.truncate()
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def clean_stale_tmp(directory, names=None) -> list[Path]:
+    """Remove hidden ``.NAME.XXXX.tmp`` files an interrupted atomic write left in ``directory``
+    (only those of ``names`` when given). Returns what was removed."""
+    directory = Path(directory)
+    removed = []
+    if not directory.is_dir():
+        return removed
+    for f in directory.glob(".*.tmp"):
+        if names is not None and not any(f.name.startswith(_tmp_name_prefix(n)) for n in names):
+            continue
+        try:
+            f.unlink()
+            removed.append(f)
+        except FileNotFoundError:
+            pass
+    return removed
 
 
 def atomic_write_csv(path, df: pd.DataFrame) -> Path:
@@ -247,18 +298,48 @@ class RunDir:
         self.figures.mkdir(parents=True, exist_ok=True)
         return self
 
+    def clean_tmp(self) -> list[Path]:
+        """Temporary files of writes that a kill interrupted (one writer per run: the runner
+        calls this when it opens the run)."""
+        removed = clean_stale_tmp(self.path)
+        for d in (self.points, self.figures):
+            removed += clean_stale_tmp(d)
+        return removed
+
     def exists(self) -> bool:
         return self.meta_path.is_file()
 
     # meta
     def read_meta(self) -> dict:
+        """The run's meta.json; ``DamagedRun`` naming the file when it is empty, truncated, not
+        JSON or not an object; ``FileNotFoundError`` when there is none."""
         try:
-            return read_json(self.meta_path)
+            meta = read_json(self.meta_path)
         except FileNotFoundError:
             raise FileNotFoundError(f"{self.path} is not a fibench run directory (no {META})") from None
+        except IsADirectoryError:
+            raise DamagedRun(f"{self.meta_path} is a directory, not a file") from None
+        except UnicodeDecodeError:
+            raise DamagedRun(f"{self.meta_path} is not a text file (damaged run directory)") from None
+        except json.JSONDecodeError as exc:
+            what = "empty" if exc.doc.strip() == "" else f"not valid JSON ({exc.msg} at line {exc.lineno})"
+            raise DamagedRun(f"{self.meta_path} is {what} (damaged run directory)") from None
+        if not isinstance(meta, dict):
+            raise DamagedRun(f"{self.meta_path} must hold a JSON object, got {type(meta).__name__} "
+                             "(damaged run directory)")
+        return meta
 
     def write_meta(self, meta: dict) -> None:
         atomic_write_json(self.meta_path, meta)
+
+    def write_meta_final(self, meta: dict) -> None:
+        """The last write of a run: atomic, else in place (disk full), so that meta.json never
+        keeps saying ``running`` after the run ended; raises only when both fail."""
+        try:
+            self.write_meta(meta)
+        except OSError:
+            text = json.dumps(_clean(meta), indent=2, default=json_default, allow_nan=False) + "\n"
+            overwrite_in_place(self.meta_path, text)
 
     # per-task completion
     def point_path(self, task_id: str) -> Path:
@@ -284,13 +365,29 @@ class RunDir:
         ids += sorted(done - set(ids))
         frames = []
         for t in ids:
-            try:
-                frames.append(pd.read_csv(self.point_path(t)))
-            except pd.errors.EmptyDataError:
-                continue  # a task that returned no rows
+            df = self._read_point(t)
+            if df is not None:
+                frames.append(df)
         if not frames:
             return pd.DataFrame()
         return pd.concat(frames, ignore_index=True, sort=False)
+
+    def _read_point(self, task_id: str):
+        import pandas as pd
+
+        path = self.point_path(task_id)
+        try:
+            return pd.read_csv(path)
+        except pd.errors.EmptyDataError:
+            return None  # a task that returned no rows
+        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+            raise DamagedRun(f"{path} is not a readable CSV ({type(exc).__name__}); delete it and "
+                             f"resume the run to measure that task again") from None
+
+    def check_points(self) -> None:
+        """``DamagedRun`` naming the first per-task file that cannot be read."""
+        for t in sorted(self.finished()):
+            self._read_point(t)
 
     def write_results(self, df: pd.DataFrame) -> list[Path]:
         written = [atomic_write_csv(self.csv_path, df)]
@@ -307,6 +404,11 @@ class RunDir:
                 return pd.read_csv(self.csv_path)
             except pd.errors.EmptyDataError:
                 return pd.DataFrame()
+            except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+                raise DamagedRun(f"{self.csv_path} is not a readable CSV ({type(exc).__name__}); "
+                                 f"rebuild it from {POINTS_DIR}/ with fibench run --resume {self.path}") from None
+            except IsADirectoryError:
+                raise DamagedRun(f"{self.csv_path} is a directory, not a file") from None
         return self.load_points()
 
 

@@ -27,6 +27,8 @@ import hashlib
 import itertools
 import json
 import math
+import os
+import platform
 import sys
 import time
 import traceback
@@ -279,6 +281,7 @@ class RunPlan:
     meta: dict
     measure: Callable
     resumed: bool = False
+    notes: list = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -334,6 +337,75 @@ def _resume_target(resume) -> res.RunDir:
     return run
 
 
+def _read_meta(run: res.RunDir, param: str = "--resume") -> dict:
+    try:
+        return run.read_meta()
+    except (res.DamagedRun, OSError) as exc:
+        raise SuiteError(f"{param}: {exc}", param) from None
+
+
+def _check_out(path: Path) -> None:
+    """``--out`` must be (or become) a directory we can write: not a file, not under a file."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise SuiteError(f"--out {path} is a file, not a directory", "--out")
+    parent = path
+    while not parent.exists():
+        if parent.parent == parent:
+            break
+        parent = parent.parent
+    if parent != path and not parent.is_dir():
+        raise SuiteError(f"--out {path}: {parent} is a file, not a directory", "--out")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise SuiteError(f"--out {path}: {parent} is not writable", "--out")
+
+
+def _point_text(keys) -> str:
+    return ", ".join(f"{k}={_as_text(v)}" for k, v in keys.items())
+
+
+def _as_text(v) -> str:
+    if isinstance(v, list):
+        return ",".join(map(str, v))
+    return str(v)
+
+
+def check_config(suite: ModuleType, config: dict) -> tuple[list[dict], list[str]]:
+    """Every grid point of ``config`` checked against the suite's ``KEYS``/``CHECK`` (see
+    :mod:`fibench.bench.keys`); ``(points, notes)``. Raises ``SuiteError`` for a bad value and for
+    an empty grid (naming the overrides that emptied it). Writes nothing."""
+    valid = getattr(suite, "VALID", None)
+    points = expand(config, valid)
+    overrides = {k: v for k, v in (config.get("overrides") or {}).items() if k != "repeats"}
+    notes: list[str] = []
+    if valid is not None:
+        total = len(expand(config))
+        dropped = total - len(points)
+        rule = (getattr(valid, "__doc__", None) or "").strip().splitlines()
+        why = f" ({rule[0].rstrip('.')})" if rule else ""
+        if not points:
+            given = f" after --set {_point_text(overrides)}" if overrides else ""
+            raise SuiteError(f"suite {suite.NAME!r}: the grid is empty{given}: the suite's VALID rule drops "
+                             f"all {total} points{why}; change the conflicting keys "
+                             f"{', '.join(overrides) or '(the preset)'}", "--set")
+        if dropped and overrides:
+            notes.append(f"{suite.NAME}: {dropped} of {total} grid points left out by the suite's VALID rule{why}")
+    if not points:
+        raise SuiteError(f"suite {suite.NAME!r}: the grid is empty", "--set")
+    from fibench.bench import keys
+
+    keys.check_points(suite, points)
+    return points, notes
+
+
+def _check_points_dir(run: res.RunDir) -> None:
+    """A damaged per-task file makes ``--resume`` fail at once, naming the file."""
+    try:
+        run.check_points()
+    except res.DamagedRun as exc:
+        raise SuiteError(f"--resume: {exc}", "--resume") from None
+
+
 def plan(suite=None, preset: str | None = None, overrides: dict | None = None, out=None, resume=None,
          strict: bool = True, results_root="results", backend: str | None = None,
          parties: int | None = None) -> RunPlan:
@@ -352,11 +424,13 @@ def plan(suite=None, preset: str | None = None, overrides: dict | None = None, o
     if suite is None:
         if resume is None:
             raise SuiteError("give a suite name, 'all', or --resume RUN_DIR", "SUITE")
-        suite = suite_spec_of_run(_resume_target(resume).read_meta())
+        suite = suite_spec_of_run(_read_meta(_resume_target(resume)))
     suite = load_suite(suite)
     if resume is not None:
         run = _resume_target(resume)
-        meta = run.read_meta()
+        meta = _read_meta(run)
+        if not isinstance(meta.get("config"), dict) or not isinstance(meta["config"].get("grids"), list):
+            raise SuiteError(f"--resume: {run.meta_path} holds no run configuration (config.grids)", "--resume")
         if meta.get("suite") != suite.NAME:
             raise SuiteError(f"--resume: {resume} is a run of suite {meta.get('suite')!r}, not {suite.NAME!r}",
                              "--resume")
@@ -365,14 +439,17 @@ def plan(suite=None, preset: str | None = None, overrides: dict | None = None, o
         if backend is not None and backend != stored:
             raise SuiteError(f"--resume: {resume} runs on the {stored} backend, not {backend}", "--resume")
         measure = resolve_measure(_backend_measure(suite, stored))
-        meta.setdefault("resumed", []).append(res.now_iso())
+        _check_points_dir(run)
+        _, notes = check_config(suite, config)
         return RunPlan(suite, run, config, meta, measure, resumed=True)
     backend = backend or "local"
     config = _pin_backend(resolve_config(suite, preset, overrides, strict=strict), backend, parties)
+    _, notes = check_config(suite, config)
     run = res.RunDir(out if out is not None else default_run_dir(suite.NAME, results_root))
     if run.exists():
         raise SuiteError(f"--out {run.path} already holds a run; use --resume {run.path} or another --out",
                          "--out")
+    _check_out(run.path)
     ref = _backend_measure(suite, backend)
     measure = resolve_measure(ref)
     description = getattr(suite, "DESCRIPTION", "")
@@ -384,7 +461,7 @@ def plan(suite=None, preset: str | None = None, overrides: dict | None = None, o
         "run_id": run.path.name,
         "config": config,
     }
-    return RunPlan(suite, run, config, meta, measure)
+    return RunPlan(suite, run, config, meta, measure, notes=notes)
 
 
 def plan_all(preset: str | None = None, overrides: dict | None = None, out=None, resume=None,
@@ -407,7 +484,20 @@ def plan_all(preset: str | None = None, overrides: dict | None = None, out=None,
             raise SuiteError(f"unknown key(s) {', '.join(map(repr, unknown))} in every suite; "
                              f"valid keys: {', '.join(sorted(known))}", "--set")
     base = resume if resume is not None else out
+    if resume is not None:
+        rdir = Path(resume)
+        if not rdir.is_dir():
+            raise SuiteError(f"--resume: {resume} is not a directory of suite runs", "--resume")
+        if (rdir / res.META).is_file():
+            raise SuiteError(f"--resume: {resume} is a run of one suite; resume it with "
+                             f"fibench run --resume {resume}", "--resume")
+        if not any((rdir / name / res.META).is_file() for name in suites):
+            raise SuiteError(f"--resume: {resume} holds no suite run (no {resume}/<suite>/{res.META}); "
+                             "give the --out of a `fibench run all`", "--resume")
+    elif out is not None:
+        _check_out(Path(out))
     p = preset or "quick"
+    bad: list[str] = []
     for name, mod in suites.items():
         reason = measure_available(mod)
         if reason is not None:
@@ -422,7 +512,9 @@ def plan_all(preset: str | None = None, overrides: dict | None = None, out=None,
             entries.append(plan(mod, resume=target) if again else
                            plan(mod, p, overrides, out=target, strict=False, results_root=results_root))
         except SuiteError as exc:
-            entries.append(Skipped(name, f"suite {name}: {exc}", failed=True))
+            bad.append(str(exc) if str(exc).startswith(f"suite {name!r}") else f"suite {name!r}: {exc}")
+    if bad:  # validate every suite before any of them writes anything
+        raise SuiteError("; ".join(bad), "--set" if overrides else "SUITE")
     return entries
 
 
@@ -484,31 +576,60 @@ def default_run_dir(suite_name: str, results_root="results") -> Path:
     return Path(results_root) / suite_name / res.new_run_id()
 
 
+def _history_entry(argv, kind: str) -> dict:
+    git = res.git_info()
+    return {"event": kind, "time": res.now_iso(), "argv": list(argv),
+            "commit": git.get("commit"), "dirty": git.get("dirty")}
+
+
 def execute(prepared: RunPlan, progress: bool = True, argv: list | None = None) -> RunResult:
     """Run (or resume) a prepared run; returns where it went and how it ended. Raises
-    ``RunFailed`` when the measure function raises (finished tasks are kept; resume later)."""
+    ``RunFailed`` when the measure function raises or a file cannot be written (finished tasks
+    are kept; resume later), ``KeyboardInterrupt`` after storing what was done.
+
+    meta.json keeps the history of the run: ``argv`` and ``environment`` of the command that
+    started it, and one ``history`` entry (argv, time, commit) per start and resume."""
     suite, run, config, meta, measure = (prepared.suite, prepared.run, prepared.config, prepared.meta,
                                          prepared.measure)
     points = expand(config, getattr(suite, "VALID", None))
     repeats = int(config["repeats"])
     tasks = [(task_id(p, r), p, r, i) for i, p in enumerate(points) for r in range(repeats)]
     order = [t[0] for t in tasks]
+    argv = list(argv if argv is not None else sys.argv)
 
+    fresh = not run.path.exists()
     run.create()
+    run.clean_tmp()
+    done = run.finished() & set(order)
+    history = meta.setdefault("history", [])
+    if prepared.resumed:
+        meta.setdefault("resumed", []).append(res.now_iso())
+        history.append(_history_entry(argv, "resume"))
+    else:
+        history.append(_history_entry(argv, "start"))
     meta.update({
         "status": "running",
         "n_points": len(points),
         "repeats": repeats,
         "n_tasks": len(tasks),
+        "n_done": len(done),
         "seeds": sorted({p["seed"] for p in points}, key=str),
         "started": meta.get("started", res.now_iso()),
         "ended": None,
-        "argv": argv if argv is not None else meta.get("argv", sys.argv),
-        "environment": res.environment(),
+        "pid": os.getpid(),
+        "host": platform.node(),
     })
-    run.write_meta(meta)
+    meta.setdefault("argv", argv)                       # the command that started the run
+    meta.setdefault("environment", res.environment())   # ... and where it started
+    if prepared.resumed:
+        history[-1]["environment"] = {k: v for k, v in res.environment().items() if k != "packages"}
+    try:
+        run.write_meta(meta)
+    except OSError:
+        if fresh:  # nothing of the run is there yet: leave no directory behind
+            _remove_empty_run(run)
+        raise
 
-    done = run.finished() & set(order)
     skipped = len(done)
     bar = None
     if progress:
@@ -516,7 +637,7 @@ def execute(prepared: RunPlan, progress: bool = True, argv: list | None = None) 
 
         bar = tqdm(total=len(tasks), initial=len(done), desc=suite.NAME, unit="pt",
                    file=sys.stderr, dynamic_ncols=True, mininterval=0.2)
-    status, error = "complete", None
+    status, error, writing = "complete", None, False
     try:
         for tid, point, rep, index in tasks:
             if tid in done:
@@ -528,7 +649,9 @@ def execute(prepared: RunPlan, progress: bool = True, argv: list | None = None) 
             wall = time.perf_counter() - t0
             base = {k: v for k, v in point.items() if _scalar(v)}
             base.update({"rep": rep, "point": index, "task_wall_s": wall})
+            writing = True
             run.write_point(tid, [{**base, **row} for row in rows])
+            writing = False
             done.add(tid)
             if bar is not None:
                 bar.update(1)
@@ -539,21 +662,44 @@ def execute(prepared: RunPlan, progress: bool = True, argv: list | None = None) 
         status = "failed"
         error = f"{type(exc).__name__}: {str(exc)[:500]}"
         meta["traceback"] = traceback.format_exc(limit=8)[-4000:]
-        raise RunFailed(f"suite {suite.NAME!r} failed at a grid point ({error}); "
+        where = "writing a task's results" if writing else "at a grid point"
+        raise RunFailed(f"suite {suite.NAME!r} failed {where} ({error}); "
                         f"{len(done)}/{len(tasks)} tasks stored; resume with --resume {run.path}", run.path) from exc
     finally:
         if bar is not None:
             bar.close()
-        df = run.load_points(order)
-        run.write_results(df)
-        jit = _jit_summary(df) if len(df) else None
-        if jit is not None:
-            meta["jit_compile"] = jit
+        try:
+            df = run.load_points(order)
+            run.write_results(df)
+            jit = _jit_summary(df) if len(df) else None
+            if jit is not None:
+                meta["jit_compile"] = jit
+        except (OSError, res.DamagedRun) as exc:
+            if status == "complete":
+                status = "failed"
+            if error is None:
+                error = f"{type(exc).__name__}: {str(exc)[:500]}"
+            meta["results_error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+        else:
+            meta.pop("results_error", None)
         meta.update({"status": status, "error": error, "ended": res.now_iso(), "n_done": len(done)})
+        meta.pop("pid", None)
+        meta.pop("host", None)
         if status == "complete":
             meta.pop("traceback", None)
-        run.write_meta(meta)
+        run.write_meta_final(meta)
+    if status != "complete":  # the measures ran, but results.csv could not be written
+        raise RunFailed(f"suite {suite.NAME!r}: {error}; {len(done)}/{len(tasks)} tasks stored; "
+                        f"resume with --resume {run.path}", run.path)
     return RunResult(run.path, suite.NAME, len(tasks), len(done), skipped, status)
+
+
+def _remove_empty_run(run: res.RunDir) -> None:
+    for d in (run.points, run.figures, run.path):
+        try:
+            d.rmdir()
+        except OSError:
+            pass
 
 
 def run_suite(suite, preset: str | None = None, overrides: dict | None = None, out=None,
