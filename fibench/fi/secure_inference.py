@@ -18,7 +18,6 @@ round (owners send in parallel).
 """
 from __future__ import annotations
 
-import functools
 import time
 from dataclasses import asdict, dataclass
 
@@ -27,9 +26,9 @@ import numpy as np
 from fibench.mpc import Session
 from fibench.mpc.context import comparison
 from fibench.mpc.shares import AShare
-from fibench.mpc.encoding import encode
 from fibench.mpc.protocols import arithmetic as ar
-from fibench.mpc.protocols.sharing import join, share_many
+from fibench.mpc.protocols.sharing import share_many
+from fibench.fi import secure_graph as sg
 
 MODES = ("M1", "M2")
 TOPOLOGIES = ("T1", "T2")
@@ -86,49 +85,15 @@ def check_m2_rule(rule: str) -> None:
                          f"does not have yet: use mode='M1' for {rule!r}, or pass rule='logit_sum'")
 
 
-def owner_entity(topology: str, k: int):
-    """Who owner k is in the session: compute party k (T1) or an outside entity (T2)."""
-    return k if topology == "T1" else f"owner{k}"
-
-
-def _enc(x):
-    return encode(np.asarray(x, dtype=np.float64))
-
-
-def cmp_bits_needed(bound: float, frac_bits: int, differences: bool = True) -> int:
-    """The smallest ``cmp_bits`` l whose promise [-2^(l-1), 2^(l-1)) holds every comparison
-    input of values bounded by ``bound`` (reals; ``differences``: inputs are differences of two
-    such values, so twice the bound), with slack for fixed-point rounding."""
-    raw = (2.0 if differences else 1.0) * bound * 2.0**frac_bits * (1 + 2.0**-20) + 2**10
-    return min(64, max(2, int(np.ceil(np.log2(raw + 1))) + 1))
-
-
-def _check_promise(s: Session, need: int, what: str) -> None:
-    """Refuse a comparison range promise (``cmp_bits``) the pipeline cannot keep."""
-    if s.protocol == "fss" and s.cmp_bits < need:  # a2b compares the whole ring and promises nothing
-        raise ValueError(f"cmp_bits={s.cmp_bits} is too small for this pipeline: its {what} need cmp_bits >= {need} "
-                         "(the bound follows from each owner's own outputs or weights and the query range)")
+owner_entity = sg.owner_entity
+_enc = sg.enc
+cmp_bits_needed = sg.cmp_bits_needed
+_check_promise = sg.check_promise
 
 
 def _score_bound(owner_scores: np.ndarray) -> float:
     """Bound on the summed scores: each owner checks the range of its own outputs."""
     return float(sum(np.max(np.abs(sc)) if sc.size else 0.0 for sc in owner_scores))
-
-
-def _m2_bounds(X: np.ndarray, owner_layers: list, rule: str) -> tuple[float, float]:
-    """(ReLU input bound, final score-comparison bound) of M2 by interval arithmetic from a
-    public bound on each query feature (the querier's) and each owner's own weights."""
-    xb = np.max(np.abs(X), axis=0) if X.size else np.zeros(X.shape[1])
-    hidden, logits = 0.0, []
-    for layers in owner_layers:
-        z = xb
-        for i, (W, b) in enumerate(layers):
-            z = np.abs(W).T @ z + np.abs(b)
-            if i < len(layers) - 1:
-                hidden = max(hidden, float(np.max(z)) if z.size else 0.0)
-        logits.append(float(np.max(z)) if z.size else 0.0)
-    final = sum(logits) if rule == "logit_sum" else max(logits)  # votes: each owner's own argmax
-    return hidden, final
 
 
 def m1_labels(s: Session, owner_scores: np.ndarray, topology: str, argmax_method: str = "pairs", to=None):
@@ -146,56 +111,32 @@ def m1_labels(s: Session, owner_scores: np.ndarray, topology: str, argmax_method
 
 def m2_labels(s: Session, X: np.ndarray, owner_layers: list, rule: str, topology: str,
               argmax_method: str = "pairs", weights=None, masked_inputs: bool = True, to=None):
-    """M2 on a session. ``owner_layers[k]``: ``[(W, b)]`` (logistic regression) or
-    ``[(W1, b1), (W2, b2)]`` (one-hidden-layer ReLU MLP), full class space. ``weighted_vote``
-    scales each owner's one-hot vote by its public weight (``weights``, one per owner).
+    """M2 on a session. ``owner_layers[k]``: owner k's model in the full class space, a
+    ``fibench.fi.graph.Graph`` (any depth: Dense, Conv2d, ReLU, pools, ...) or a list
+    ``[(W1, b1), ..., (Wm, bm)]`` of Dense layers with ReLU between them (``[(W, b)]``: logistic
+    regression; two pairs: a one-hidden-layer MLP). Owners with the same architecture are
+    batched, others evaluated one after another (``fibench.fi.secure_graph``).
+    ``weighted_vote`` scales each owner's one-hot vote by its public weight (``weights``, one
+    per owner).
 
     ``masked_inputs``: the query and the weight matrices are sent in masked form (owner sends
     x - a for a dealer mask a; see ``MaskedInput``), so the first matrix product opens nothing
-    and the second opens only the hidden layer: one round and one opening fewer than sharing
-    them and opening ``x - a`` afterwards. ``to``: reveal the label to this receiver (returns
-    the label where it is hosted, else ``None``); ``None`` returns the label's shares."""
+    and the next ones open only their left operand: one round and one opening fewer than
+    sharing them and opening ``x - a`` afterwards. ``to``: reveal the label to this receiver
+    (returns the label where it is hosted, else ``None``); ``None`` returns the label's shares."""
     check_m2_rule(rule)
-    K = len(owner_layers)
-    depth = {len(layers) for layers in owner_layers}
-    if len(depth) != 1 or depth.pop() not in (1, 2):
-        raise ValueError("every owner needs the same architecture: 1 layer (LR) or 2 layers (MLP)")
-    hidden, final = _m2_bounds(np.asarray(X, dtype=np.float64), owner_layers, rule)
-    _check_promise(s, cmp_bits_needed(hidden, s.frac_bits, differences=False), "hidden-layer (ReLU) inputs")
-    _check_promise(s, cmp_bits_needed(final, s.frac_bits), "score comparisons")
-    f, n = s.frac_bits, X.shape[0]
-    mk = ("masked",) if masked_inputs else ()
-    items = [(_enc(X), "querier", X.shape, f) + mk]
-    for k, layers in enumerate(owner_layers):
-        for W, b in layers:
-            items += [(_enc(W), owner_entity(topology, k), W.shape, f) + mk,
-                      (_enc(b), owner_entity(topology, k), b.shape, f)]
-    shared = share_many(s, items, "m2/share")
-    x, params = shared[0], shared[1:]
-    per_owner = [params[4 * k: 4 * k + 4] if len(owner_layers[0]) == 2 else params[2 * k: 2 * k + 2] for k in range(K)]
-    C = owner_layers[0][-1][0].shape[1]
-    if len(owner_layers[0]) == 1:
-        if rule == "logit_sum":  # sum of linear models = linear model of the summed weights
-            W, b = _sum(s, [p[0] for p in per_owner]), _sum(s, [p[1] for p in per_owner])
-            logits = _add_bias(s.matmul(x, W), b)
-        else:
-            W, b = _hcat(s, [p[0] for p in per_owner]), _cat(s, [p[1] for p in per_owner])
-            logits = _add_bias(s.matmul(x, W), b)  # (n, K*C)
-    else:
-        W1, b1 = _hcat(s, [p[0] for p in per_owner]), _cat(s, [p[1] for p in per_owner])
-        h = s.relu(_add_bias(s.matmul(x, W1), b1))  # (n, K*h): every owner's hidden layer at once
-        if rule == "logit_sum":
-            W2, b2 = _vcat(s, [p[2] for p in per_owner]), _sum(s, [p[3] for p in per_owner])
-        else:
-            W2, b2 = _blockdiag(s, [p[2] for p in per_owner]), _cat(s, [p[3] for p in per_owner])
-        logits = _add_bias(s.matmul(h, W2), b2)
+    X = np.asarray(X, dtype=np.float64)
+    K, n = len(owner_layers), X.shape[0]
+    scores, order = sg.m2_scores(s, X, owner_layers, rule, topology, masked_inputs)
     if rule == "logit_sum":
-        return _finish(s, logits, argmax_method, to)
-    votes = s.argmax(logits.reshape(n * K, C), method=argmax_method, one_hot=True).reshape(n, K, C)
+        return _finish(s, scores, argmax_method, to)
+    C = scores.shape[1] // K
+    votes = s.argmax(scores.reshape(n * K, C), method=argmax_method, one_hot=True).reshape(n, K, C)
     if rule == "weighted_vote":
         if weights is None or len(weights) != K:
             raise ValueError(f"weighted_vote needs one public weight per owner ({K}), got {weights!r}")
-        votes = ar.mul_public(votes, _enc(np.asarray(weights, dtype=np.float64))[None, :, None], s.frac_bits)
+        w = np.asarray(weights, dtype=np.float64)[np.asarray(order)]  # the owners in the scores' order
+        votes = ar.mul_public(votes, _enc(w)[None, :, None], s.frac_bits)
     counts = ar.sum_axis(votes, axis=1)
     return _finish(s, counts, argmax_method, to)
 
@@ -205,40 +146,6 @@ def _finish(s: Session, scores: AShare, argmax_method: str, to):
     if to is None:
         return s.argmax(scores, method=argmax_method)
     return s.argmax_reveal(scores, to, method=argmax_method)
-
-
-def _sum(s, xs):
-    return join(s, xs, lambda arrs: functools.reduce(np.add, arrs))
-
-
-def _add_bias(z: AShare, b: AShare) -> AShare:
-    return AShare({p: z.shares[p] + b.shares[p][None, :] for p in z.shares}, z.shape, z.frac)
-
-
-def _cat(s, xs):
-    return join(s, xs, np.concatenate)
-
-
-def _hcat(s, xs):
-    return join(s, xs, np.hstack)
-
-
-def _vcat(s, xs):
-    return join(s, xs, np.vstack)
-
-
-def _blockdiag_arrays(arrs):
-    rows, cols = sum(a.shape[0] for a in arrs), sum(a.shape[1] for a in arrs)
-    m = np.zeros((rows, cols), dtype=np.uint64)  # off-diagonal blocks: public zeros (shares and mask 0)
-    r = c = 0
-    for a in arrs:
-        m[r: r + a.shape[0], c: c + a.shape[1]] = a
-        r, c = r + a.shape[0], c + a.shape[1]
-    return m
-
-
-def _blockdiag(s, xs):
-    return join(s, xs, _blockdiag_arrays)
 
 
 def run_secure(X, *, mode: str, topology: str = "T2", servers: int = 2, protocol: str = "a2b",

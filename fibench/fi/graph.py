@@ -1,0 +1,554 @@
+"""A model as a small layer graph, with the plaintext numpy evaluator that is the reference
+for every secure result.
+
+A :class:`Graph` is a sequence of layers applied to one sample of shape ``input_shape``
+(per-sample shapes; the batch axis is never part of a shape):
+
+``Dense(W (in, out), b (out,))``     ``z = x @ W + b`` on a 1-D input
+``Conv2d(weight (oc, ic, kh, kw), bias (oc,), stride, padding)``  on a (C, H, W) input, zero padding
+``ReLU()``, ``Identity()``
+``AvgPool2d(kernel_size, stride=None)``, ``MaxPool2d(kernel_size, stride=None)`` (no padding;
+    stride defaults to the kernel size)
+``Flatten()`` (C order, as PyTorch and ONNX), ``Reshape(shape)``
+``Softmax()``                        only as the last layer
+``BatchNorm(gamma, beta, mean, var, eps)``  folded into the preceding Dense/Conv2d when the graph is built
+
+Shapes are checked at construction: a ``ValueError`` names the layer index, the expected and
+the actual shape. ``Graph.logits(X)`` evaluates everything but a final ``Softmax`` (float64),
+``Graph.predict_proba(X)`` is its softmax. Importers: :func:`from_sklearn` (logistic regression,
+linear classifiers, ``MLPClassifier`` of any depth with ReLU or identity activations).
+Secure evaluation: ``fibench.fi.secure_graph``.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+__all__ = ["AvgPool2d", "BatchNorm", "Conv2d", "Dense", "Flatten", "Graph", "Identity", "MaxPool2d", "ReLU",
+           "Reshape", "Softmax", "as_graph", "from_dense_layers", "from_sklearn", "im2col", "pool_windows"]
+
+
+def _array(a, name: str, ndim: int) -> np.ndarray:
+    a = np.asarray(a)
+    if not np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.complexfloating):
+        raise ValueError(f"{name} must be a real numeric array, got dtype {a.dtype}")
+    a = np.array(a, dtype=np.float64)
+    if a.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} must not contain NaN or infinite values")
+    return a
+
+
+def _pair(v, name: str, lo: int) -> tuple[int, int]:
+    vals = (v, v) if isinstance(v, (int, np.integer)) and not isinstance(v, bool) else tuple(v) if \
+        isinstance(v, (tuple, list)) else None
+    if vals is None or len(vals) != 2 or any(isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < lo
+                                             for x in vals):
+        raise ValueError(f"{name} must be an integer >= {lo} or a pair of them, got {v!r}")
+    return int(vals[0]), int(vals[1])
+
+
+# -- layout helpers shared with the secure evaluator (any dtype: float64 or uint64 shares) ---------
+
+def im2col(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple) -> np.ndarray:
+    """(n, C, H, W) -> (n * OH * OW, C * kh * kw): one row per output position, columns ordered
+    (channel, kh, kw) like ``weight.reshape(oc, -1)``; zero padding. A linear layout change."""
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    if ph or pw:
+        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    win = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]  # (n, C, OH, OW, kh, kw)
+    n, C, OH, OW = win.shape[:4]
+    return np.ascontiguousarray(win.transpose(0, 2, 3, 1, 4, 5)).reshape(n * OH * OW, C * kh * kw)
+
+
+def cols_to_image(z: np.ndarray, n: int, oh: int, ow: int) -> np.ndarray:
+    """(n * OH * OW, OC) -> (n, OC, OH, OW)."""
+    return np.ascontiguousarray(z.reshape(n, oh, ow, z.shape[1]).transpose(0, 3, 1, 2))
+
+
+def pool_windows(x: np.ndarray, kernel: tuple, stride: tuple) -> np.ndarray:
+    """(n, C, H, W) -> (n, C, OH, OW, kh * kw): the window of every output position."""
+    kh, kw = kernel
+    win = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::stride[0], ::stride[1]]
+    return np.ascontiguousarray(win).reshape(win.shape[:4] + (kh * kw,))
+
+
+def _conv_out(h: int, w: int, kernel, stride, padding) -> tuple[int, int]:
+    return ((h + 2 * padding[0] - kernel[0]) // stride[0] + 1, (w + 2 * padding[1] - kernel[1]) // stride[1] + 1)
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+# -- layers ---------------------------------------------------------------------------------------
+
+class Layer:
+    """Base class: ``out_shape(in_shape)`` (per-sample; ValueError text without the index),
+    ``forward(x)`` (batch-first float64), ``bound(z)`` (elementwise bound on |output| from a
+    bound on |input|), ``signature()`` (what must match for owners to be batched)."""
+
+    kind = "layer"
+    linear = False  # Dense and Conv2d: their parameters are the owners' secret inputs
+
+    def out_shape(self, s: tuple) -> tuple:
+        return s
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+    def bound(self, z: np.ndarray) -> np.ndarray:
+        return z
+
+    def signature(self) -> tuple:
+        return (self.kind,)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def _need(s: tuple, ndim: int, what: str) -> None:
+    if len(s) != ndim:
+        raise ValueError(f"expected {what}, got input shape {s}")
+
+
+class Dense(Layer):
+    """``x @ W + b``; ``W`` of shape (in, out), ``b`` (out,) (default zeros)."""
+
+    kind = "dense"
+    linear = True
+
+    def __init__(self, W, b=None):
+        self.W = _array(W, "Dense W", 2)
+        self.b = np.zeros(self.W.shape[1]) if b is None else _array(b, "Dense b", 1)
+        if self.b.shape != (self.W.shape[1],):
+            raise ValueError(f"Dense b must have shape ({self.W.shape[1]},) to match W {self.W.shape}, "
+                             f"got {self.b.shape}")
+
+    def out_shape(self, s):
+        if s != (self.W.shape[0],):
+            raise ValueError(f"expected input shape ({self.W.shape[0]},), got {s}"
+                             + (" (add a Flatten layer)" if len(s) > 1 else ""))
+        return (self.W.shape[1],)
+
+    def forward(self, x):
+        return x @ self.W + self.b
+
+    def bound(self, z):
+        return np.abs(self.W).T @ z + np.abs(self.b)
+
+    def matrix(self) -> tuple[np.ndarray, np.ndarray]:
+        """(W as the right operand of a matrix product, bias)."""
+        return self.W, self.b
+
+    def signature(self):
+        return (self.kind, self.W.shape)
+
+    def __repr__(self):
+        return f"Dense({self.W.shape[0]} -> {self.W.shape[1]})"
+
+
+class Conv2d(Layer):
+    """2-D convolution (cross-correlation, as PyTorch/ONNX): ``weight`` (oc, ic, kh, kw),
+    ``bias`` (oc,), ``stride`` and ``padding`` (zeros, both sides) as ints or pairs."""
+
+    kind = "conv2d"
+    linear = True
+
+    def __init__(self, weight, bias=None, stride=1, padding=0):
+        self.weight = _array(weight, "Conv2d weight", 4)
+        oc = self.weight.shape[0]
+        self.bias = np.zeros(oc) if bias is None else _array(bias, "Conv2d bias", 1)
+        if self.bias.shape != (oc,):
+            raise ValueError(f"Conv2d bias must have shape ({oc},), got {self.bias.shape}")
+        if min(self.weight.shape) < 1:
+            raise ValueError(f"Conv2d weight must have no empty axis, got shape {self.weight.shape}")
+        self.stride = _pair(stride, "Conv2d stride", 1)
+        self.padding = _pair(padding, "Conv2d padding", 0)
+
+    @property
+    def kernel(self):
+        return self.weight.shape[2:]
+
+    def out_shape(self, s):
+        oc, ic, kh, kw = self.weight.shape
+        _need(s, 3, f"a (C, H, W) input with C = {ic}")
+        if s[0] != ic:
+            raise ValueError(f"expected input shape ({ic}, H, W), got {s}")
+        oh, ow = _conv_out(s[1], s[2], self.kernel, self.stride, self.padding)
+        if oh < 1 or ow < 1:
+            raise ValueError(f"expected an input of at least {kh - 2 * self.padding[0]}x{kw - 2 * self.padding[1]} "
+                             f"pixels for the {kh}x{kw} kernel, got input shape {s}")
+        return (oc, oh, ow)
+
+    def matrix(self):
+        """(weight as a (ic*kh*kw, oc) matrix for ``im2col(x) @ W``, bias)."""
+        return self.weight.reshape(self.weight.shape[0], -1).T.copy(), self.bias
+
+    def _apply(self, x, W, b):
+        n, _, h, w = x.shape
+        oh, ow = _conv_out(h, w, self.kernel, self.stride, self.padding)
+        z = im2col(x, self.kernel, self.stride, self.padding) @ W
+        return cols_to_image(z, n, oh, ow) + b[None, :, None, None]
+
+    def forward(self, x):
+        W, b = self.matrix()
+        return self._apply(x, W, b)
+
+    def bound(self, z):
+        W, b = self.matrix()
+        return self._apply(z[None], np.abs(W), np.abs(b))[0]
+
+    def signature(self):
+        return (self.kind, self.weight.shape, self.stride, self.padding)
+
+    def __repr__(self):
+        oc, ic, kh, kw = self.weight.shape
+        return f"Conv2d({ic} -> {oc}, {kh}x{kw}, stride={self.stride}, padding={self.padding})"
+
+
+class ReLU(Layer):
+    kind = "relu"
+
+    def forward(self, x):
+        return np.maximum(x, 0.0)
+
+
+class Identity(Layer):
+    kind = "identity"
+
+
+class Softmax(Layer):
+    """Softmax over the features of a 1-D output; only as the last layer."""
+
+    kind = "softmax"
+
+    def out_shape(self, s):
+        _need(s, 1, "a 1-D input (scores)")
+        return s
+
+    def forward(self, x):
+        return softmax(x)
+
+    def bound(self, z):
+        return np.ones_like(z)
+
+
+class Flatten(Layer):
+    kind = "flatten"
+
+    def out_shape(self, s):
+        return (int(np.prod(s)),)
+
+    def forward(self, x):
+        return x.reshape(x.shape[0], -1)
+
+    def bound(self, z):
+        return z.reshape(-1)
+
+
+class Reshape(Layer):
+    kind = "reshape"
+
+    def __init__(self, shape):
+        shape = tuple(shape) if isinstance(shape, (tuple, list)) else None
+        if not shape or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in shape):
+            raise ValueError(f"Reshape shape must be a non-empty tuple of positive integers, got {shape!r}")
+        self.shape = tuple(int(v) for v in shape)
+
+    def out_shape(self, s):
+        if int(np.prod(s)) != int(np.prod(self.shape)):
+            raise ValueError(f"expected an input of {int(np.prod(self.shape))} values for shape {self.shape}, "
+                             f"got input shape {s}")
+        return self.shape
+
+    def forward(self, x):
+        return x.reshape((x.shape[0],) + self.shape)
+
+    def bound(self, z):
+        return z.reshape(self.shape)
+
+    def signature(self):
+        return (self.kind, self.shape)
+
+    def __repr__(self):
+        return f"Reshape({self.shape})"
+
+
+class _Pool2d(Layer):
+    def __init__(self, kernel_size, stride=None):
+        name = type(self).__name__
+        self.kernel = _pair(kernel_size, f"{name} kernel_size", 1)
+        self.stride = self.kernel if stride is None else _pair(stride, f"{name} stride", 1)
+
+    @property
+    def window(self) -> int:
+        return self.kernel[0] * self.kernel[1]
+
+    def out_shape(self, s):
+        _need(s, 3, "a (C, H, W) input")
+        oh, ow = _conv_out(s[1], s[2], self.kernel, self.stride, (0, 0))
+        if oh < 1 or ow < 1:
+            raise ValueError(f"expected an input of at least {self.kernel[0]}x{self.kernel[1]} pixels, "
+                             f"got input shape {s}")
+        return (s[0], oh, ow)
+
+    def windows(self, x):
+        return pool_windows(x, self.kernel, self.stride)
+
+    def signature(self):
+        return (self.kind, self.kernel, self.stride)
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.kernel}, stride={self.stride})"
+
+
+class AvgPool2d(_Pool2d):
+    """Mean over each window (no padding)."""
+
+    kind = "avgpool2d"
+
+    def forward(self, x):
+        return self.windows(x).mean(axis=-1)
+
+    def bound(self, z):
+        return self.windows(z[None])[0].mean(axis=-1)
+
+
+class MaxPool2d(_Pool2d):
+    """Maximum over each window (no padding)."""
+
+    kind = "maxpool2d"
+
+    def forward(self, x):
+        return self.windows(x).max(axis=-1)
+
+    def bound(self, z):
+        return self.windows(z[None])[0].max(axis=-1)
+
+
+class BatchNorm(Layer):
+    """Inference-time batch normalization ``gamma (x - mean) / sqrt(var + eps) + beta`` per
+    feature (after a Dense) or per channel (after a Conv2d); folded into that layer by
+    :class:`Graph`, so it never reaches an evaluator."""
+
+    kind = "batchnorm"
+
+    def __init__(self, gamma, beta, mean, var, eps: float = 1e-5):
+        self.gamma, self.beta = _array(gamma, "BatchNorm gamma", 1), _array(beta, "BatchNorm beta", 1)
+        self.mean, self.var = _array(mean, "BatchNorm mean", 1), _array(var, "BatchNorm var", 1)
+        if not (self.gamma.shape == self.beta.shape == self.mean.shape == self.var.shape):
+            raise ValueError("BatchNorm gamma, beta, mean and var must have the same shape")
+        if not isinstance(eps, (int, float)) or isinstance(eps, bool) or eps < 0 or np.any(self.var + eps <= 0):
+            raise ValueError("BatchNorm needs var + eps > 0 for every feature")
+        self.eps = float(eps)
+
+    def fold(self, layer: Layer, index: int) -> Layer:
+        scale = self.gamma / np.sqrt(self.var + self.eps)
+        shift = self.beta - self.mean * scale
+        if isinstance(layer, Dense) and layer.W.shape[1] == scale.size:
+            return Dense(layer.W * scale[None, :], layer.b * scale + shift)
+        if isinstance(layer, Conv2d) and layer.weight.shape[0] == scale.size:
+            return Conv2d(layer.weight * scale[:, None, None, None], layer.bias * scale + shift, layer.stride,
+                          layer.padding)
+        raise ValueError(f"layer {index} (batchnorm): expected a preceding dense or conv2d layer with "
+                         f"{scale.size} outputs, got {layer!r}")
+
+
+# -- the graph ----------------------------------------------------------------------------------
+
+class Graph:
+    """A sequence of layers with shapes checked at construction (see the module docstring).
+
+    ``input_shape``: one sample's shape, e.g. ``(64,)`` or ``(1, 8, 8)``; inputs ``X`` may be
+    given as ``(n, *input_shape)`` or flattened as ``(n, prod(input_shape))``."""
+
+    def __init__(self, layers, input_shape):
+        if isinstance(input_shape, (int, np.integer)):
+            input_shape = (input_shape,)
+        if not isinstance(input_shape, (tuple, list)) or not input_shape or \
+                any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in input_shape):
+            raise ValueError(f"input_shape must be a non-empty tuple of positive integers, got {input_shape!r}")
+        self.input_shape = tuple(int(v) for v in input_shape)
+        folded: list[Layer] = []
+        for i, layer in enumerate(list(layers)):
+            if not isinstance(layer, Layer):
+                raise ValueError(f"layer {i}: expected a layer (Dense, Conv2d, ReLU, ...), got {type(layer).__name__}")
+            if isinstance(layer, BatchNorm):
+                if not folded:
+                    raise ValueError(f"layer {i} (batchnorm): expected a preceding dense or conv2d layer, got none")
+                folded[-1] = layer.fold(folded[-1], i)
+                continue
+            folded.append(layer)
+        if not folded:
+            raise ValueError("a graph needs at least one layer")
+        shapes = [self.input_shape]
+        for i, layer in enumerate(folded):
+            if isinstance(layer, Softmax) and i != len(folded) - 1:
+                raise ValueError(f"layer {i} (softmax): expected only as the last layer, found at position {i} "
+                                 f"of {len(folded)}")
+            try:
+                shapes.append(tuple(layer.out_shape(shapes[-1])))
+            except ValueError as exc:
+                raise ValueError(f"layer {i} ({layer.kind}): {exc}") from None
+        self.layers = tuple(folded)
+        self.shapes = tuple(shapes)  # shapes[i]: input of layer i; shapes[-1]: output
+
+    # -- description ------------------------------------------------------------------------------
+    @property
+    def output_shape(self) -> tuple:
+        return self.shapes[-1]
+
+    @property
+    def body(self) -> tuple:
+        """The layers that produce the logits: all but a final Softmax."""
+        return self.layers[:-1] if isinstance(self.layers[-1], Softmax) else self.layers
+
+    @property
+    def n_outputs(self) -> int:
+        return int(np.prod(self.shapes[len(self.body)]))
+
+    def linear_params(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(W, b) of every Dense and Conv2d in order, W as a matrix product's right operand."""
+        return [layer.matrix() for layer in self.body if layer.linear]
+
+    def signature(self) -> tuple:
+        """Owners whose graphs have equal signatures are evaluated together (batched)."""
+        return (self.input_shape,) + tuple(layer.signature() for layer in self.body)
+
+    def __repr__(self):
+        return f"Graph({self.input_shape} -> " + " -> ".join(map(repr, self.layers)) + f" -> {self.output_shape})"
+
+    # -- plaintext evaluation (float64, the reference) -------------------------------------------
+    def _input(self, X) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        size = int(np.prod(self.input_shape))
+        if X.ndim == 2 and X.shape[1] == size:
+            return X.reshape((X.shape[0],) + self.input_shape)
+        if X.shape[1:] != self.input_shape:
+            raise ValueError(f"X must have shape (n, {size}) or (n, {', '.join(map(str, self.input_shape))}), "
+                             f"got {X.shape}")
+        return X
+
+    def forward(self, X, upto: int | None = None) -> np.ndarray:
+        """Outputs of the first ``upto`` layers (default: all), batch-first float64."""
+        z = self._input(X)
+        for layer in self.layers[:upto]:
+            z = layer.forward(z)
+        return z
+
+    def logits(self, X) -> np.ndarray:
+        """(n, C) scores before a final Softmax."""
+        z = self.forward(X, len(self.body))
+        return z.reshape(z.shape[0], -1)
+
+    def predict_proba(self, X) -> np.ndarray:
+        return softmax(self.logits(X))
+
+    def predict(self, X) -> np.ndarray:
+        return np.argmax(self.logits(X), axis=1)
+
+    # -- interval arithmetic ----------------------------------------------------------------------
+    def bounds(self, x_bound) -> dict:
+        """Bounds from a per-feature bound on |x| (shape ``input_shape`` or flattened):
+        ``relu`` (max |ReLU input|), ``maxpool`` (max |value| entering a max-pool comparison;
+        their inputs are differences of two such values), ``products`` (max over Dense/Conv
+        outputs of sum |x||W|, the Beaver product's range) and ``out`` (per-logit bound)."""
+        z = np.abs(np.asarray(x_bound, dtype=np.float64)).reshape(self.input_shape)
+        relu = pool = prod = 0.0
+        for layer in self.body:
+            if isinstance(layer, ReLU):
+                relu = max(relu, float(z.max()))
+            elif isinstance(layer, MaxPool2d):
+                pool = max(pool, float(z.max()))
+            out = layer.bound(z)
+            if layer.linear:
+                bias = np.abs(layer.matrix()[1]).reshape((-1,) + (1,) * (out.ndim - 1))
+                prod = max(prod, float((out - bias).max()))
+            z = out
+        return {"relu": relu, "maxpool": pool, "products": prod, "out": z.reshape(-1)}
+
+
+def from_dense_layers(layers, activations=None) -> Graph:
+    """A graph from ``[(W, b), ...]`` (W of shape (in, out)): ReLU between layers (or the
+    given ``activations``, one of "relu"/"identity" per layer), none after the last."""
+    layers = list(layers)
+    if not layers:
+        raise ValueError("layers must hold at least one (W, b) pair")
+    if activations is None:
+        activations = ["relu"] * (len(layers) - 1) + ["identity"]
+    if len(activations) != len(layers):
+        raise ValueError(f"activations must name one function per layer ({len(layers)}), got {len(activations)}")
+    out: list[Layer] = []
+    for i, (item, act) in enumerate(zip(layers, activations)):
+        if not isinstance(item, (tuple, list)) or len(item) != 2:
+            raise ValueError(f"layer {i}: expected a pair (W, b)")
+        out.append(Dense(*item))
+        if act == "relu":
+            out.append(ReLU())
+        elif act != "identity":
+            raise ValueError(f"layer {i}: activation must be 'relu' or 'identity', got {act!r}")
+    return Graph(out, (out[0].W.shape[0],))
+
+
+def as_graph(model) -> Graph:
+    """A ``Graph`` as it is, or a ``[(W, b), ...]`` list (Dense/ReLU sequence) as one."""
+    return model if isinstance(model, Graph) else from_dense_layers(model)
+
+
+def _symmetric(W: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One binary score z -> logits (-z/2, z/2), whose softmax is sigmoid(z)."""
+    return np.hstack([-W / 2, W / 2]), np.concatenate([-b / 2, b / 2])
+
+
+def from_sklearn(estimator) -> Graph:
+    """The graph of a fitted scikit-learn classifier: ``LogisticRegression`` (and any linear
+    classifier with ``coef_``/``intercept_``, e.g. ``LinearSVC``, ``RidgeClassifier``), or
+    ``MLPClassifier`` of any depth with activation ``relu`` or ``identity``.
+
+    Logits equal ``decision_function`` for multi-class models; a binary model's one score z
+    becomes the logits (-z/2, z/2) (their difference is z and their softmax ``predict_proba``).
+    Probabilistic models (LR, MLP) end in a ``Softmax`` layer, so ``predict_proba`` matches."""
+    from sklearn.linear_model._base import LinearClassifierMixin
+    from sklearn.neural_network import MLPClassifier
+
+    if isinstance(estimator, MLPClassifier):
+        if not hasattr(estimator, "coefs_"):
+            raise ValueError("from_sklearn: the MLPClassifier is not fitted")
+        if estimator.activation not in ("relu", "identity"):
+            raise ValueError(f"from_sklearn: MLPClassifier activation {estimator.activation!r} is not supported "
+                             "(use 'relu' or 'identity'; logistic and tanh have no secure evaluation in fibench)")
+        if estimator.out_activation_ not in ("softmax", "logistic") or \
+                (estimator.out_activation_ == "logistic" and estimator.coefs_[-1].shape[1] != 1):
+            raise ValueError(f"from_sklearn: MLPClassifier output {estimator.out_activation_!r} with "
+                             f"{estimator.coefs_[-1].shape[1]} outputs (multi-label) is not supported")
+        pairs = [(np.asarray(W, np.float64), np.asarray(b, np.float64))
+                 for W, b in zip(estimator.coefs_, estimator.intercepts_)]
+        if estimator.out_activation_ == "logistic":
+            pairs[-1] = _symmetric(*pairs[-1])
+        layers: list[Layer] = []
+        for i, (W, b) in enumerate(pairs):
+            layers.append(Dense(W, b))
+            if i < len(pairs) - 1 and estimator.activation == "relu":
+                layers.append(ReLU())
+        layers.append(Softmax())
+        return Graph(layers, (pairs[0][0].shape[0],))
+    if isinstance(estimator, LinearClassifierMixin):
+        if not hasattr(estimator, "coef_"):
+            raise ValueError(f"from_sklearn: the {type(estimator).__name__} is not fitted")
+        if getattr(estimator, "multi_class", "auto") == "ovr" and len(estimator.classes_) > 2:
+            raise ValueError("from_sklearn: one-vs-rest LogisticRegression probabilities are not a softmax; "
+                             "fit with the default multinomial setting")
+        W = np.asarray(estimator.coef_, np.float64).T
+        b = np.broadcast_to(np.asarray(estimator.intercept_, np.float64), (W.shape[1],)).copy()
+        if W.shape[1] == 1:
+            W, b = _symmetric(W, b)
+        layers = [Dense(W, b)]
+        if hasattr(estimator, "predict_proba") and type(estimator).__name__ == "LogisticRegression":
+            layers.append(Softmax())
+        return Graph(layers, (W.shape[0],))
+    raise ValueError(f"from_sklearn supports LogisticRegression, linear classifiers and MLPClassifier, "
+                     f"got {type(estimator).__name__}")
