@@ -1,6 +1,6 @@
 """A small scikit-learn-like API for federated inference with an ensemble of owners.
 
-    fe = FederatedEnsemble(model="mlp", rule="soft_vote", seed=0)
+    fe = FederatedEnsemble(model="mlp", rule="soft_vote", seed=0)   # or model="lr", "mlp:64,32"
     fe.fit([(X1, y1), (X2, y2), ...], n_classes=10, validation=(X_val, y_val))
     fe.predict(X_test)                       # plaintext ensemble labels
     fe.owner_outputs(X_test, kind="logits")  # (K, n, C)
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from fibench.fi import ensemble as ens
-from fibench.fi.models import (DEFAULT_HIDDEN, LocalModel, check_X, check_labels, derive_seed, normalize_kind,
+from fibench.fi.models import (DEFAULT_HIDDEN, LocalModel, check_X, check_labels, derive_seed, normalize_model,
                             single_thread_blas)
 
 OUTPUT_KINDS = ("proba", "logits", "votes")
@@ -27,7 +27,7 @@ class FederatedEnsemble:
 
     def __init__(self, model: str = "lr", rule: str = "soft_vote", hidden: int = DEFAULT_HIDDEN, seed: int = 0,
                  max_iter: int | None = None, standardize: bool = False):
-        self.model = normalize_kind(model)
+        self.model = normalize_model(model)  # "lr", "mlp" (``hidden`` units) or "mlp:64,32" (hidden sizes)
         self.rule = ens.get_rule(rule).name
         if isinstance(hidden, bool) or not isinstance(hidden, (int, np.integer)) or not 1 <= hidden <= 4096:
             raise ValueError(f"hidden must be an integer in [1, 4096], got {hidden!r}")

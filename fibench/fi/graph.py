@@ -539,7 +539,8 @@ def from_sklearn(estimator) -> Graph:
     if isinstance(estimator, LinearClassifierMixin):
         if not hasattr(estimator, "coef_"):
             raise ValueError(f"from_sklearn: the {type(estimator).__name__} is not fitted")
-        if getattr(estimator, "multi_class", "auto") == "ovr" and len(estimator.classes_) > 2:
+        is_lr = type(estimator).__name__ == "LogisticRegression"
+        if is_lr and getattr(estimator, "multi_class", "auto") == "ovr" and len(estimator.classes_) > 2:
             raise ValueError("from_sklearn: one-vs-rest LogisticRegression probabilities are not a softmax; "
                              "fit with the default multinomial setting")
         W = np.asarray(estimator.coef_, np.float64).T
@@ -547,7 +548,7 @@ def from_sklearn(estimator) -> Graph:
         if W.shape[1] == 1:
             W, b = _symmetric(W, b)
         layers = [Dense(W, b)]
-        if hasattr(estimator, "predict_proba") and type(estimator).__name__ == "LogisticRegression":
+        if is_lr:
             layers.append(Softmax())
         return Graph(layers, (W.shape[0],))
     raise ValueError(f"from_sklearn supports LogisticRegression, linear classifiers and MLPClassifier, "

@@ -2,7 +2,8 @@
 
 ``LocalModel(kind="lr")``: multinomial logistic regression (scikit-learn ``LogisticRegression``,
 lbfgs); ``LocalModel(kind="mlp", hidden=32)``: one hidden layer of ReLU units
-(``MLPClassifier``, adam).  Whatever classes an owner saw, the model answers in the FULL class
+(``MLPClassifier``, adam); ``LocalModel(kind="mlp:64,32")`` (or ``hidden=(64, 32)``): ReLU
+hidden layers of those sizes.  Whatever classes an owner saw, the model answers in the FULL class
 space 0..C-1: a class the owner never saw gets probability exactly 0 and logit ``UNSEEN_LOGIT``
 (-1e4).  An owner that saw a single class gets a constant model (logit 0 for its class).
 
@@ -12,6 +13,9 @@ applied after each layer (``"relu"`` or ``"identity"``):
 
 * LR:  ``logits = X @ W + b``                              (one layer, identity)
 * MLP: ``logits = relu(X @ W1 + b1) @ W2 + b2``            (relu, then identity)
+* deeper MLPs: ``relu`` after every hidden layer, ``identity`` after the last
+
+``graph()`` returns the same model as a ``fibench.fi.graph.Graph``.
 
 ``logits(X)`` is computed from exactly these layers, and ``predict_proba(X)`` is their softmax
 (with unseen classes set to exactly 0).  Binary owners (two seen classes, for which
@@ -79,6 +83,31 @@ def normalize_kind(kind) -> str:
     return k
 
 
+def parse_model(spec) -> tuple[str, tuple[int, ...] | None]:
+    """A model spec as ``(kind, hidden sizes or None)``: ``"lr"``, ``"mlp"`` (the ``hidden``
+    parameter decides its one hidden layer) or ``"mlp:64,32"`` (ReLU hidden layers of those
+    sizes, 1 to 8 of them). ValueError naming ``model`` otherwise."""
+    if isinstance(spec, str) and ":" in spec:
+        kind, _, sizes = spec.partition(":")
+        if ALIASES.get(kind, kind) != "mlp":
+            raise ValueError(f"model: only 'mlp' takes hidden sizes (e.g. 'mlp:64,32'), got {spec!r}")
+        try:
+            hidden = tuple(int(v) for v in sizes.split(","))
+        except ValueError:
+            raise ValueError(f"model: hidden sizes must be comma-separated integers (e.g. 'mlp:64,32'), "
+                             f"got {spec!r}") from None
+        if not 1 <= len(hidden) <= 8 or any(not 1 <= h <= MAX_HIDDEN for h in hidden):
+            raise ValueError(f"model: 1 to 8 hidden sizes, each in [1, {MAX_HIDDEN}], got {spec!r}")
+        return "mlp", hidden
+    return normalize_kind(spec), None
+
+
+def normalize_model(spec) -> str:
+    """The canonical spelling of a model spec (``"lr"``, ``"mlp"``, ``"mlp:64,32"``)."""
+    kind, hidden = parse_model(spec)
+    return kind if hidden is None else f"{kind}:{','.join(map(str, hidden))}"
+
+
 def derive_seed(seed: int, *path: int) -> int:
     """A 31-bit random_state derived from (seed, path...) (independent streams per owner)."""
     return int(np.random.SeedSequence([int(seed), *map(int, path)]).generate_state(1)[0] & 0x7FFFFFFF)
@@ -122,11 +151,19 @@ class LocalModel:
 
     def __init__(self, kind: str = "lr", n_classes: int | None = None, *, hidden: int = DEFAULT_HIDDEN,
                  seed: int = 0, max_iter: int | None = None, C: float = 1.0, standardize: bool = False):
-        self.kind = normalize_kind(kind)
+        self.kind, sizes = parse_model(kind)
         self.n_classes = None if n_classes is None else _check_int("n_classes", n_classes, 2)
-        self.hidden = _check_int("hidden", hidden, 1, MAX_HIDDEN)
+        if sizes is None and isinstance(hidden, (tuple, list)):
+            if not 1 <= len(hidden) <= 8:
+                raise ValueError(f"hidden must hold 1 to 8 layer sizes, got {hidden!r}")
+            sizes = tuple(_check_int("hidden", h, 1, MAX_HIDDEN) for h in hidden)
+        if sizes is None:
+            sizes = (_check_int("hidden", hidden, 1, MAX_HIDDEN),)
+        #: sizes of the hidden layers (MLP); ``hidden`` is the first one
+        self.hidden_sizes = sizes
+        self.hidden = sizes[0]
         self.seed = _check_int("seed", seed, 0, 2**32 - 1)
-        default_iter = LR_MAX_ITER if kind == "lr" else MLP_MAX_ITER
+        default_iter = LR_MAX_ITER if self.kind == "lr" else MLP_MAX_ITER
         self.max_iter = _check_int("max_iter", default_iter if max_iter is None else max_iter, 1, 100_000)
         if isinstance(C, bool) or not isinstance(C, (int, float)) or not C > 0:
             raise ValueError(f"C must be a float > 0, got {C!r}")
@@ -152,14 +189,16 @@ class LocalModel:
         else:
             Xs = X
         seen = self.classes_seen_
-        d, h = X.shape[1], self.hidden
+        d = X.shape[1]
         if len(seen) == 1:  # constant model: sklearn refuses a single class
             b_out = np.full(C, UNSEEN_LOGIT)
             b_out[seen[0]] = 0.0
             if self.kind == "lr":
                 layers = [(np.zeros((d, C)), b_out)]
             else:
-                layers = [(np.zeros((d, h)), np.zeros(h)), (np.zeros((h, C)), b_out)]
+                dims = (d,) + self.hidden_sizes
+                layers = [(np.zeros((a, b)), np.zeros(b)) for a, b in zip(dims[:-1], dims[1:])]
+                layers.append((np.zeros((dims[-1], C)), b_out))
             self._layers = layers
             self._fold_scaler(mu, sd)
             return self
@@ -178,11 +217,11 @@ class LocalModel:
             else:
                 from sklearn.neural_network import MLPClassifier
 
-                clf = MLPClassifier(hidden_layer_sizes=(h,), activation="relu", solver="adam",
+                clf = MLPClassifier(hidden_layer_sizes=self.hidden_sizes, activation="relu", solver="adam",
                                     max_iter=self.max_iter, random_state=derive_seed(self.seed),
                                     n_iter_no_change=10, tol=1e-4)
                 clf.fit(Xs, y)
-                layers_seen = [(clf.coefs_[0], clf.intercepts_[0]), (clf.coefs_[1], clf.intercepts_[1])]
+                layers_seen = list(zip(clf.coefs_, clf.intercepts_))
         W_s, b_s = layers_seen[-1]
         if W_s.shape[1] == 1:  # binary: one output z -> symmetric logits (-z/2, z/2)
             W_s = np.hstack([-W_s / 2, W_s / 2])
@@ -213,12 +252,18 @@ class LocalModel:
     @property
     def activations(self) -> tuple[str, ...]:
         """Function applied after each layer of ``weights()``."""
-        return ("identity",) if self.kind == "lr" else ("relu", "identity")
+        return ("identity",) if self.kind == "lr" else ("relu",) * len(self.hidden_sizes) + ("identity",)
 
     def weights(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """The layers ``[(W, b), ...]`` in full class space (copies; float64)."""
         self._check_fitted()
         return [(W.copy(), b.copy()) for W, b in self._layers]
+
+    def graph(self):
+        """The model as a ``fibench.fi.graph.Graph`` (Dense/ReLU layers of ``weights()``)."""
+        from fibench.fi.graph import from_dense_layers
+
+        return from_dense_layers(self.weights(), list(self.activations))
 
     def logits(self, X) -> np.ndarray:
         """(n, C) pre-softmax scores; unseen classes get ``UNSEEN_LOGIT``."""
@@ -252,7 +297,8 @@ class LocalModel:
 
     def __repr__(self):
         state = "unfitted" if self._layers is None else f"seen={len(self.classes_seen_)}/{self.n_classes} classes"
-        extra = f", hidden={self.hidden}" if self.kind == "mlp" else ""
+        sizes = self.hidden if len(self.hidden_sizes) == 1 else self.hidden_sizes
+        extra = f", hidden={sizes}" if self.kind == "mlp" else ""
         return f"LocalModel(kind={self.kind!r}{extra}, {state})"
 
 
