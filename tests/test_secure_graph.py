@@ -44,6 +44,9 @@ def _layer_graphs():
                                                      padding=1), gr.Flatten()], (72,)),
         "conv_rect": gr.Graph(img + [gr.Conv2d(rng.normal(size=(2, 2, 2, 3)), rng.normal(size=2), stride=(1, 2),
                                                padding=(0, 1)), gr.Flatten()], (72,)),
+        "conv_relu_conv": gr.Graph(img + [gr.Conv2d(rng.normal(size=(3, 2, 3, 3)) / 2, padding=1), gr.ReLU(),
+                                          gr.Conv2d(rng.normal(size=(2, 3, 3, 3)) / 3, rng.normal(size=2)),
+                                          gr.Flatten()], (72,)),
         "maxpool2": gr.Graph(img + [gr.MaxPool2d(2), gr.Flatten()], (72,)),
         "maxpool3_odd": gr.Graph(img + [gr.MaxPool2d(3, stride=1), gr.Flatten()], (72,)),  # 9 values: odd rounds
         "avgpool2": gr.Graph(img + [gr.AvgPool2d(2), gr.Flatten()], (72,)),
@@ -63,6 +66,22 @@ def test_every_layer_kind_matches_plaintext(protocol, P):
         assert np.all(np.abs(got - want) <= tol), (name, float(np.max(np.abs(got - want))))
         if name.startswith(("maxpool", "relu", "shapes")):  # exact up to the input encoding
             assert np.max(np.abs(got - want)) <= 2.0**-16, name
+
+
+def test_conv_on_a_shared_input_opens_the_input_once_not_its_im2col():
+    """A conv after a ReLU opens x - a on its input (8 B per input element per peer) and
+    truncates its output (8 B per output element); im2col would open 9x the input."""
+    rng = np.random.default_rng(1)
+    n = 10
+    g = gr.Graph([gr.Reshape((2, 6, 6)), gr.ReLU(), gr.Conv2d(rng.normal(size=(4, 2, 3, 3)), padding=1), gr.Flatten()],
+                 (72,))
+    s = Session(2)
+    trace = []
+    sg.m2_scores(s, _edge_queries(n, 72), [g], "hard_vote", "T2", trace=trace)
+    (conv,) = [st for i, kind, st in trace if kind == "conv2d"]
+    summ = conv.summary()
+    assert summ["online_rounds"] == 2
+    assert summ["online_bytes_sent_per_party"] == 8 * n * 72 + 8 * n * 4 * 36
 
 
 # -- digits: deep MLP and CNNs -------------------------------------------------------------------

@@ -5,7 +5,11 @@ The querier shares the query, every owner shares the parameters of its Dense and
 
 * ``Dense``: one Beaver matrix product (``Session.matmul``, exact truncation) plus the bias;
 * ``Conv2d``: im2col (a local layout change of the shares, zero padding) and the same Beaver
-  matrix product: (n*OH*OW, ic*kh*kw) @ (ic*kh*kw, oc), then back to (n, oc, OH, OW);
+  matrix product: (n*OH*OW, ic*kh*kw) @ (ic*kh*kw, oc), then back to (n, oc, OH, OW). The
+  input is opened once in masked form, x - a (``Dealer.random_mask``; the query already is),
+  and im2col is applied to x - a and to a alike, so the product opens nothing: 8 bytes per
+  input element per peer instead of 8 per im2col element (kh*kw/stride^2 times more) — the
+  dealer's triple is then a conv triple (im2col(a), B, im2col(a) @ B);
 * ``ReLU``: the session's comparison protocol (``ctx.cmp.relu``);
 * ``MaxPool2d``: a tournament inside each window, max(a, b) = b + relu(a - b), one batched
   ReLU per level (ceil(log2 k) levels for a window of k values); exact;
@@ -33,7 +37,7 @@ import numpy as np
 from fibench.fi import graph as gr
 from fibench.mpc.encoding import encode
 from fibench.mpc.protocols import arithmetic as ar
-from fibench.mpc.protocols.sharing import join, share_many
+from fibench.mpc.protocols.sharing import join, open_arith, share_many
 from fibench.mpc.shares import AShare, MaskedInput
 
 VOTE_RULES = ("hard_vote", "weighted_vote")
@@ -179,7 +183,13 @@ def _linear(s, x, layer, Ws, bs, n: int, in_shape: tuple, K: int, per_owner: boo
         if len(x.shape) != 2:
             x = _local(s, x, lambda a: a.reshape(n, -1))
         return _add_bias(s.matmul(x, W), b), not fuse
-    # Conv2d: im2col of the (stacked) input, one Beaver matrix product
+    # Conv2d: im2col of the (stacked) input, one Beaver matrix product. An input that is not
+    # masked yet is opened once as x - a for a dealer mask a (8 bytes per INPUT element), so
+    # that the product needs no opening of the im2col matrix (kh*kw/stride^2 times larger)
+    if not isinstance(x, MaskedInput):
+        mask = s.dealer.random_mask(x.shape)
+        e = open_arith(s, AShare({p: x.shares[p] - mask.shares[p] for p in s.parties}, x.shape, 0), "conv/open")
+        x = MaskedInput(e, mask, x.shape, x.frac)
     c, h, w = _stacked(in_shape, K, per_owner)
     oh, ow = gr._conv_out(h, w, layer.kernel, layer.stride, layer.padding)
     cols = _local(s, x, lambda a: gr.im2col(a.reshape(n, c, h, w), layer.kernel, layer.stride, layer.padding))
@@ -189,8 +199,9 @@ def _linear(s, x, layer, Ws, bs, n: int, in_shape: tuple, K: int, per_owner: boo
     return _add_bias(z, b), True
 
 
-def eval_group(s, x, graphs: list, params: list, rule: str):
+def eval_group(s, x, graphs: list, params: list, rule: str, trace: list | None = None):
     """Evaluate K owners with the same architecture on the shared query ``x`` (n, d).
+    ``trace``: a list that receives ``(layer index, layer kind, CommStats of that layer)``.
 
     Returns ``(scores, summed)``: ``summed`` True -> (n, C) sum of the owners' logits (only for
     ``logit_sum``); False -> (n, K*C) with owner k's logits in columns k*C..(k+1)*C-1."""
@@ -199,34 +210,42 @@ def eval_group(s, x, graphs: list, params: list, rule: str):
     fuse_at = _fused_last(body, shapes) if rule == "logit_sum" else None
     state, per_owner, li = x, False, 0
     for i, layer in enumerate(body):
-        in_shape, out_shape = shapes[i], shapes[i + 1]
-        if layer.linear:
-            Ws = [p[li][0] for p in params]
-            bs = [p[li][1] for p in params]
-            li += 1
-            state, per_owner = _linear(s, state, layer, Ws, bs, n, in_shape, K, per_owner, i == fuse_at)
-            if i == fuse_at:
-                return state, True
-            continue
-        if isinstance(layer, gr.ReLU):
-            state = _as_ashare(s, state)
-            state = s.relu(state)
-        elif isinstance(layer, (gr.MaxPool2d, gr.AvgPool2d)):
-            c, h, w = _stacked(in_shape, K, per_owner)
-            state = _as_ashare(s, state)
-            if state.shape != (n, c, h, w):
-                state = state.reshape(n, c, h, w)
-            state = _maxpool(s, state, layer) if isinstance(layer, gr.MaxPool2d) else _avgpool(s, state, layer)
-        elif isinstance(layer, (gr.Flatten, gr.Reshape)):
-            target = (n,) + _stacked(out_shape, K, per_owner)
-            state = _local(s, state, lambda a, t=target: a.reshape(t))
-        elif not isinstance(layer, gr.Identity):
-            raise ValueError(f"layer {i} ({layer.kind}) has no secure evaluation")
+        mark = s.stats.mark()
+        state, per_owner, li = _layer(s, state, layer, i, shapes, params, li, n, K, per_owner, fuse_at)
+        if trace is not None:
+            trace.append((i, layer.kind, s.stats.since(mark)))
+        if i == fuse_at:
+            return state, True
     state = _as_ashare(s, state)
     if not per_owner:  # a graph without linear layers: every owner's logits are the same function of x
         one = state.reshape(n, -1)
         state = join(s, [one] * K, np.hstack)
     return state.reshape(n, -1), False
+
+
+def _layer(s, state, layer, i, shapes, params, li, n, K, per_owner, fuse_at):
+    """One layer for K batched owners: ``(state, per_owner, next linear index)``."""
+    in_shape, out_shape = shapes[i], shapes[i + 1]
+    if layer.linear:
+        Ws = [p[li][0] for p in params]
+        bs = [p[li][1] for p in params]
+        state, per_owner = _linear(s, state, layer, Ws, bs, n, in_shape, K, per_owner, i == fuse_at)
+        return state, per_owner, li + 1
+    if isinstance(layer, gr.ReLU):
+        state = _as_ashare(s, state)
+        state = s.relu(state)
+    elif isinstance(layer, (gr.MaxPool2d, gr.AvgPool2d)):
+        c, h, w = _stacked(in_shape, K, per_owner)
+        state = _as_ashare(s, state)
+        if state.shape != (n, c, h, w):
+            state = state.reshape(n, c, h, w)
+        state = _maxpool(s, state, layer) if isinstance(layer, gr.MaxPool2d) else _avgpool(s, state, layer)
+    elif isinstance(layer, (gr.Flatten, gr.Reshape)):
+        target = (n,) + _stacked(out_shape, K, per_owner)
+        state = _local(s, state, lambda a, t=target: a.reshape(t))
+    elif not isinstance(layer, gr.Identity):
+        raise ValueError(f"layer {i} ({layer.kind}) has no secure evaluation")
+    return state, per_owner, li
 
 
 def group_owners(graphs: list) -> list[list[int]]:
@@ -252,14 +271,15 @@ def graph_bounds(X: np.ndarray, graphs: list, rule: str) -> dict:
     return {"relu": relu, "maxpool": pool, "final": final}
 
 
-def m2_scores(s, X: np.ndarray, graphs: list, rule: str, topology: str, masked_inputs: bool = True):
-    """The secure part of M2 before the final argmax: for ``logit_sum`` the (n, C) summed
-    logits; for the vote rules the (n, K, C) logits... as ``(scores, order)`` where ``order``
-    lists the owners in the row order of the per-owner scores (n, K*C)."""
+def m2_scores(s, X: np.ndarray, graphs: list, rule: str, topology: str, masked_inputs: bool = True,
+              trace: list | None = None):
+    """The secure part of M2 before the final argmax, as ``(scores, order)``: for
+    ``logit_sum`` the (n, C) summed logits and ``order=None``; for the vote rules the (n, K*C)
+    per-owner logits, owner ``order[j]`` in columns j*C..(j+1)*C-1. ``graphs``: ``Graph``s or
+    ``[(W, b), ...]`` lists. ``trace``: see ``eval_group`` (plus ``(-1, "share", stats)``)."""
     graphs = [gr.as_graph(g) for g in graphs]
     if not graphs:
         raise ValueError("owner_layers must hold at least one owner's model")
-    d = int(np.prod(graphs[0].input_shape))
     for k, g in enumerate(graphs):
         if int(np.prod(g.input_shape)) != X.shape[1]:
             raise ValueError(f"owner {k}'s model takes {int(np.prod(g.input_shape))} input features, "
@@ -267,17 +287,19 @@ def m2_scores(s, X: np.ndarray, graphs: list, rule: str, topology: str, masked_i
         if g.n_outputs != graphs[0].n_outputs or len(g.shapes[len(g.body)]) != 1:
             raise ValueError(f"every owner's model must output a 1-D score vector of the same length: owner {k} "
                              f"outputs {g.shapes[len(g.body)]}, owner 0 {graphs[0].shapes[len(graphs[0].body)]}")
-    del d
     b = graph_bounds(X, graphs, rule)
     check_promise(s, cmp_bits_needed(b["relu"], s.frac_bits, differences=False), "hidden-layer (ReLU) inputs")
     if b["maxpool"]:
         check_promise(s, cmp_bits_needed(b["maxpool"], s.frac_bits), "max-pool comparisons")
     check_promise(s, cmp_bits_needed(b["final"], s.frac_bits), "score comparisons")
+    mark = s.stats.mark()
     x, params = share_graph_inputs(s, X, graphs, topology, masked_inputs)
+    if trace is not None:
+        trace.append((-1, "share", s.stats.since(mark)))
     n, C = X.shape[0], graphs[0].n_outputs
     total, per_owner, order = None, [], []
     for members in group_owners(graphs):
-        sc, summed = eval_group(s, x, [graphs[k] for k in members], [params[k] for k in members], rule)
+        sc, summed = eval_group(s, x, [graphs[k] for k in members], [params[k] for k in members], rule, trace)
         if rule == "logit_sum":
             if not summed:
                 sc = ar.sum_axis(sc.reshape(n, len(members), C), axis=1)

@@ -1,7 +1,7 @@
 """The dealer: a trusted third party that hands out NAMED correlations offline.
 
 Protocols ask for what they need (``beaver_triple``, ``trunc_pair``, ``and_triple``,
-``b2a_bits``, ``a2b_masks``, ``dcf_keys``, ``input_mask``, ``random_shares``) and receive
+``b2a_bits``, ``a2b_masks``, ``dcf_keys``, ``input_mask``, ``random_mask``, ``random_shares``) and receive
 the shares of the compute parties hosted by this process, never the dealer's plaintext view.
 The view exists only in the process that hosts the dealer (``comm.is_local("dealer")``); a
 process that does not host it expands its own parties' seeds, books the dealer's messages and
@@ -200,6 +200,18 @@ class Dealer:
         if self.comm.is_local(owner):
             mask.owner_value = a
         self._keep(mask, a)
+        return mask
+
+    @_offline
+    def random_mask(self, shape) -> InputMask:
+        """A uniform mask ``a`` that no party knows (shares from the parties' seeds: 0 bytes),
+        kept by the dealer like an ``input_mask``: once the parties open ``x - a``, x is a
+        ``MaskedInput``, and Beaver products on any linear layout of it (e.g. im2col for a
+        convolution: the dealer's conv triple) open nothing more."""
+        view, shares = self._random(tuple(shape))
+        mask = InputMask(next(self._handles), shares, None, tuple(shape))
+        if self.hosts_dealer:
+            self._keep(mask, view)
         return mask
 
     def _keep(self, mask: InputMask, view: np.ndarray) -> None:
