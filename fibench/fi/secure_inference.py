@@ -7,10 +7,13 @@ secret-shares its output (probabilities for soft vote, logits for logit sum, one
 hard vote, weight x votes for weighted vote). The parties add the shares (free) and run a
 secure argmax; the label is revealed to the querier only.
 ``M2`` (full private inference): the querier shares the query, every owner shares its weights;
-linear layers are Beaver matrix products, ReLU a secure comparison and a product; the owners'
-logits are summed (``logit_sum``) — or each owner's label is found and counted
-(``hard_vote``) — and argmaxed. Owners' models are batched: first layers side by side
-(one matmul), second layers stacked (their sum is one matmul).
+each owner's model is a layer graph (``fibench.fi.graph``; the ``[(W, b), ...]`` lists of LR and
+MLPs are Dense/ReLU graphs) evaluated by ``fibench.fi.secure_graph``: Dense and Conv2d by Beaver
+matrix products, ReLU and max-pool by secure comparisons, avg-pool by a public scaling. The
+owners' logits are summed (``logit_sum``) — or each owner's label is found and counted
+(``hard_vote``) — and argmaxed. Owners of one architecture are batched: first layers side by
+side (one matmul), later layers block-diagonal, a final Dense stacked (their sum is one matmul);
+owners of different architectures run one after another.
 
 Topologies: ``T1`` — the K owners are the compute parties (K >= 2); ``T2`` — owners and querier
 share to ``servers`` (2 or 3) non-colluding servers. All inputs of one step are shared in ONE
