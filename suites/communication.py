@@ -48,6 +48,4 @@ def VALID(point: dict) -> bool:
     2-party truncation after products (mul, matmul)."""
     if point.get("protocol", "a2b") != "a2b" and (point.get("parties") != 2 or point.get("op") not in _COMPARISONS):
         return False
-    if point.get("trunc") == "local" and (point.get("parties") != 2 or point.get("op") not in ("mul", "matmul")):
-        return False
-    return True
+    return point.get("trunc") != "local" or (point.get("parties") == 2 and point.get("op") in ("mul", "matmul"))

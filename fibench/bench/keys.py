@@ -130,9 +130,8 @@ def check_value(key: str, value, spec: dict, point: dict | None = None, profiles
             ok_hi = hi is None or (value < hi if op else value <= hi)
             if ok_lo and ok_hi:
                 return None
-    if "choice" in spec and not isinstance(value, (list, dict)):
-        if value in spec["choice"]:
-            return None
+    if "choice" in spec and not isinstance(value, (list, dict)) and value in spec["choice"]:
+        return None
     if "dataset" in spec:
         if isinstance(value, str) and value in spec["dataset"]:
             return None
@@ -140,15 +139,14 @@ def check_value(key: str, value, spec: dict, point: dict | None = None, profiles
             if Path(value).is_file():
                 return None
             return f"{key}={value!r}: dataset file not found"
-    if "toml" in spec:
-        if isinstance(value, str) and value:
-            if not Path(value).is_file():
-                return f"{key}={value!r}: network profile file not found"
-            try:
-                (profiles or _Profiles()).load(value)
-            except (ValueError, OSError) as exc:
-                return f"{key}={value!r}: {exc}"
-            return None
+    if "toml" in spec and isinstance(value, str) and value:
+        if not Path(value).is_file():
+            return f"{key}={value!r}: network profile file not found"
+        try:
+            (profiles or _Profiles()).load(value)
+        except (ValueError, OSError) as exc:
+            return f"{key}={value!r}: {exc}"
+        return None
     if "profiles" in spec:
         from fibench.bench import network
 
@@ -200,7 +198,7 @@ def check_points(suite: ModuleType, points: list[dict]) -> None:
         if callable(rule):
             try:
                 msg = rule(dict(point))
-            except Exception as exc:  # a CHECK that trips over a value KEYS let through
+            except Exception as exc:  # noqa: BLE001 - a CHECK that trips over a value KEYS let through
                 msg = f"{type(exc).__name__}: {exc}"
             if msg:
                 shown = ", ".join(f"{k}={v!r}" for k, v in point.items() if k != "seed")

@@ -341,7 +341,7 @@ def _read_meta(run: res.RunDir, param: str = "--resume") -> dict:
     try:
         return run.read_meta()
     except (res.DamagedRun, OSError) as exc:
-        raise SuiteError(f"{param}: {exc}", param) from None
+        raise SuiteError(str(exc), param) from None
 
 
 def _check_out(path: Path) -> None:
@@ -388,6 +388,14 @@ def check_config(suite: ModuleType, config: dict) -> tuple[list[dict], list[str]
             raise SuiteError(f"suite {suite.NAME!r}: the grid is empty{given}: the suite's VALID rule drops "
                              f"all {total} points{why}; change the conflicting keys "
                              f"{', '.join(overrides) or '(the preset)'}", "--set")
+        # an override that no point left carries was dropped silently with its points
+        lost = [k for k in overrides if k not in SPECIAL_KEYS and any(k in g for g in config["grids"])
+                and not any(k in pt for pt in points)]
+        if lost:
+            others = {k: v for k, v in overrides.items() if k not in lost}
+            raise SuiteError(f"suite {suite.NAME!r}: --set {_point_text({k: overrides[k] for k in lost})} "
+                             f"conflicts with {('--set ' + _point_text(others)) if others else 'the preset'}: the "
+                             f"suite's VALID rule drops every point that has {', '.join(lost)}{why}", "--set")
         if dropped and overrides:
             notes.append(f"{suite.NAME}: {dropped} of {total} grid points left out by the suite's VALID rule{why}")
     if not points:
@@ -403,7 +411,7 @@ def _check_points_dir(run: res.RunDir) -> None:
     try:
         run.check_points()
     except res.DamagedRun as exc:
-        raise SuiteError(f"--resume: {exc}", "--resume") from None
+        raise SuiteError(str(exc), "--resume") from None
 
 
 def plan(suite=None, preset: str | None = None, overrides: dict | None = None, out=None, resume=None,
@@ -424,7 +432,12 @@ def plan(suite=None, preset: str | None = None, overrides: dict | None = None, o
     if suite is None:
         if resume is None:
             raise SuiteError("give a suite name, 'all', or --resume RUN_DIR", "SUITE")
-        suite = suite_spec_of_run(_read_meta(_resume_target(resume)))
+        spec = suite_spec_of_run(_read_meta(_resume_target(resume)))
+        try:
+            suite = load_suite(spec)
+        except SuiteError as exc:
+            raise SuiteError(f"{res.RunDir(resume).meta_path} names a suite that cannot be loaded: {exc}",
+                             "--resume") from None
     suite = load_suite(suite)
     if resume is not None:
         run = _resume_target(resume)
