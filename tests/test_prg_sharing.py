@@ -59,14 +59,31 @@ def test_share_reveal_roundtrip_and_bytes(P, owner, rng):
     n_seeded = P - 1
     if owner == "querier":
         assert st["querier"]["bytes_sent"] == 16 * n_seeded + 8 * x.size
-    else:
-        assert st[owner]["bytes_sent"] == 16 * n_seeded
+    else:  # a compute party shares for free: its peers expand their pairwise keys
+        assert st == {} and s.stats.since(m).summary()["online_rounds"] == 0
     assert np.abs(s.reveal(sh) - x).max() <= 2.0**-17
     m = s.stats.mark()
     got = s.reveal(sh, to="querier")
     assert np.abs(got - x).max() <= 2.0**-17
     assert s.stats.since(m).party_summary("online")["querier"]["bytes_recv"] == P * 8 * x.size
     assert s.stats.since(m).summary()["online_rounds"] == 1
+
+
+@pytest.mark.parametrize("P", [2, 3, 5])
+def test_input_key_setup_is_one_round_and_every_share_is_fresh(P):
+    """Set-up: one round, 16 B per ordered pair; then the same value shared twice by the same
+    party gives unrelated shares (a fresh counter per input) whose peer views look uniform."""
+    s = make_session(P)
+    setup = [r for r in s.stats.rounds if r.label == "setup/input-keys"]
+    assert len(setup) == 1 and setup[0].links == {(p, q): 16 for p in range(P) for q in range(P) if q != p}
+    x = np.zeros(4096)
+    a, b = s.share(x, owner=0), s.share(x, owner=0)
+    for q in range(1, P):
+        assert not np.array_equal(a.shares[q], b.shares[q])
+        assert _chi2_bytes_pvalue(a.shares[q]) > 1e-4
+    assert np.all(s.reveal(a) == 0) and np.all(s.reveal(b) == 0)
+    other = make_session(P)  # another session: other keys, other shares
+    assert not np.array_equal(other.share(x, owner=0).shares[1], a.shares[1])
 
 
 def test_reveal_to_one_party(rng):

@@ -73,6 +73,10 @@ class Context:
             raise ValueError("check=True needs every party in this process (backend='local')")
         #: the checking mode's ``RangeChecker`` (``None``: off)
         self.checker = RangeChecker() if check else None
+        #: pairwise input-sharing keys ``{(p, q): 16 bytes}`` (``sharing.setup_input_keys``) and
+        #: how many inputs each compute party has shared (the same in every process)
+        self.input_keys: dict = {}
+        self.input_counters: dict = {}
 
     # -- operand checks (one-line errors naming the parameter) ----------------------------------
     def check_operand(self, x, name: str = "x") -> None:

@@ -101,6 +101,7 @@ class Session(Context):
             raise ValueError(f"comm has {comm.n_parties} parties, session asks for {n_parties}")
         super().__init__(comm, None, frac_bits, cmp_bits, protocol, trunc, check)  # validates the settings
         self.dealer = Dealer(comm, dealer_seed)  # then the dealer sends its seeds
+        self.input_keys = sh.setup_input_keys(self)  # once: sharing by compute parties is then free
 
     def __repr__(self) -> str:
         return f"Session(P={self.n_parties}, frac_bits={self.frac_bits}, protocol={self.protocol!r})"

@@ -1,9 +1,12 @@
 """Input sharing and output revealing.
 
-``share``: the owner of an input draws one 16-byte seed per receiving party; a receiver's
-share is AES-CTR(seed); one party (the owner itself if it computes, else party 0) gets the
-explicit vector ``x - sum(others)``. So a compute-party owner sends 16 bytes per peer and an
-outside owner (``"querier"``, ``"owner3"``) sends 16 bytes per party plus one vector.
+``share`` by a compute party p: free (0 rounds, 0 bytes). At set-up every compute party sends
+each peer q a fresh 16-byte key k_pq (``setup_input_keys``, one round per session); the t-th
+input that p shares has q's share AES-CTR(k_pq, t) and p's share x - sum of those (pseudo-random
+zero sharing, as CrypTen does with pairwise keys).
+``share`` by an outside owner (``"querier"``, ``"owner3"``): the owner draws one 16-byte seed per
+compute party except party 0, whose explicit share ``x - sum(others)`` it sends: 16 bytes per
+party plus one vector, 1 round.
 ``open_arith`` / ``open_bool``: every party sends its share to every peer (1 round).
 ``reveal(x, to=q)``: every party except ``q`` sends its share to ``q`` (1 round).
 """
@@ -20,6 +23,25 @@ def share(ctx, raw, owner, shape, frac: int, label: str = "share") -> AShare:
     return share_many(ctx, [(raw, owner, shape, frac)], label)[0]
 
 
+def setup_input_keys(ctx, label: str = "setup/input-keys") -> dict:
+    """One round in which every compute party sends each peer a fresh 16-byte key (from the OS
+    CSPRNG); returns ``{(p, q): key}`` for the links this process knows (p sends, q receives).
+    Called once per session; afterwards ``share`` by a compute party is free."""
+    P = ctx.comm.n_parties
+    mine = {(p, q): prg.new_seed() for p in ctx.parties for q in range(P) if q != p}
+    incoming = ctx.comm.exchange(mine, label)
+    keys = dict(mine)
+    keys.update({k: bytes(v) for k, v in incoming.items()})
+    return keys
+
+
+def _input_counter(ctx, owner: int) -> int:
+    """The number of the next input compute party ``owner`` shares (the same in every process)."""
+    counters = ctx.input_counters
+    counters[owner] = counters.get(owner, 0) + 1
+    return counters[owner]
+
+
 def share_many(ctx, items: list, label: str = "share") -> list:
     """Share several inputs, possibly from different owners, in ONE round (owners send in
     parallel). ``items``: ``(raw, owner, shape, frac)`` tuples (``raw`` is ``None`` where this
@@ -27,7 +49,7 @@ def share_many(ctx, items: list, label: str = "share") -> list:
     sent in masked form (see ``MaskedInput``: the owner sends ``x - a`` for a dealer mask ``a``
     to every compute party, 8 bytes per element per party; a later Beaver product then opens
     nothing for it). Costs per item as in ``share``; the messages of one link are concatenated
-    into one."""
+    into one, and no round at all is run when only compute parties share plain inputs."""
     comm = ctx.comm
     P = comm.n_parties
     plans, links = [], {}
@@ -41,10 +63,12 @@ def share_many(ctx, items: list, label: str = "share") -> list:
         if item[4:]:
             raise ValueError(f"share_many: an item's 5th field must be 'masked', got {item[4]!r}")
         inside = isinstance(owner, (int, np.integer))
-        explicit_party = int(owner) if inside else 0
-        seeded = [q for q in range(P) if q != explicit_party]
-        plan = {"owner": owner, "shape": shape, "n": n, "frac": frac, "explicit": explicit_party, "seeded": seeded,
-                "inside": inside, "expanded": {}, "last": None}
+        if inside:
+            plans.append(_plan_inside(ctx, raw, int(owner), shape, n, frac))
+            continue
+        seeded = [q for q in range(1, P)]
+        plan = {"owner": owner, "shape": shape, "n": n, "frac": frac, "explicit": 0, "seeded": seeded,
+                "expanded": {}, "last": None}
         if comm.is_local(owner):
             raw = np.ascontiguousarray(raw, dtype=np.uint64).reshape(shape)
             seeds = {q: prg.new_seed() for q in seeded}
@@ -55,18 +79,22 @@ def share_many(ctx, items: list, label: str = "share") -> list:
             plan["last"] = last
             for q in seeded:
                 links.setdefault((owner, q), []).append(np.frombuffer(seeds[q], dtype=np.uint8))
-            if not inside:
-                links.setdefault((owner, explicit_party), []).append(last.reshape(-1).view(np.uint8))
+            links.setdefault((owner, 0), []).append(last.reshape(-1).view(np.uint8))
         plans.append(plan)
+    if all(plan.get("free") for plan in plans):  # public knowledge: every process skips the round
+        return [plan["share"] for plan in plans]
     msgs = {k: (v[0] if len(v) == 1 else np.concatenate(v)) for k, v in links.items()}
     incoming = comm.exchange(msgs, label)
     offsets = {}
     out = []
     for plan in plans:
-        owner, shape, n = plan["owner"], plan["shape"], plan["n"]
+        if plan.get("free"):
+            out.append(plan["share"])
+            continue
         if plan.get("masked"):
             out.append(_finish_masked(ctx, plan, incoming, offsets))
             continue
+        owner, shape, n = plan["owner"], plan["shape"], plan["n"]
         shares = {}
         for p in ctx.parties:
             if comm.is_local(owner):
@@ -83,6 +111,26 @@ def share_many(ctx, items: list, label: str = "share") -> list:
                 shares[p] = prg.expand(seed, 0, n).reshape(shape)
         out.append(AShare(shares, shape, plan["frac"]))
     return out
+
+
+def _plan_inside(ctx, raw, owner: int, shape, n: int, frac: int) -> dict:
+    """A compute party's input: shares from the pairwise keys, nothing sent."""
+    t = _input_counter(ctx, owner)
+    keys = ctx.input_keys
+    others = [q for q in range(ctx.comm.n_parties) if q != owner]
+    shares = {}
+    if ctx.comm.is_local(owner):
+        last = np.ascontiguousarray(raw, dtype=np.uint64).reshape(shape).copy()
+        for q in others:
+            sq = prg.expand(keys[(owner, q)], t, n).reshape(shape)
+            last -= sq
+            if q in ctx.parties:
+                shares[q] = sq
+        shares[owner] = last
+    else:
+        for q in ctx.parties:
+            shares[q] = prg.expand(keys[(owner, q)], t, n).reshape(shape)
+    return {"free": True, "share": AShare({q: shares[q] for q in ctx.parties}, shape, frac)}
 
 
 def _plan_masked(ctx, raw, owner, shape, n, frac, links) -> dict:
