@@ -98,3 +98,35 @@ def test_pipeline_refuses_a_cmp_bits_promise_it_cannot_keep(fitted):
     s = Session(2, protocol="fss", cmp_bits=need, check=True)
     labels, _ = si.run_secure(X, mode="M1", topology="T2", protocol="fss", owner_scores=scores, session=s)
     assert np.mean(labels == fe.predict(X, "logit_sum")) >= 0.95
+
+
+@pytest.mark.parametrize("protocol,P", [("a2b", 2), ("a2b", 3), ("fss", 2)])
+def test_m2_soft_vote_runs_clean_in_checking_mode(fitted, protocol, P):
+    """The secure softmax of 10 owners' logits (unseen classes at -1e4) keeps every range."""
+    d, fe = fitted
+    X = d.X_test[:24]
+    s = Session(P, protocol=protocol, check=True)
+    labels, _ = si.run_secure(X, mode="M2", topology="T2", servers=P, protocol=protocol, session=s,
+                              owner_layers=[m.weights() for m in fe.owners_], rule="soft_vote")
+    assert np.mean(labels == fe.predict(X, "soft_vote")) >= 0.95
+
+
+def test_m2_soft_vote_keeps_the_cmp_bits_it_derives(fitted):
+    """fss with the tightest promise the soft-vote pipeline asks for: softmax comparisons
+    (logit differences, clamp inputs) and the final argmax of the probability sums stay inside."""
+    from fibench.fi import graph as gr
+    from fibench.fi import secure_graph as sg
+
+    d, fe = fitted
+    X = d.X_test[:24]
+    layers = [m.weights() for m in fe.owners_]
+    b = sg.graph_bounds(X, [gr.as_graph(g) for g in layers], "soft_vote")
+    need = max(sg.cmp_bits_needed(b["relu"], 16, differences=False), sg.cmp_bits_needed(b["final"], 16))
+    assert need < 64
+    with pytest.raises(ValueError, match="cmp_bits"):
+        si.run_secure(X, mode="M2", topology="T2", protocol="fss", owner_layers=layers, rule="soft_vote",
+                      session=Session(2, protocol="fss", cmp_bits=need - 1))
+    s = Session(2, protocol="fss", cmp_bits=need, check=True)
+    labels, _ = si.run_secure(X, mode="M2", topology="T2", protocol="fss", session=s, owner_layers=layers,
+                              rule="soft_vote")
+    assert np.mean(labels == fe.predict(X, "soft_vote")) >= 0.95

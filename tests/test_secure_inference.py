@@ -26,7 +26,7 @@ def _fit(d, model, K, rule="soft_vote", alpha=0.5):
 def test_secure_labels_agree_with_plaintext(digits, model, K, mode):
     fe = _fit(digits, model, K)
     topology = "T2" if K > 5 else "T1"
-    rule = "soft_vote" if mode == "M1" else "logit_sum"  # M2 has no secure softmax: soft vote is refused
+    rule = "soft_vote" if mode == "M1" else "logit_sum"  # M2 soft vote: test_m2_soft_vote_by_secure_softmax
     labels, rep = fe.secure_predict(digits.X_test, mode=mode, topology=topology, rule=rule)
     assert rep.agreement >= 0.995
     assert rep.agreement == np.mean(labels == fe.predict(digits.X_test, rule))  # against the rule asked for
@@ -54,14 +54,22 @@ def test_m2_fss(digits):
     assert rep.agreement >= 0.995
 
 
-def test_m2_refuses_soft_vote_instead_of_substituting(digits):
+@pytest.mark.parametrize("alpha", [0.1, 0.5])
+@pytest.mark.parametrize("protocol,servers", [("a2b", 2), ("fss", 2), ("a2b", 3)])
+def test_m2_soft_vote_by_secure_softmax(digits, alpha, protocol, servers):
     """The README's old example: soft vote in M2 was silently replaced by logit sum (secure
-    accuracy 0.295 vs 0.755, agreement 1.0). Now it is a clear error naming M2's rules."""
-    fe = _fit(digits, "mlp", 5, alpha=0.1)
-    with pytest.raises(ValueError, match=r"M2 supports the rules .*logit_sum.*soft_vote.*M1"):
-        fe.secure_predict(digits.X_test[:8], mode="M2", topology="T2")
-    with pytest.raises(ValueError, match="M2 supports the rules"):
-        fe.secure_predict(digits.X_test[:8], mode="M2", topology="T2", rule="soft_vote")
+    accuracy 0.295 vs 0.755, agreement 1.0), then refused. Now it is the real soft vote (secure
+    softmax of each owner's logits, fibench.mpc.protocols.softmax), against the plaintext one."""
+    fe = _fit(digits, "mlp", 5, alpha=alpha)
+    labels, rep = fe.secure_predict(digits.X_test, mode="M2", topology="T2", servers=servers, protocol=protocol)
+    plain = fe.predict(digits.X_test, "soft_vote")
+    assert rep.agreement == np.mean(labels == plain) >= 0.99
+    assert rep.parties == servers
+
+
+def test_m2_still_refuses_rules_it_cannot_run(digits):
+    with pytest.raises(ValueError, match=r"M2 supports the rules .*soft_vote.*logit_sum.*'median'.*M1"):
+        si.check_m2_rule("median")
 
 
 def test_m2_mlp_1000_queries_budget(digits):
@@ -100,4 +108,4 @@ def test_bad_settings(digits):
     with pytest.raises(ValueError, match="T1 needs"):
         one.secure_predict(digits.X_test[:5], topology="T1")
     with pytest.raises(ValueError, match="rules"):
-        si.m2_labels(None, digits.X_test[:2], [], "soft_vote", "T2")
+        si.m2_labels(None, digits.X_test[:2], [], "median", "T2")

@@ -156,8 +156,8 @@ class FederatedEnsemble:
                        batch_size: int | None = None, progress: bool = False):
         """Secure ensemble labels for ``X`` and a cost report: ``(labels, report)``.
 
-        ``mode`` "M1" (owners share their outputs; every rule) or "M2" (query and weights shared;
-        rules logit_sum, hard_vote, weighted_vote; other rules raise ValueError); ``topology``
+        ``mode`` "M1" (owners share their outputs) or "M2" (query and weights shared; soft_vote
+        by a secure softmax of each owner's logits); every rule runs in both; ``topology``
         "T1" (owners compute, K >= 2) or "T2" (``servers`` = 2 or 3). ``report.agreement`` is
         the share of queries whose secure label equals the plaintext pipeline's.
         See ``fibench.fi.secure_inference``.

@@ -15,8 +15,9 @@ The querier shares the query, every owner shares the parameters of its Dense and
   ReLU per level (ceil(log2 k) levels for a window of k values); exact;
 * ``AvgPool2d``: the window sum (local) times the public 1/k (``Session.mul_public``, exact
   truncation, 1 round);
-* ``Flatten``, ``Reshape``, ``Identity``: local; a final ``Softmax`` is not evaluated (the M2
-  rules argmax the logits; a secure softmax does not exist yet).
+* ``Flatten``, ``Reshape``, ``Identity``: local; a final ``Softmax`` is not evaluated here:
+  the M2 rules take the logits, and ``soft_vote`` applies the secure softmax
+  (``fibench.mpc.protocols.softmax``) to all owners' logits at once afterwards.
 
 Owners whose graphs have the same signature are batched: their first linear layer is ONE
 product of the shared input with the owners' weights side by side, every later linear layer
@@ -268,6 +269,9 @@ def graph_bounds(X: np.ndarray, graphs: list, rule: str) -> dict:
         relu, pool = max(relu, b["relu"]), max(pool, b["maxpool"])
         logits.append(float(np.max(b["out"])) if b["out"].size else 0.0)
     final = sum(logits) if rule == "logit_sum" else max(logits)  # votes: each owner's own argmax
+    if rule == "soft_vote":  # softmax: logit differences, clamp inputs x - max - L (|L| <= 21.5 for
+        # f <= 30, compared as "differences", i.e. twice the bound), then sums of K probabilities
+        final = max(final + 11.0, len(graphs) + 1.0)
     return {"relu": relu, "maxpool": pool, "final": final}
 
 

@@ -11,7 +11,8 @@ each owner's model is a layer graph (``fibench.fi.graph``; the ``[(W, b), ...]``
 MLPs are Dense/ReLU graphs) evaluated by ``fibench.fi.secure_graph``: Dense and Conv2d by Beaver
 matrix products, ReLU and max-pool by secure comparisons, avg-pool by a public scaling. The
 owners' logits are summed (``logit_sum``) — or each owner's label is found and counted
-(``hard_vote``) — and argmaxed. Owners of one architecture are batched: first layers side by
+(``hard_vote``), or each owner's probabilities are computed by the secure softmax
+(``fibench.mpc.protocols.softmax``) and summed (``soft_vote``) — and argmaxed. Owners of one architecture are batched: first layers side by
 side (one matmul), later layers block-diagonal, a final Dense stacked (their sum is one matmul);
 owners of different architectures run one after another.
 
@@ -26,16 +27,17 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from fibench.fi import secure_graph as sg
 from fibench.mpc import Session
 from fibench.mpc.context import comparison
-from fibench.mpc.shares import AShare
 from fibench.mpc.protocols import arithmetic as ar
+from fibench.mpc.protocols import softmax as smx
 from fibench.mpc.protocols.sharing import share_many
-from fibench.fi import secure_graph as sg
+from fibench.mpc.shares import AShare
 
 MODES = ("M1", "M2")
 TOPOLOGIES = ("T1", "T2")
-M2_RULES = ("logit_sum", "hard_vote", "weighted_vote")
+M2_RULES = ("soft_vote", "logit_sum", "hard_vote", "weighted_vote")
 
 
 @dataclass
@@ -84,8 +86,7 @@ def check_setting(mode: str, topology: str, owners: int, servers: int, protocol:
 def check_m2_rule(rule: str) -> None:
     """M2 runs the rules in ``M2_RULES``; anything else is refused, never replaced."""
     if rule not in M2_RULES:
-        raise ValueError(f"mode M2 supports the rules {M2_RULES}; {rule!r} needs a secure softmax, which fibench "
-                         f"does not have yet: use mode='M1' for {rule!r}, or pass rule='logit_sum'")
+        raise ValueError(f"mode M2 supports the rules {M2_RULES}, got {rule!r}: use mode='M1' for it")
 
 
 owner_entity = sg.owner_entity
@@ -120,7 +121,10 @@ def m2_labels(s: Session, X: np.ndarray, owner_layers: list, rule: str, topology
     regression; two pairs: a one-hidden-layer MLP). Owners with the same architecture are
     batched, others evaluated one after another (``fibench.fi.secure_graph``).
     ``weighted_vote`` scales each owner's one-hot vote by its public weight (``weights``, one
-    per owner).
+    per owner). ``soft_vote`` applies the secure softmax (``fibench.mpc.protocols.softmax``:
+    row max, exp by the limit (1 + x/2^n)^(2^n) of the clamped logit differences, reciprocal by
+    Newton) to every owner's logits in one batch and sums the probabilities (the mean's argmax);
+    an owner's unseen class (logit ``UNSEEN_LOGIT`` = -1e4) falls below the clamp and gets 0.
 
     ``masked_inputs``: the query and the weight matrices are sent in masked form (owner sends
     x - a for a dealer mask a; see ``MaskedInput``), so the first matrix product opens nothing
@@ -134,6 +138,9 @@ def m2_labels(s: Session, X: np.ndarray, owner_layers: list, rule: str, topology
     if rule == "logit_sum":
         return _finish(s, scores, argmax_method, to)
     C = scores.shape[1] // K
+    if rule == "soft_vote":
+        proba = smx.softmax(s, scores.reshape(n * K, C))
+        return _finish(s, ar.sum_axis(proba.reshape(n, K, C), axis=1), argmax_method, to)
     votes = s.argmax(scores.reshape(n * K, C), method=argmax_method, one_hot=True).reshape(n, K, C)
     if rule == "weighted_vote":
         if weights is None or len(weights) != K:
