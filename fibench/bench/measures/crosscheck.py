@@ -116,7 +116,8 @@ def build_op(s, params: dict):
     """``(fn, check)`` for one op on session ``s`` (any backend; call it on every rank).
 
     Inputs are drawn from ``seed`` identically everywhere (each owner uses its own). ``fn()`` is
-    the measured call; ``check()`` (collective) returns the fraction of results equal to the
+    the measured call, end to end: sharing by the inputs' owners, the op, the reveal to the
+    querier (``share`` and ``reveal`` time themselves alone); ``check()`` (collective) returns the fraction of results equal to the
     plaintext ones where it is known (rank 0 / the local process), else ``None``.
     """
     op = params["op"]
@@ -137,31 +138,37 @@ def build_op(s, params: dict):
         xv = rng.normal(size=n)
         x = s.share(xv, 0, shape=(n,))
         return (lambda: s.reveal(x)), (lambda: agree(np.abs(s.reveal(x) - xv) < 1e-4, True))
+    # every op end to end, as a user runs it: the owners share (compute parties 0 and P-1: free
+    # after the session's key set-up), the op, the result revealed to the querier
+    def e2e(op_fn, *inputs):
+        def run():
+            xs = [s.share(v, owner, shape=v.shape) for v, owner in inputs]
+            return s.reveal(op_fn(*xs), to="querier")
+        return run
+
     if op == "mul":
         xv, yv = rng.normal(size=n), rng.normal(size=n)
-        x, y = s.share(xv, 0, shape=(n,)), s.share(yv, P - 1, shape=(n,))
-        return (lambda: s.mul(x, y)), (lambda: agree(np.abs(s.reveal(s.mul(x, y)) - xv * yv) < 1e-3, True))
+        fn = e2e(s.mul, (xv, 0), (yv, P - 1))
+        return fn, (lambda: agree(np.abs(fn() - xv * yv) < 1e-3, True))
     if op == "matmul":
         xv = rng.normal(size=(n, MATMUL_INNER))
         wv = rng.normal(size=(MATMUL_INNER, MATMUL_OUT)) * 0.1
-        x = s.share(xv, "querier", shape=xv.shape)
-        w = s.share(wv, 0, shape=wv.shape)
-        return (lambda: s.matmul(x, w)), (lambda: agree(np.abs(s.reveal(s.matmul(x, w)) - xv @ wv) < 1e-2, True))
+        fn = e2e(s.matmul, (xv, "querier"), (wv, 0))
+        return fn, (lambda: agree(np.abs(fn() - xv @ wv) < 1e-2, True))
     if op == "lt":
         xv, yv = rng.normal(size=n), rng.normal(size=n)
-        x, y = s.share(xv, 0, shape=(n,)), s.share(yv, P - 1, shape=(n,))
         scale = 2.0 ** s.frac_bits  # compare the encoded values (ties of the encoding aside)
         want = (np.rint(xv * scale) < np.rint(yv * scale)).astype(float)
-        return (lambda: s.lt(x, y)), (lambda: agree(s.reveal(s.lt(x, y)), want))
+        fn = e2e(s.lt, (xv, 0), (yv, P - 1))
+        return fn, (lambda: agree(fn(), want))
     if op == "relu":
         xv = rng.normal(size=n)
-        x = s.share(xv, 0, shape=(n,))
-        return (lambda: s.relu(x)), (lambda: agree(np.abs(s.reveal(s.relu(x)) - np.maximum(xv, 0)) < 1e-4, True))
+        fn = e2e(s.relu, (xv, 0))
+        return fn, (lambda: agree(np.abs(fn() - np.maximum(xv, 0)) < 1e-4, True))
     if op == "argmax":
         xv = rng.normal(size=(n, ARGMAX_CLASSES))
-        x = s.share(xv, 0, shape=xv.shape)
-        return ((lambda: s.argmax(x, method=method)),
-                (lambda: agree(s.reveal(s.argmax(x, method=method)), np.argmax(xv, axis=1))))
+        fn = e2e(lambda x: s.argmax(x, method=method), (xv, 0))
+        return fn, (lambda: agree(fn(), np.argmax(xv, axis=1)))
     if op == "mlp":
         X = rng.normal(size=(n, MLP_DIMS[0]))
         prm = mlp_params(seed)
@@ -371,10 +378,10 @@ def transcript(s, params: dict) -> dict:
         mark = s.stats.mark()
         res = fn()
         rounds = s.stats.since(mark).rounds
-        if op in ("mlp", "reveal") or res is None:  # already revealed (or nothing to reveal)
-            value = res
-        else:
+        if hasattr(res, "shares"):  # a share (op "share"): open it
             value = s.reveal_raw(res).view(np.int64)
+        else:  # already revealed to the querier (rank 0), or nothing here
+            value = res
         out[op] = {"rounds": [[r.phase, r.label, sorted([str(a), str(b), v] for (a, b), v in r.links.items())]
                               for r in rounds],
                    "value": None if value is None else np.asarray(value).tolist()}
