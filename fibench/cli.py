@@ -251,7 +251,8 @@ def infer_cmd(
     topology: Annotated[str, typer.Option(help="T1 (owners compute) or T2 (outsourced to --servers).")] = "T1",
     owners: Annotated[int, typer.Option(min=1, max=64, help="Number of owners K.")] = 5,
     alpha: Annotated[str, typer.Option(help="Dirichlet label skew alpha (> 0) or 'iid'.")] = "0.5",
-    model: Annotated[str, typer.Option(help="Local model: lr or mlp.")] = "lr",
+    model: Annotated[str, typer.Option(help="Local model: lr, mlp, mlp:64,32 (ReLU layers of those sizes) or cnn "
+                                            "(conv 3x3 8ch, ReLU, avgpool 2, dense; cnn:8,16m for more blocks).")] = "lr",
     rule: Annotated[str, typer.Option(help="soft_vote, logit_sum, hard_vote or weighted_vote.")] = "soft_vote",
     protocol: Annotated[str, typer.Option(help="Comparison protocol: a2b or fss (2 parties).")] = "a2b",
     servers: Annotated[int, typer.Option(min=2, max=3, help="Compute servers for T2.")] = 2,

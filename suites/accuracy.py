@@ -3,6 +3,8 @@ skew alpha, against the best/mean single owner and the centralized upper bound.
 
 Each grid point trains K local models (each on its own partition) and returns one row per
 rule (soft_vote, logit_sum, hard_vote, weighted_vote).  ``alpha="iid"`` is an IID split.
+``model``: ``lr``, ``mlp`` (``hidden`` units), ``mlp:64,32`` (any depth) or ``cnn`` (the built-in
+CNN for 8x8 digits: random conv filters, logistic-regression readout; no deep-learning framework).
 """
 NAME = "accuracy"
 DESCRIPTION = "ensemble accuracy (soft/logit/hard/weighted vote) vs owners K and Dirichlet label skew alpha"
@@ -17,7 +19,7 @@ PRESETS = {
         "alpha": ALPHAS, "owners": [2, 5, 10, 20], "seed": [0],
     },
     "paper": [
-        {"dataset": "digits", "model": ["lr", "mlp"], "partition": "dirichlet",
+        {"dataset": "digits", "model": ["lr", "mlp", "mlp:64,32", "cnn"], "partition": "dirichlet",
          "alpha": ALPHAS, "owners": [2, 5, 10, 20, 50], "seed": [0, 1, 2, 3, 4]},
         {"dataset": "synthetic", "n_samples": 5000, "n_features": 20, "n_classes": 10,
          "model": ["lr", "mlp"], "partition": "dirichlet",
@@ -35,7 +37,7 @@ REPEATS = {"quick": 1, "paper": 1}
 # format: fibench.bench.keys)
 KEYS = {
     "dataset": {"dataset": ("digits", "synthetic")},
-    "model": {"choice": ("lr", "mlp", "logreg", "logistic")},
+    "model": {"model": ("lr", "mlp", "cnn")},  # lr, mlp, mlp:64,32 (any depth), cnn, cnn:8,16m
     "partition": {"choice": ("dirichlet", "iid", "shards", "quantity")},
     "alpha": {"real": (0, None), "open": True, "also": ("iid", "inf")},
     "owners": {"int": (1, 64)},
@@ -45,3 +47,14 @@ KEYS = {
     "classes_per_owner": {"int": (1, 1000)},
     "beta": {"real": (0, None), "open": True},
 }
+
+
+def CHECK(point: dict):
+    """A CNN reads square one-channel images (the 8x8 digits; synthetic data of a square
+    ``n_features``)."""
+    model = str(point.get("model", "lr"))
+    if model.startswith("cnn") and point.get("dataset") == "synthetic":
+        d = int(point.get("n_features") or 20)  # the synthetic default
+        if d < 4 or int(round(d ** 0.5)) ** 2 != d:
+            return f"model {model} needs a square number of features (e.g. 64 = 8x8), got n_features={d}"
+    return None

@@ -29,7 +29,7 @@ PRESETS = {
     "paper": [
         {
             "dataset": "digits",
-            "model": ["lr", "mlp"],
+            "model": ["lr", "mlp", "mlp:64,32", "cnn"],
             "owners": [5, 10, 16],
             "alpha": [0.05, 0.1, 0.5, 1.0, 10.0, "iid"],
             "seed": [0, 1, 2, 3, 4],
@@ -55,7 +55,7 @@ REPEATS = {"quick": 1, "paper": 1}
 
 KEYS = {
     "dataset": {"dataset": ("digits", "synthetic")},
-    "model": {"choice": ("lr", "mlp", "logreg", "logistic")},
+    "model": {"model": ("lr", "mlp", "cnn")},  # lr, mlp, mlp:64,32 (any depth), cnn (8x8 digits)
     "owners": {"int": (2, 64)},
     "alpha": {"real": (0, None), "open": True, "also": ("iid", "inf")},
     "adversary": {"choice": ("none", "sybil", "random", "constant"), "none": True},

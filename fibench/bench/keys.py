@@ -12,7 +12,9 @@ A suite declares, as pure data (``KEYS`` in ``suites/<name>.py``), one spec per 
                                                         #   built-in ones and those of the point's
                                                         #   ``network_file``
         "network_file": {"toml": True, "none": True},   # a TOML file of [profiles.NAME] tables
-    }
+        "model": {"model": ("lr", "mlp", "cnn"),        # a model spec of these kinds (parsed by
+                  "also": ("logreg",)},                 #   fibench.fi.models.parse_model: "lr",
+    }                                                   #   "mlp", "mlp:64,32", "cnn", "cnn:8,16m")
 
 ``"none": True`` also allows ``None`` (``--set key=none``). Keys without a spec are not checked
 (suites written in a test or a notebook need none). Cross-key rules that are errors go into an
@@ -33,7 +35,11 @@ from fibench.bench.suite import SuiteError
 #: the run's seed (``--set seed=...``): what fibench.fi accepts
 SEED_RANGE = (0, 2**32 - 1)
 
-_SPEC_KINDS = ("int", "real", "choice", "dataset", "profiles", "toml")
+_SPEC_KINDS = ("int", "real", "choice", "dataset", "profiles", "toml", "model")
+
+#: how each model kind is spelled in a spec (for messages and ``fibench list``)
+_MODEL_FORMS = {"lr": "lr", "mlp": "mlp, mlp:H1,H2,... (1 to 8 ReLU layers)",
+                "cnn": "cnn, cnn:C1,C2m,... (1 to 3 conv blocks, m: max-pool)"}
 
 
 def _is_int(v) -> bool:
@@ -73,6 +79,8 @@ def describe(spec: dict) -> str:
         parts.append("a list of network profile names (built-in or from the network_file)")
     if "toml" in spec:
         parts.append("a TOML file of [profiles.NAME] tables")
+    if "model" in spec:
+        parts.append("a model spec: " + ", ".join(_MODEL_FORMS.get(k, k) for k in spec["model"]))
     also = [str(a) for a in spec.get("also", ())] + (["none"] if spec.get("none") else [])
     if also:
         parts.append("or " + ", ".join(also))
@@ -139,6 +147,15 @@ def check_value(key: str, value, spec: dict, point: dict | None = None, profiles
             if Path(value).is_file():
                 return None
             return f"{key}={value!r}: dataset file not found"
+    if "model" in spec and isinstance(value, str):
+        from fibench.fi.models import parse_model
+
+        try:
+            kind, _ = parse_model(value)
+        except ValueError as exc:
+            return f"{key}={value!r}: {str(exc).removeprefix('model: ')}" if ":" in value else bad
+        if kind in spec["model"]:
+            return None
     if "toml" in spec and isinstance(value, str) and value:
         if not Path(value).is_file():
             return f"{key}={value!r}: network profile file not found"

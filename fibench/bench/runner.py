@@ -104,11 +104,27 @@ def parse_value(text: str):
             raise SuiteError(f"malformed list {text!r}", "--set")
         return val
     if "," in t:
-        parts = [p for p in t.split(",") if p.strip()]
+        parts = _glue_specs([p for p in t.split(",") if p.strip()])
         if not parts:
             raise SuiteError(f"malformed list {text!r}", "--set")
+        if len(parts) == 1:
+            return _parse_scalar(parts[0])
         return [_parse_scalar(p) for p in parts]
     return _parse_scalar(t)
+
+
+def _glue_specs(parts: list[str]) -> list[str]:
+    """Sizes of a model spec stay with it: ``lr,mlp:64,32,cnn:8,16m`` -> ``lr``,
+    ``mlp:64,32``, ``cnn:8,16m`` (an item of digits, optionally ending in ``m``, after an item
+    that holds a ``:`` belongs to that item)."""
+    out: list[str] = []
+    for p in parts:
+        q = p.strip()
+        if out and ":" in out[-1] and (q.isdigit() or (q.endswith("m") and q[:-1].isdigit())):
+            out[-1] = f"{out[-1]},{q}"
+        else:
+            out.append(q)
+    return out
 
 
 def parse_sets(items) -> dict:

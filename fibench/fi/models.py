@@ -17,6 +17,14 @@ applied after each layer (``"relu"`` or ``"identity"``):
 
 ``graph()`` returns the same model as a ``fibench.fi.graph.Graph``.
 
+``LocalModel(kind="cnn")``: the built-in small CNN for square one-channel images (8x8 digits):
+conv 3x3 (8 channels, padding 1) -> ReLU -> avgpool 2 -> dense. ``"cnn:8,16"`` stacks such
+blocks (one per channel count; ``"16m"``: max-pool instead of avg-pool). Trainer: torch is not
+a dependency, so the conv filters are random (drawn from the owner's seed, He-scaled) and only
+the dense readout is trained, by scikit-learn's ``LogisticRegression`` on the owner's conv
+features (a random-feature CNN, the approach of ``tests/test_secure_graph.py``). Its layers are
+no Dense list: ``weights()`` returns the ``Graph`` itself (``m2_labels`` takes both).
+
 ``logits(X)`` is computed from exactly these layers, and ``predict_proba(X)`` is their softmax
 (with unseen classes set to exactly 0).  Binary owners (two seen classes, for which
 scikit-learn keeps one output z) use the symmetric logits (-z/2, +z/2), whose softmax is
@@ -33,7 +41,7 @@ import numpy as np
 from fibench.validation import check_int as _check_int
 from fibench.validation import check_labels_array
 
-KINDS = ("lr", "mlp")
+KINDS = ("lr", "mlp", "cnn")
 #: accepted synonyms of the model kinds (the latency suite says ``logreg``)
 ALIASES = {"logreg": "lr", "logistic": "lr"}
 #: logit of a class the owner never saw (its probability is exactly 0)
@@ -43,6 +51,10 @@ LR_MAX_ITER = 200
 MLP_MAX_ITER = 200
 DEFAULT_HIDDEN = 32
 MAX_HIDDEN = 4096
+#: the built-in CNN: conv channels per block ("cnn" = one block of 8 channels), at most 3 blocks
+DEFAULT_CNN = ((8, "avg"),)
+MAX_CNN_BLOCKS = 3
+MAX_CHANNELS = 256
 
 
 
@@ -83,14 +95,37 @@ def normalize_kind(kind) -> str:
     return k
 
 
-def parse_model(spec) -> tuple[str, tuple[int, ...] | None]:
-    """A model spec as ``(kind, hidden sizes or None)``: ``"lr"``, ``"mlp"`` (the ``hidden``
-    parameter decides its one hidden layer) or ``"mlp:64,32"`` (ReLU hidden layers of those
-    sizes, 1 to 8 of them). ValueError naming ``model`` otherwise."""
+def _parse_cnn(spec: str, sizes: str) -> tuple:
+    """``"8,16m"`` -> ((8, "avg"), (16, "max")): conv 3x3 -> ReLU -> pool 2 blocks."""
+    blocks = []
+    for item in sizes.split(","):
+        item = item.strip()
+        pool = "max" if item.endswith("m") else "avg"
+        try:
+            ch = int(item[:-1] if pool == "max" else item)
+        except ValueError:
+            raise ValueError(f"model: cnn blocks must be comma-separated channel counts, 'm' for a max-pool "
+                             f"(e.g. 'cnn:8,16m'), got {spec!r}") from None
+        blocks.append((ch, pool))
+    if not 1 <= len(blocks) <= MAX_CNN_BLOCKS or any(not 1 <= c <= MAX_CHANNELS for c, _ in blocks):
+        raise ValueError(f"model: 1 to {MAX_CNN_BLOCKS} cnn blocks, each of 1 to {MAX_CHANNELS} channels, "
+                         f"got {spec!r}")
+    return tuple(blocks)
+
+
+def parse_model(spec) -> tuple[str, tuple | None]:
+    """A model spec as ``(kind, sizes or None)``: ``"lr"``, ``"mlp"`` (the ``hidden``
+    parameter decides its one hidden layer), ``"mlp:64,32"`` (ReLU hidden layers of those
+    sizes, 1 to 8 of them), ``"cnn"`` (the built-in CNN, blocks ``DEFAULT_CNN``) or
+    ``"cnn:8,16m"`` (conv blocks: channels, ``m`` = max-pool; sizes are ``((8, "avg"),
+    (16, "max"))``). ValueError naming ``model`` otherwise."""
     if isinstance(spec, str) and ":" in spec:
         kind, _, sizes = spec.partition(":")
-        if ALIASES.get(kind, kind) != "mlp":
-            raise ValueError(f"model: only 'mlp' takes hidden sizes (e.g. 'mlp:64,32'), got {spec!r}")
+        kind = ALIASES.get(kind, kind)
+        if kind == "cnn":
+            return "cnn", _parse_cnn(spec, sizes)
+        if kind != "mlp":
+            raise ValueError(f"model: only 'mlp' and 'cnn' take sizes (e.g. 'mlp:64,32', 'cnn:8,16'), got {spec!r}")
         try:
             hidden = tuple(int(v) for v in sizes.split(","))
         except ValueError:
@@ -99,13 +134,67 @@ def parse_model(spec) -> tuple[str, tuple[int, ...] | None]:
         if not 1 <= len(hidden) <= 8 or any(not 1 <= h <= MAX_HIDDEN for h in hidden):
             raise ValueError(f"model: 1 to 8 hidden sizes, each in [1, {MAX_HIDDEN}], got {spec!r}")
         return "mlp", hidden
-    return normalize_kind(spec), None
+    kind = normalize_kind(spec)
+    return kind, (DEFAULT_CNN if kind == "cnn" else None)
 
 
 def normalize_model(spec) -> str:
-    """The canonical spelling of a model spec (``"lr"``, ``"mlp"``, ``"mlp:64,32"``)."""
-    kind, hidden = parse_model(spec)
-    return kind if hidden is None else f"{kind}:{','.join(map(str, hidden))}"
+    """The canonical spelling of a model spec (``"lr"``, ``"mlp"``, ``"mlp:64,32"``, ``"cnn"``,
+    ``"cnn:8,16m"``; ``"cnn:8"`` is ``"cnn"``)."""
+    kind, sizes = parse_model(spec)
+    if kind == "cnn":
+        return "cnn" if sizes == DEFAULT_CNN else "cnn:" + ",".join(f"{c}{'m' if p == 'max' else ''}" for c, p in sizes)
+    return kind if sizes is None else f"{kind}:{','.join(map(str, sizes))}"
+
+
+def image_side(n_features: int, name: str = "X") -> int:
+    """The side of the square one-channel image a CNN reads from ``n_features`` pixels."""
+    side = int(round(np.sqrt(n_features)))
+    if side * side != n_features:
+        raise ValueError(f"model cnn reads square one-channel images: {name} must have a square number of "
+                         f"features (64 for 8x8 digits), got {n_features}")
+    return side
+
+
+def cnn_body(blocks, n_features: int, rng) -> list:
+    """The conv part of a CNN (reshape, blocks of conv 3x3 pad 1 -> ReLU -> pool 2, flatten) with
+    random He-scaled filters from ``rng``; ValueError when the image is too small for the pools."""
+    from fibench.fi import graph as gr
+
+    side = image_side(n_features)
+    layers, ch = [gr.Reshape((1, side, side))], 1
+    for i, (c, pool) in enumerate(blocks):
+        if side < 2:
+            raise ValueError(f"model: cnn block {i + 1} of {len(blocks)} has a {side}x{side} input; each block "
+                             f"halves the image side, so a {int(np.sqrt(n_features))}-pixel side allows fewer blocks")
+        w = rng.normal(size=(c, ch, 3, 3)) * np.sqrt(2.0 / (9 * ch))
+        layers += [gr.Conv2d(w, rng.normal(size=c) * 0.1, padding=1), gr.ReLU(),
+                   gr.MaxPool2d(2) if pool == "max" else gr.AvgPool2d(2)]
+        ch, side = c, side // 2
+    return layers + [gr.Flatten()]
+
+
+def random_graph(spec, n_features: int, n_classes: int, rng, hidden: int = DEFAULT_HIDDEN):
+    """A ``Graph`` of architecture ``spec`` with random weights (benchmarks of secure inference:
+    the values change no counts). Dense layers are scaled by 1/sqrt(fan-in), biases by 0.1."""
+    from fibench.fi import graph as gr
+
+    kind, sizes = parse_model(spec)
+    if kind == "cnn":
+        body = cnn_body(sizes, n_features, rng)
+        d = int(np.prod(gr.Graph(body, (n_features,)).output_shape))
+        dims = (d, n_classes)
+        acts = ["identity"]
+    else:
+        hs = () if kind == "lr" else (sizes if sizes is not None else (_check_int("hidden", hidden, 1, MAX_HIDDEN),))
+        body = []
+        dims = (n_features,) + tuple(hs) + (n_classes,)
+        acts = ["relu"] * len(hs) + ["identity"]
+    for (a, b), act in zip(zip(dims[:-1], dims[1:]), acts):
+        body.append(gr.Dense(rng.normal(size=(a, b)) / np.sqrt(a), rng.normal(size=b) * 0.1))
+        if act == "relu":
+            body.append(gr.ReLU())
+    return gr.Graph(body, (n_features,))
 
 
 def derive_seed(seed: int, *path: int) -> int:
@@ -153,6 +242,11 @@ class LocalModel:
                  seed: int = 0, max_iter: int | None = None, C: float = 1.0, standardize: bool = False):
         self.kind, sizes = parse_model(kind)
         self.n_classes = None if n_classes is None else _check_int("n_classes", n_classes, 2)
+        #: conv blocks of a CNN ((channels, "avg" | "max"), ...); None for lr/mlp
+        self.cnn_blocks = sizes if self.kind == "cnn" else None
+        self._spec = normalize_model(kind) if self.kind == "cnn" else None
+        if self.kind == "cnn":
+            sizes = None
         if sizes is None and isinstance(hidden, (tuple, list)):
             if not 1 <= len(hidden) <= 8:
                 raise ValueError(f"hidden must hold 1 to 8 layer sizes, got {hidden!r}")
@@ -170,6 +264,7 @@ class LocalModel:
         self.C = float(C)
         self.standardize = bool(standardize)
         self._layers = None
+        self._body = None  # a CNN's conv layers (before the dense readout)
 
     # -- training --------------------------------------------------------------------------
     def fit(self, X, y) -> "LocalModel":
@@ -189,6 +284,8 @@ class LocalModel:
         else:
             Xs = X
         seen = self.classes_seen_
+        if self.kind == "cnn":
+            return self._fit_cnn(X, y, C)
         d = X.shape[1]
         if len(seen) == 1:  # constant model: sklearn refuses a single class
             b_out = np.full(C, UNSEEN_LOGIT)
@@ -236,6 +333,40 @@ class LocalModel:
         self._fold_scaler(mu, sd)
         return self
 
+    def _fit_cnn(self, X, y, C):
+        """Random conv filters (the owner's seed) and a logistic-regression readout trained on
+        the owner's conv features; ``standardize`` standardizes those features (folded into
+        the readout)."""
+        from fibench.fi import graph as gr
+
+        self._body = cnn_body(self.cnn_blocks, X.shape[1], np.random.default_rng(derive_seed(self.seed, 1)))
+        with single_thread_blas():
+            F = gr.Graph(self._body, (X.shape[1],)).forward(X)
+        F = F.reshape(len(F), -1)
+        mu, sd = np.zeros(F.shape[1]), np.ones(F.shape[1])
+        if self.standardize:
+            mu, sd = F.mean(axis=0), F.std(axis=0)
+            sd[sd < 1e-12] = 1.0
+        seen = self.classes_seen_
+        W_full, b_full = np.zeros((F.shape[1], C)), np.full(C, UNSEEN_LOGIT)
+        if len(seen) == 1:
+            b_full[seen[0]] = 0.0
+        else:
+            from sklearn.exceptions import ConvergenceWarning
+            from sklearn.linear_model import LogisticRegression
+
+            with warnings.catch_warnings(), single_thread_blas():
+                warnings.simplefilter("ignore", category=ConvergenceWarning)
+                clf = LogisticRegression(C=self.C, solver="lbfgs", max_iter=self.max_iter,
+                                         random_state=derive_seed(self.seed)).fit((F - mu) / sd, y)
+            W_s, b_s = clf.coef_.T, clf.intercept_
+            if W_s.shape[1] == 1:
+                W_s, b_s = np.hstack([-W_s / 2, W_s / 2]), np.concatenate([-b_s / 2, b_s / 2])
+            W_full[:, seen], b_full[seen] = W_s, b_s
+        W2 = W_full / sd[:, None]
+        self._layers = [(W2, b_full - mu @ W2)]  # the dense readout on the raw conv features
+        return self
+
     def _fold_scaler(self, mu, sd):
         """Fold x -> (x - mu) / sd into the first layer: W' = W / sd, b' = b - (mu / sd) @ W."""
         if not self.standardize:
@@ -252,23 +383,38 @@ class LocalModel:
     @property
     def activations(self) -> tuple[str, ...]:
         """Function applied after each layer of ``weights()``."""
+        if self.kind == "cnn":
+            return ("identity",)  # of the dense readout (after the conv blocks)
         return ("identity",) if self.kind == "lr" else ("relu",) * len(self.hidden_sizes) + ("identity",)
 
-    def weights(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The layers ``[(W, b), ...]`` in full class space (copies; float64)."""
+    def weights(self):
+        """The layers ``[(W, b), ...]`` in full class space (copies; float64). A CNN is no
+        Dense list: its ``graph()`` is returned instead (``m2_labels`` accepts both)."""
         self._check_fitted()
+        if self.kind == "cnn":
+            return self.graph()
         return [(W.copy(), b.copy()) for W, b in self._layers]
 
     def graph(self):
-        """The model as a ``fibench.fi.graph.Graph`` (Dense/ReLU layers of ``weights()``)."""
-        from fibench.fi.graph import from_dense_layers
+        """The model as a ``fibench.fi.graph.Graph`` (Dense/ReLU layers of ``weights()``; a
+        CNN: its conv blocks and the dense readout)."""
+        from fibench.fi import graph as gr
 
-        return from_dense_layers(self.weights(), list(self.activations))
+        self._check_fitted()
+        if self.kind == "cnn":
+            W, b = self._layers[0]
+            return gr.Graph(list(self._body) + [gr.Dense(W.copy(), b.copy())], (self.n_features_,))
+        return gr.from_dense_layers(self.weights(), list(self.activations))
 
     def logits(self, X) -> np.ndarray:
         """(n, C) pre-softmax scores; unseen classes get ``UNSEEN_LOGIT``."""
         self._check_fitted()
         z = check_X(X, self.n_features_)
+        if self.kind == "cnn":
+            from fibench.fi import graph as gr
+
+            z = gr.Graph(self._body, (self.n_features_,)).forward(z)
+            z = z.reshape(len(z), -1)
         for (W, b), act in zip(self._layers, self.activations):
             z = z @ W + b
             if act == "relu":
@@ -298,7 +444,7 @@ class LocalModel:
     def __repr__(self):
         state = "unfitted" if self._layers is None else f"seen={len(self.classes_seen_)}/{self.n_classes} classes"
         sizes = self.hidden if len(self.hidden_sizes) == 1 else self.hidden_sizes
-        extra = f", hidden={sizes}" if self.kind == "mlp" else ""
+        extra = f", hidden={sizes}" if self.kind == "mlp" else (f", spec={self._spec!r}" if self.kind == "cnn" else "")
         return f"LocalModel(kind={self.kind!r}{extra}, {state})"
 
 

@@ -1,7 +1,10 @@
 """Measure of the ``accuracy`` suite: plaintext ensemble accuracy of K owners under non-IID data.
 
 One grid point = (dataset, model, partition, alpha, owners, seed [, hidden, classes_per_owner,
-beta, min_samples, n_samples, n_features, n_classes, max_iter]).  The training set is split
+beta, min_samples, n_samples, n_features, n_classes, max_iter]). ``model`` is a spec of
+``fibench.fi.models`` (``lr``, ``mlp`` with ``hidden`` units, ``mlp:64,32``, ``cnn``, ``cnn:8,16m``;
+a CNN reads square images, e.g. the 8x8 digits: random conv filters and a logistic-regression
+readout trained per owner, see ``fibench.fi.models``).  The training set is split
 among the owners, each owner trains alone, and every aggregation rule is evaluated on the
 test set (one row per rule) next to the baselines: best and mean single owner, and the
 centralized model trained on the union (cached per dataset/model/seed in this process).
@@ -18,7 +21,7 @@ import time
 from fibench.fi import ensemble as ens
 from fibench.fi.data import load_dataset
 from fibench.fi.federated import FederatedEnsemble
-from fibench.fi.models import normalize_kind, single_thread_blas
+from fibench.fi.models import normalize_model, single_thread_blas
 from fibench.fi.partition import heterogeneity, partition, partition_summary
 
 _DATASETS: dict = {}
@@ -76,7 +79,7 @@ def clear_cache():
 def run_point(params: dict) -> list[dict]:
     """Rows (one per aggregation rule) for one grid point; see the module docstring."""
     seed = int(params.get("seed", 0))
-    model = normalize_kind(params.get("model", "lr"))
+    model = normalize_model(params.get("model", "lr"))  # "lr", "mlp" (``hidden``), "mlp:64,32", "cnn", ...
     scheme = params.get("partition", "dirichlet")
     alpha = _norm_alpha(params.get("alpha", 0.5))
     K = params.get("owners", 5)
