@@ -16,7 +16,8 @@ A :class:`Graph` is a sequence of layers applied to one sample of shape ``input_
 Shapes are checked at construction: a ``ValueError`` names the layer index, the expected and
 the actual shape. ``Graph.logits(X)`` evaluates everything but a final ``Softmax`` (float64),
 ``Graph.predict_proba(X)`` is its softmax. Importers: :func:`from_sklearn` (logistic regression,
-linear classifiers, ``MLPClassifier`` of any depth with ReLU or identity activations).
+linear classifiers, ``MLPClassifier`` of any depth with ReLU or identity activations) and
+:func:`from_onnx` (sequential ONNX graphs of ``ONNX_OPS``; needs the optional ``onnx`` package).
 Secure evaluation: ``fibench.fi.secure_graph``.
 """
 from __future__ import annotations
@@ -25,7 +26,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = ["AvgPool2d", "BatchNorm", "Conv2d", "Dense", "Flatten", "Graph", "Identity", "MaxPool2d", "ReLU",
-           "Reshape", "Softmax", "as_graph", "from_dense_layers", "from_sklearn", "im2col", "pool_windows"]
+           "Reshape", "Softmax", "as_graph", "from_dense_layers", "from_onnx", "from_sklearn", "im2col", "pool_windows"]
 
 
 def _array(a, name: str, ndim: int) -> np.ndarray:
@@ -553,3 +554,267 @@ def from_sklearn(estimator) -> Graph:
         return Graph(layers, (W.shape[0],))
     raise ValueError(f"from_sklearn supports LogisticRegression, linear classifiers and MLPClassifier, "
                      f"got {type(estimator).__name__}")
+
+
+# -- ONNX import ---------------------------------------------------------------------------------
+
+#: the ONNX operators ``from_onnx`` reads (a sequential graph: each node consumes the previous
+#: node's output and constants)
+ONNX_OPS = ("Gemm", "MatMul", "Add", "Relu", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten",
+            "Reshape", "BatchNormalization", "Softmax", "Identity", "Constant")
+
+
+def _onnx_model(path_or_bytes):
+    try:
+        import onnx
+    except ImportError:
+        raise ImportError("from_onnx needs the optional package onnx: pip install 'fibench[onnx]'") from None
+    if isinstance(path_or_bytes, onnx.ModelProto):
+        return path_or_bytes
+    if isinstance(path_or_bytes, (bytes, bytearray)):
+        return onnx.load_model_from_string(bytes(path_or_bytes))
+    import os
+
+    if isinstance(path_or_bytes, (str, os.PathLike)):
+        return onnx.load(os.fspath(path_or_bytes))
+    raise ValueError(f"path_or_bytes must be a file path, bytes or an onnx.ModelProto, got {type(path_or_bytes).__name__}")
+
+
+class _OnnxReader:
+    """Turns the nodes of a sequential ONNX graph into fibench layers, one node at a time."""
+
+    def __init__(self, model):
+        from onnx import numpy_helper
+
+        self.to_array = numpy_helper.to_array
+        g = model.graph
+        self.consts = {t.name: np.asarray(self.to_array(t)) for t in g.initializer}
+        inputs = [v for v in g.input if v.name not in self.consts]
+        if len(inputs) != 1:
+            raise ValueError(f"from_onnx: expected one graph input (besides initializers), got "
+                             f"{[v.name for v in inputs]}")
+        dims = inputs[0].type.tensor_type.shape.dim
+        shape = tuple(int(d.dim_value) if d.HasField("dim_value") else 0 for d in dims[1:])
+        if len(dims) < 2 or any(v < 1 for v in shape):
+            raise ValueError(f"from_onnx: the input {inputs[0].name!r} must have a batch axis and fixed "
+                             f"per-sample dimensions, got {len(dims)} axes {shape}")
+        self.input_shape = shape
+        self.current, self.shape = inputs[0].name, shape
+        self.layers: list[Layer] = []
+        self.outputs = [o.name for o in g.output]
+
+    # -- helpers ----------------------------------------------------------------------------------
+    def _where(self, node, i):
+        return f"node {i} ({node.op_type}{' ' + repr(node.name) if node.name else ''})"
+
+    def _attrs(self, node) -> dict:
+        from onnx import helper
+
+        return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+    def _const(self, node, i, name, what):
+        if name not in self.consts:
+            raise ValueError(f"from_onnx: {self._where(node, i)}: its {what} {name!r} must be a constant "
+                             "(an initializer or a Constant node)")
+        return np.asarray(self.consts[name], dtype=np.float64)
+
+    def _data(self, node, i) -> None:
+        """The node's first input must be the running tensor."""
+        if not node.input or node.input[0] != self.current:
+            raise ValueError(f"from_onnx: {self._where(node, i)} reads {list(node.input)}, not the output "
+                             f"{self.current!r} of the previous node: only sequential graphs are supported")
+
+    def _push(self, layer: Layer, node, i) -> None:
+        try:
+            self.shape = tuple(layer.out_shape(self.shape))
+        except ValueError as exc:
+            raise ValueError(f"from_onnx: {self._where(node, i)}: {exc}") from None
+        self.layers.append(layer)
+
+    def _refuse(self, node, i, why):
+        raise ValueError(f"from_onnx: {self._where(node, i)}: {why}")
+
+    # -- one node -----------------------------------------------------------------------------------
+    def node(self, node, i) -> None:
+        op, a = node.op_type, self._attrs(node)
+        if op == "Constant":
+            if "value" not in a:
+                self._refuse(node, i, "only Constant nodes with a 'value' tensor are supported")
+            self.consts[node.output[0]] = np.asarray(self.to_array(a["value"]))
+            return
+        if op not in ONNX_OPS or (node.domain not in ("", "ai.onnx")):
+            raise ValueError(f"from_onnx: unsupported operator {op!r} at {self._where(node, i)}; supported: "
+                             f"{', '.join(ONNX_OPS)}")
+        self._data(node, i)
+        getattr(self, f"_op_{op}")(node, i, a)
+        self.current = node.output[0]
+
+    def _op_Identity(self, node, i, a):
+        self._push(Identity(), node, i)
+
+    def _op_Relu(self, node, i, a):
+        self._push(ReLU(), node, i)
+
+    def _op_Softmax(self, node, i, a):
+        axis = a.get("axis", -1)
+        if len(self.shape) != 1 or axis not in (-1, 1):
+            self._refuse(node, i, f"softmax over axis {axis} of a per-sample shape {self.shape}: only over the "
+                                  "classes of a 1-D score vector")
+        self._push(Softmax(), node, i)
+
+    def _op_Gemm(self, node, i, a):
+        if a.get("transA", 0):
+            self._refuse(node, i, "transA=1 is not supported (the data operand must be A)")
+        B = self._const(node, i, node.input[1], "B")
+        W = float(a.get("alpha", 1.0)) * (B.T if a.get("transB", 0) else B)
+        if W.ndim != 2:
+            self._refuse(node, i, f"B must be a matrix, got shape {B.shape}")
+        b = np.zeros(W.shape[1])
+        if len(node.input) > 2 and node.input[2]:
+            C = self._const(node, i, node.input[2], "C")
+            try:
+                b = float(a.get("beta", 1.0)) * np.broadcast_to(C.reshape(-1) if C.ndim == 2 and C.shape[0] == 1
+                                                                else C, (W.shape[1],))
+            except ValueError:
+                self._refuse(node, i, f"C of shape {C.shape} is not a bias over the {W.shape[1]} outputs")
+        self._push(Dense(W, b), node, i)
+
+    def _op_MatMul(self, node, i, a):
+        B = self._const(node, i, node.input[1], "B")
+        if B.ndim != 2:
+            self._refuse(node, i, f"B must be a matrix, got shape {B.shape}")
+        self._push(Dense(B), node, i)
+
+    def _op_Add(self, node, i, a):
+        other = node.input[1]
+        if other not in self.consts:
+            self._refuse(node, i, "adding two computed tensors (a residual connection) is not supported; "
+                                  "only a constant bias after Gemm, MatMul or Conv")
+        c = self._const(node, i, other, "addend")
+        prev = self.layers[-1] if self.layers else None
+        try:
+            full = np.broadcast_to(c, (1,) + self.shape)[0]
+        except ValueError:
+            self._refuse(node, i, f"the constant of shape {c.shape} does not broadcast to {self.shape}")
+        if isinstance(prev, Dense) and len(self.shape) == 1:
+            self.layers[-1] = Dense(prev.W, prev.b + full)
+        elif isinstance(prev, Conv2d) and len(self.shape) == 3 and \
+                np.all(full == full[:, :1, :1]):
+            self.layers[-1] = Conv2d(prev.weight, prev.bias + full[:, 0, 0], prev.stride, prev.padding)
+        else:
+            self._refuse(node, i, "a constant Add is supported only right after Gemm, MatMul (any bias) or Conv "
+                                  f"(a per-channel bias), found after {prev!r}")
+
+    def _op_Conv(self, node, i, a):
+        W = self._const(node, i, node.input[1], "weight")
+        if W.ndim != 4:
+            self._refuse(node, i, f"only 2-D convolutions are supported (weight of 4 axes), got {W.shape}")
+        if a.get("group", 1) != 1:
+            self._refuse(node, i, f"group={a['group']} is not supported (only group=1)")
+        if any(d != 1 for d in a.get("dilations", [1, 1])):
+            self._refuse(node, i, f"dilations={list(a['dilations'])} are not supported (only 1)")
+        pads = self._pads(node, i, a)
+        b = self._const(node, i, node.input[2], "bias") if len(node.input) > 2 and node.input[2] else None
+        self._push(Conv2d(W, b, tuple(a.get("strides", [1, 1])), pads), node, i)
+
+    def _pads(self, node, i, a, allow: bool = True):
+        ap = a.get("auto_pad", b"NOTSET")
+        ap = ap.decode() if isinstance(ap, bytes) else ap
+        if ap not in ("NOTSET", "VALID"):
+            self._refuse(node, i, f"auto_pad={ap!r} is not supported (give explicit pads)")
+        p = list(a.get("pads", [0, 0, 0, 0]))
+        if len(p) != 4 or p[0] != p[2] or p[1] != p[3] or (not allow and any(p)):
+            self._refuse(node, i, f"pads={p} are not supported ({'symmetric 2-D pads only' if allow else 'no padding'})")
+        return (int(p[0]), int(p[1]))
+
+    def _pool(self, node, i, a, cls):
+        self._pads(node, i, a, allow=False)
+        if a.get("ceil_mode", 0):
+            self._refuse(node, i, "ceil_mode=1 is not supported")
+        if any(d != 1 for d in a.get("dilations", [1, 1])):
+            self._refuse(node, i, f"dilations={list(a['dilations'])} are not supported (only 1)")
+        k = a.get("kernel_shape")
+        if k is None or len(k) != 2:
+            self._refuse(node, i, f"kernel_shape must give 2 sizes, got {k}")
+        self._push(cls(tuple(k), tuple(a.get("strides", [1, 1]))), node, i)  # ONNX strides default to 1
+
+    def _op_MaxPool(self, node, i, a):
+        if len(node.output) > 1 and node.output[1]:
+            self._refuse(node, i, "the Indices output is not supported")
+        self._pool(node, i, a, MaxPool2d)
+
+    def _op_AveragePool(self, node, i, a):
+        self._pool(node, i, a, AvgPool2d)
+
+    def _op_GlobalAveragePool(self, node, i, a):
+        if len(self.shape) != 3:
+            self._refuse(node, i, f"expected a (C, H, W) input, got {self.shape}")
+        self._push(AvgPool2d(self.shape[1:]), node, i)
+
+    def _op_Flatten(self, node, i, a):
+        if a.get("axis", 1) != 1:
+            self._refuse(node, i, f"axis={a['axis']} is not supported (only 1: keep the batch axis)")
+        self._push(Flatten(), node, i)
+
+    def _op_Reshape(self, node, i, a):
+        if len(node.input) < 2:
+            self._refuse(node, i, "the target shape input is missing")
+        target = [int(v) for v in self._const(node, i, node.input[1], "shape").reshape(-1)]
+        if a.get("allowzero", 0) or not target:
+            self._refuse(node, i, f"target shape {target} is not supported")
+        per = [self.shape[j - 1] if v == 0 and 0 < j <= len(self.shape) else v for j, v in enumerate(target)][1:]
+        size = int(np.prod(self.shape))
+        if per.count(-1) > 1 or any(v < -1 or v == 0 for v in per):
+            self._refuse(node, i, f"target shape {target} is not supported")
+        if -1 in per:
+            rest = int(np.prod([v for v in per if v != -1]))
+            if rest < 1 or size % rest:
+                self._refuse(node, i, f"target shape {target} does not fit a sample of shape {self.shape}")
+            per[per.index(-1)] = size // rest
+        if target[0] not in (0, -1) and target[0] < 1 or int(np.prod(per)) != size:
+            self._refuse(node, i, f"target shape {target}: its first axis must be the batch, and the rest must "
+                                  f"hold a sample of shape {self.shape}")
+        self._push(Reshape(tuple(per)), node, i)
+
+    def _op_BatchNormalization(self, node, i, a):
+        if (len(node.output) > 1 and any(node.output[1:])) or a.get("training_mode", 0):
+            self._refuse(node, i, "training mode (batch statistics) is not supported")
+        gamma, beta, mean, var = (self._const(node, i, n, w)
+                                  for n, w in zip(node.input[1:5], ("scale", "B", "mean", "var")))
+        prev = self.layers[-1] if self.layers else None
+        bn = BatchNorm(gamma, beta, mean, var, float(a.get("epsilon", 1e-5)))
+        if not isinstance(prev, (Dense, Conv2d)):
+            self._refuse(node, i, f"BatchNormalization must follow Gemm, MatMul or Conv (it is folded into it), "
+                                  f"found after {prev!r}")
+        try:
+            self.layers[-1] = bn.fold(prev, len(self.layers))
+        except ValueError as exc:
+            self._refuse(node, i, str(exc))
+
+
+def from_onnx(path_or_bytes) -> Graph:
+    """A ``Graph`` from an ONNX model (a file path, its bytes or an ``onnx.ModelProto``; needs
+    the optional ``onnx`` package: ``pip install 'fibench[onnx]'``).
+
+    The graph must be sequential (each node reads the previous node's output; weights are
+    initializers or ``Constant`` nodes) over one input of shape (batch, ...). Operators:
+    ``Gemm`` (alpha, beta, transB), ``MatMul`` -> Dense; ``Add`` of a constant -> the preceding
+    Dense's bias or Conv's per-channel bias; ``Conv`` (2-D, group 1, symmetric pads, strides)
+    -> Conv2d; ``MaxPool``/``AveragePool`` (no padding, no ceil mode) and
+    ``GlobalAveragePool`` -> pools; ``Flatten`` (axis 1), ``Reshape`` (first axis the batch),
+    ``Identity``, ``Relu``; ``BatchNormalization`` folded into the preceding Gemm/MatMul/Conv;
+    ``Softmax`` over the classes as the last node. Anything else raises a ``ValueError``
+    naming the operator and the node. Weights become float64."""
+    model = _onnx_model(path_or_bytes)
+    reader = _OnnxReader(model)
+    for i, node in enumerate(model.graph.node):
+        reader.node(node, i)
+    if reader.outputs != [reader.current]:
+        raise ValueError(f"from_onnx: the graph's outputs {reader.outputs} must be the last node's output "
+                         f"{reader.current!r}")
+    if not reader.layers:
+        raise ValueError("from_onnx: the graph has no layers")
+    try:
+        return Graph(reader.layers, reader.input_shape)
+    except ValueError as exc:
+        raise ValueError(f"from_onnx: {exc}") from None

@@ -1,0 +1,128 @@
+"""fibench.fi.graph.from_onnx against onnx.reference.ReferenceEvaluator (graphs built with
+onnx.helper, float64 tensors: no deep-learning framework needed). Skipped without onnx."""
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+from onnx import TensorProto, helper, numpy_helper
+from onnx.reference import ReferenceEvaluator
+
+from fibench.fi import graph as gr
+
+D = TensorProto.DOUBLE
+RNG = np.random.default_rng(0)
+
+
+def _init(name, shape, scale=0.5, positive=False):
+    a = RNG.normal(0, scale, shape)
+    return numpy_helper.from_array(np.abs(a) + 0.5 if positive else a, name)
+
+
+def _model(nodes, inits, in_shape, out_shape, opset=17):
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", D, ["N", *in_shape])],
+                          [helper.make_tensor_value_info("y", D, ["N", *out_shape])], initializer=inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    onnx.checker.check_model(m)
+    return m
+
+
+def _cnn():
+    """conv(pad 1)+BN -> relu -> maxpool -> conv(bias) -> avgpool(stride 1) -> global avg pool
+    -> flatten -> gemm(alpha, beta, transB) -> relu -> matmul + add -> softmax."""
+    N = helper.make_node
+    nodes = [
+        N("Conv", ["x", "w1"], ["c1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], name="conv1"),
+        N("BatchNormalization", ["c1", "g1", "b1", "m1", "v1"], ["n1"], epsilon=1e-3, name="bn1"),
+        N("Relu", ["n1"], ["r1"]),
+        N("MaxPool", ["r1"], ["p1"], kernel_shape=[2, 2], strides=[2, 2]),
+        N("Conv", ["p1", "w2", "cb2"], ["c2"], kernel_shape=[2, 2], strides=[1, 1]),
+        N("AveragePool", ["c2"], ["a2"], kernel_shape=[2, 2]),  # ONNX strides default to 1
+        N("GlobalAveragePool", ["a2"], ["g2"]),
+        N("Flatten", ["g2"], ["f"]),
+        N("Gemm", ["f", "wg", "bg"], ["h"], alpha=0.5, beta=2.0, transB=1),
+        N("Relu", ["h"], ["rh"]),
+        N("MatMul", ["rh", "wm"], ["z0"]),
+        N("Add", ["z0", "bm"], ["z"]),
+        N("Softmax", ["z"], ["y"], axis=-1),
+    ]
+    inits = [_init("w1", (4, 1, 3, 3)), _init("g1", (4,), positive=True), _init("b1", (4,)),
+             _init("m1", (4,)), _init("v1", (4,), positive=True), _init("w2", (6, 4, 2, 2)), _init("cb2", (6,)),
+             _init("wg", (5, 6)), _init("bg", (5,)), _init("wm", (5, 10)), _init("bm", (10,))]
+    return _model(nodes, inits, (1, 8, 8), (10,))
+
+
+def _reshaping():
+    """(N, 64) -> Reshape [-1,1,8,8] -> conv + per-channel Add -> avgpool 2 -> Reshape [0,-1]
+    (a Constant node) -> Identity -> Gemm (bias (1, C)) + BatchNormalization -> Softmax (axis 1).
+    (opset 17: the reference evaluator's BatchNormalization-9 uses batch statistics.)"""
+    N = helper.make_node
+    nodes = [
+        N("Reshape", ["x", "s1"], ["x4"]),
+        N("Conv", ["x4", "w"], ["c"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
+        N("Add", ["c", "cb"], ["cc"]),
+        N("AveragePool", ["cc"], ["ap"], kernel_shape=[2, 2], strides=[2, 2]),
+        N("Constant", [], ["s2"], value=numpy_helper.from_array(np.array([0, -1], dtype=np.int64))),
+        N("Reshape", ["ap", "s2"], ["fl"]),
+        N("Identity", ["fl"], ["id"]),
+        N("Gemm", ["id", "wg", "bg"], ["z"]),
+        N("BatchNormalization", ["z", "g", "b", "m", "v"], ["zn"]),
+        N("Softmax", ["zn"], ["y"], axis=1),
+    ]
+    inits = [numpy_helper.from_array(np.array([-1, 1, 8, 8], dtype=np.int64), "s1"), _init("w", (3, 1, 3, 3)),
+             _init("cb", (1, 3, 1, 1)), _init("wg", (12, 10)), _init("bg", (1, 10)), _init("g", (10,), positive=True),
+             _init("b", (10,)), _init("m", (10,)), _init("v", (10,), positive=True)]
+    return _model(nodes, inits, (64,), (10,))
+
+
+@pytest.mark.parametrize("build,shape", [(_cnn, (1, 8, 8)), (_reshaping, (64,))])
+def test_imported_graph_equals_the_reference_evaluator(build, shape, tmp_path):
+    model = build()
+    X = RNG.normal(0, 2, (7, *shape))
+    want = ReferenceEvaluator(model).run(None, {"x": X})[0]
+    path = tmp_path / "m.onnx"
+    onnx.save(model, str(path))
+    for src in (model, model.SerializeToString(), str(path), path):
+        g = gr.from_onnx(src)
+        assert isinstance(g.layers[-1], gr.Softmax)
+        got = g.forward(X).reshape(len(X), -1)
+        assert np.max(np.abs(got - want.reshape(len(X), -1))) <= 1e-9
+    assert not any(isinstance(layer, gr.BatchNorm) for layer in g.layers)  # folded
+
+
+def test_imported_cnn_runs_securely():
+    """The imported graph through M2 (one owner, logit_sum) in checking mode: the secure logits
+    are the plaintext ones up to fixed point."""
+    from fibench.fi import secure_graph as sg
+    from fibench.mpc import Session
+
+    g = gr.from_onnx(_cnn())
+    X = RNG.normal(0, 2, (6, 64))
+    s = Session(2, check=True)
+    scores, _ = sg.m2_scores(s, X, [g], "logit_sum", "T2")
+    assert np.max(np.abs(s.reveal(scores) - g.logits(X))) <= 1e-3
+
+
+def _one(node, inits=(), in_shape=(4,), out_shape=(4,)):
+    return _model([node], list(inits), in_shape, out_shape)
+
+
+def test_unsupported_ops_name_the_op_and_the_node():
+    N = helper.make_node
+    with pytest.raises(ValueError, match=r"unsupported operator 'Sigmoid' at node 0 \(Sigmoid 'act'\)"):
+        gr.from_onnx(_one(N("Sigmoid", ["x"], ["y"], name="act")))
+    res = _model([N("Relu", ["x"], ["r"]), N("Add", ["r", "x"], ["y"], name="skip")], [], (4,), (4,))
+    with pytest.raises(ValueError, match=r"node 1 \(Add 'skip'\).*(only sequential|residual)"):
+        gr.from_onnx(res)
+    grouped = _model([N("Conv", ["x", "w"], ["y"], kernel_shape=[1, 1], group=2, name="gc")],
+                     [_init("w", (2, 1, 1, 1))], (2, 3, 3), (2, 3, 3))
+    with pytest.raises(ValueError, match=r"node 0 \(Conv 'gc'\): group=2"):
+        gr.from_onnx(grouped)
+    padded = _model([N("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], pads=[1, 1, 1, 1])], [], (1, 4, 4), (1, 3, 3))
+    with pytest.raises(ValueError, match=r"node 0 \(MaxPool\): pads"):
+        gr.from_onnx(padded)
+    with pytest.raises(ValueError, match=r"node 0 \(Add\): a constant Add"):
+        gr.from_onnx(_one(N("Add", ["x", "c"], ["y"]), [_init("c", (4,))]))
+    with pytest.raises(ValueError, match=r"node 0 \(MatMul\).*constant"):
+        gr.from_onnx(_model([N("MatMul", ["x", "x"], ["y"])], [], (4,), (4,)))
+    with pytest.raises(ValueError, match="path_or_bytes"):
+        gr.from_onnx(42)
