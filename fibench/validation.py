@@ -30,3 +30,7 @@ def check_labels_array(y, name: str = "y") -> np.ndarray:
     if y.size and y.min() < 0:
         raise ValueError(f"{name} must hold integer class labels 0..C-1 (found a negative label)")
     return y
+
+
+class NotFittedError(ValueError, RuntimeError):
+    """A model or ensemble used before ``fit`` (a ValueError, like scikit-learn's)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fibench.validation import NotFittedError
 from fibench.fi import ensemble as ens
 from fibench.fi.models import (DEFAULT_HIDDEN, LocalModel, check_X, check_labels, derive_seed, normalize_model,
                             single_thread_blas)
@@ -101,7 +102,7 @@ class FederatedEnsemble:
     # -- plaintext inference -------------------------------------------------------------------
     def _check_fitted(self):
         if self.owners_ is None:
-            raise RuntimeError("FederatedEnsemble is not fitted; call fit(owner_datasets) first")
+            raise NotFittedError("FederatedEnsemble is not fitted; call fit(owner_datasets) first")
 
     @property
     def n_owners(self) -> int:

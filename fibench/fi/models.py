@@ -39,7 +39,7 @@ import warnings
 import numpy as np
 
 from fibench.validation import check_int as _check_int
-from fibench.validation import check_labels_array
+from fibench.validation import NotFittedError, check_labels_array
 
 KINDS = ("lr", "mlp", "cnn")
 #: accepted synonyms of the model kinds (the latency suite says ``logreg``)
@@ -378,7 +378,7 @@ class LocalModel:
     # -- inference -------------------------------------------------------------------------
     def _check_fitted(self):
         if self._layers is None:
-            raise RuntimeError("LocalModel is not fitted; call fit(X, y) first")
+            raise NotFittedError("LocalModel is not fitted; call fit(X, y) first")
 
     @property
     def activations(self) -> tuple[str, ...]:
