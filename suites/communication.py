@@ -2,9 +2,23 @@
 NAME = "communication"
 DESCRIPTION = "online/offline bytes per party, rounds and in-process time of each MPC op"
 MEASURE = "fibench.bench.measures.communication:run_point"
-PLOTS = ("fibench.bench.plots.communication:plot_communication",)
+PLOTS = ("fibench.bench.plots.communication:plot_communication",
+         "fibench.bench.plots.communication:plot_layer_costs")
+TABLES = {"Per-layer cost of one secure inference (M2 logit_sum, T2, online bytes and rounds per layer kind)":
+          "fibench.bench.measures.communication:layer_table"}
+
+# op=layers: one secure inference of each model, its cost per layer kind (dense, conv, relu,
+# maxpool, avgpool, plus the input sharing and the final argmax); rows = queries
+_LAYER_MODELS = ["mlp:64,32", "cnn", "cnn:8m", "cnn:16,32m"]
+
+
+def _layers(parties, rows):
+    return {"op": "layers", "model": _LAYER_MODELS, "protocol": ["a2b", "fss"], "parties": parties,
+            "owners": [2], "rows": rows, "argmax_method": ["tree"], "seed": [0]}
+
+
 PRESETS = {
-    "quick": {
+    "quick": [{
         "op": ["share", "reveal", "mul", "matmul", "lt", "relu", "argmax"],
         "protocol": ["a2b", "fss"],
         "parties": [2, 3, 5],
@@ -13,8 +27,8 @@ PRESETS = {
         "rows": [1000],
         "reps": [3],
         "seed": [0],
-    },
-    "paper": {
+    }, _layers([2], [100])],
+    "paper": [{
         "op": ["share", "reveal", "mul", "matmul", "lt", "relu", "argmax"],
         "protocol": ["a2b", "fss"],
         "parties": [2, 3, 4, 5, 8],
@@ -24,12 +38,16 @@ PRESETS = {
         "trunc": ["dealer", "local"],
         "reps": [5],
         "seed": [0],
-    },
+    }, _layers([2, 3], [1, 100, 1000])],
 }
 REPEATS = {"quick": 1, "paper": 1}
 
 KEYS = {
-    "op": {"choice": ("share", "reveal", "mul", "matmul", "lt", "relu", "argmax")},
+    "op": {"choice": ("share", "reveal", "mul", "matmul", "lt", "relu", "argmax", "layers")},
+    "model": {"model": ("lr", "mlp", "cnn")},  # op=layers: lr, mlp:64,32 (any depth), cnn, cnn:8,16m
+    "owners": {"int": (1, 16)},
+    "features": {"int": (4, 4096)},
+    "classes": {"int": (2, 1000)},
     "protocol": {"choice": ("a2b", "fss")},
     "parties": {"int": (2, 16)},
     "n": {"int": (1, 10_000_000)},
@@ -44,8 +62,19 @@ _COMPARISONS = ("lt", "relu", "argmax")
 
 
 def VALID(point: dict) -> bool:
-    """fss is a 2-party comparison protocol (lt, relu, argmax with parties=2) and trunc=local a
-    2-party truncation after products (mul, matmul)."""
-    if point.get("protocol", "a2b") != "a2b" and (point.get("parties") != 2 or point.get("op") not in _COMPARISONS):
+    """fss is a 2-party comparison protocol (lt, relu, argmax, and the layers of an inference,
+    with parties=2) and trunc=local a 2-party truncation after products (mul, matmul)."""
+    if point.get("protocol", "a2b") != "a2b" and (point.get("parties") != 2 or
+                                                   point.get("op") not in _COMPARISONS + ("layers",)):
         return False
     return point.get("trunc") != "local" or (point.get("parties") == 2 and point.get("op") in ("mul", "matmul"))
+
+
+def CHECK(point: dict):
+    """op=layers: a CNN reads a square image (features 64 = 8x8)."""
+    model = str(point.get("model", "cnn"))
+    if point.get("op") == "layers" and model.startswith("cnn"):
+        d = int(point.get("features", 64) or 0)
+        if d < 4 or int(round(d ** 0.5)) ** 2 != d:
+            return f"model {model} reads a square image: features must be a square number (64 = 8x8), got {d}"
+    return None

@@ -6,6 +6,13 @@ products), ``matmul`` ((rows x 64) @ (64 x 32), the MLP's first layer), ``lt`` (
 exact to 1 ulp) or ``local`` (P = 2: SecureML's probabilistic truncation, 0 rounds) — the pair
 shows what exactness costs. Counts are exact and deterministic; times are the median of
 ``reps`` calls after a warm-up call (reported apart as ``warmup_s``).
+
+``layers``: the per-layer cost breakdown of ONE secure inference (M2, ``logit_sum``, T2 with
+``parties`` servers, K = ``owners`` owners, ``rows`` queries of the 8x8 digits size) of a model
+spec ``model`` (``cnn``, ``cnn:8m``, ``mlp:64,32``, ...; random weights, the values change no
+counts) from ``fibench.fi.secure_graph``'s trace: one row per layer kind (``share``, ``dense``,
+``conv``, ``relu``, ``maxpool``, ``avgpool``, ``argmax``; local layout changes cost 0 and are
+left out) with its online bytes per party, rounds, offline bytes and its share of the total.
 """
 from __future__ import annotations
 
@@ -14,7 +21,7 @@ import numpy as np
 from fibench.bench.timing import time_call
 from fibench.mpc import Session, runs_with
 
-OPS = ("share", "reveal", "mul", "matmul", "lt", "relu", "argmax")
+OPS = ("share", "reveal", "mul", "matmul", "lt", "relu", "argmax", "layers")
 COMPARISON_OPS = ("lt", "relu", "argmax")
 PRODUCT_OPS = ("mul", "matmul")
 MATMUL_INNER, MATMUL_OUT, ARGMAX_CLASSES = 64, 32, 10
@@ -46,9 +53,75 @@ def _op_fn(s: Session, op: str, n: int, rng, method: str):
     raise ValueError(f"op must be one of {OPS}, got {op!r}")
 
 
+#: trace kinds of fibench.fi.graph layers -> the names of the breakdown
+LAYER_KINDS = {"dense": "dense", "conv2d": "conv", "relu": "relu", "maxpool2d": "maxpool", "avgpool2d": "avgpool",
+               "share": "share"}
+LAYER_ORDER = ("share", "dense", "conv", "relu", "maxpool", "avgpool", "argmax")
+
+
+def layer_costs(s: Session, X: np.ndarray, graphs: list, argmax_method: str = "tree") -> list[dict]:
+    """Per layer kind: the online/offline counts of one M2 ``logit_sum`` inference of
+    ``graphs`` on ``X`` (``secure_graph.m2_scores`` trace, then the argmax revealed to the
+    querier), in ``LAYER_ORDER``; kinds that cost nothing (flatten, reshape) are left out."""
+    from fibench.fi import secure_graph as sg
+
+    trace = []
+    mark = s.stats.mark()
+    scores, _ = sg.m2_scores(s, X, graphs, "logit_sum", "T2", trace=trace)
+    am = s.stats.mark()
+    s.argmax_reveal(scores, "querier", method=argmax_method)
+    trace.append((len(trace), "argmax", s.stats.since(am)))
+    total = s.stats.since(mark).summary()
+    agg: dict = {}
+    for _, kind, st in trace:
+        name = LAYER_KINDS.get(kind, kind)
+        summ = st.summary()
+        a = agg.setdefault(name, {"layers": 0, "online_bytes_sent_per_party": 0, "online_rounds": 0,
+                                  "offline_bytes_per_party": 0, "online_bytes_total": 0})
+        a["layers"] += 1
+        for k in ("online_bytes_sent_per_party", "online_rounds", "offline_bytes_per_party", "online_bytes_total"):
+            a[k] += int(summ.get(k, 0))
+    rows = []
+    for name in sorted(agg, key=lambda k: LAYER_ORDER.index(k) if k in LAYER_ORDER else len(LAYER_ORDER)):
+        a = agg[name]
+        if not (a["online_bytes_sent_per_party"] or a["online_rounds"] or a["offline_bytes_per_party"]):
+            continue
+        rows.append({"layer": name, **a,
+                     "bytes_share": a["online_bytes_sent_per_party"] / max(total["online_bytes_sent_per_party"], 1),
+                     "rounds_share": a["online_rounds"] / max(total["online_rounds"], 1),
+                     "total_online_bytes_per_party": total["online_bytes_sent_per_party"],
+                     "total_online_rounds": total["online_rounds"]})
+    return rows
+
+
+def _run_layers(params: dict) -> list[dict]:
+    from fibench.fi.models import normalize_model, random_graph
+
+    protocol = params.get("protocol", "a2b")
+    P = int(params["parties"])
+    if not runs_with(protocol, P):
+        return []
+    model = normalize_model(params.get("model", "cnn"))
+    n, K, seed = int(params.get("rows", 100)), int(params.get("owners", 2)), int(params.get("seed", 0))
+    features, classes = int(params.get("features", 64)), int(params.get("classes", 10))
+    rng = np.random.default_rng(seed)
+    graphs = [random_graph(model, features, classes, rng) for _ in range(K)]
+    X = rng.uniform(0, 16, size=(n, features))  # the digits' pixel range
+    method = params.get("argmax_method", "tree")
+    layer_costs(Session(n_parties=P, protocol=protocol), X[:1], graphs, method)  # warm-up (JIT)
+    s = Session(n_parties=P, protocol=protocol)
+    rows = layer_costs(s, X, graphs, method)
+    base = {"op": "layers", "model": model, "protocol": protocol, "parties": P, "owners": K, "n": n,
+            "argmax_method": method, "trunc": "-", "seed": seed}
+    return [{**base, **r} for r in rows]
+
+
 def run_point(params: dict) -> list[dict]:
-    """One grid point -> one row (or none where the protocol does not apply)."""
+    """One grid point -> one row (or none where the protocol does not apply); ``layers``: one
+    row per layer kind."""
     op = params["op"]
+    if op == "layers":
+        return _run_layers(params)
     protocol = params.get("protocol", "a2b")
     P = int(params["parties"])
     n = int(params.get("rows", 1000) if op in ("matmul", "argmax") else params["n"])
@@ -75,3 +148,33 @@ def run_point(params: dict) -> list[dict]:
     row["offline_bytes_per_element"] = counts["offline_bytes_per_party"] / max(n, 1)
     row.update(timing)
     return [row]
+
+
+# -- report table (TABLES of suites/communication.py) ---------------------------------------------
+
+def layer_table(df):
+    """Report table of the ``layers`` op: online bytes per party, rounds and offline bytes per
+    layer kind, per model / protocol / parties; ``None`` when the run has no such rows."""
+    import pandas as pd
+
+    if "layer" not in df.columns:
+        return None
+    d = df[df["layer"].notna() & (df["layer"].astype(str) != "")].copy()
+    if d.empty:
+        return None
+    for c in ("online_bytes_sent_per_party", "online_rounds", "offline_bytes_per_party", "bytes_share", "n", "layers"):
+        d[c] = pd.to_numeric(d[c], errors="coerce")
+    keys = [c for c in ("model", "protocol", "parties", "n") if c in d.columns]
+    order = {k: i for i, k in enumerate(LAYER_ORDER)}
+    d = d.assign(_o=d["layer"].map(lambda k: order.get(k, len(order)))).sort_values(keys + ["_o"], kind="stable")
+    out = pd.DataFrame({
+        **{k: d[k].to_numpy() for k in keys},
+        "layer": d["layer"].to_numpy(),
+        "count": d["layers"].astype(int).to_numpy(),
+        "online B/party": [f"{int(v):,}" for v in d["online_bytes_sent_per_party"]],
+        "B/party/query": [f"{v / max(q, 1):,.0f}" for v, q in zip(d["online_bytes_sent_per_party"], d["n"])],
+        "rounds": d["online_rounds"].astype(int).to_numpy(),
+        "offline B/party": [f"{int(v):,}" for v in d["offline_bytes_per_party"]],
+        "bytes %": [f"{100 * v:.1f}%" for v in d["bytes_share"]],
+    })
+    return out.rename(columns={"n": "queries"})

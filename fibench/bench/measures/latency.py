@@ -17,7 +17,11 @@ Workloads
           logits for test queries; the slowest owner's local inference time is added to compute.
 ``m2``    full private inference: the querier shares the query (``batch x features``); each
           owner shares its model (``logreg``: one affine layer; ``mlp``: affine, ReLU, affine
-          with ``hidden`` units); logit sum, argmax, label to the querier. Biases are folded into
+          with ``hidden`` units; or any spec of ``fibench.fi.models``: ``mlp:512,512,512``
+          (ReLU layers of those sizes), ``cnn`` (conv 3x3 8 channels, ReLU, avgpool 2, dense on
+          a square image: ``features`` = 64 is 8x8), ``cnn:16,32m`` (more conv blocks; ``m``:
+          max-pool); random weights, a ``fibench.fi.graph.Graph`` per owner evaluated by
+          ``fibench.fi.secure_graph`` through ``m2_labels``); logit sum, argmax, label to the querier. Biases are folded into
           the weights (a public column of ones appended locally). ``schedule="parallel"``
           evaluates the K models in the same rounds (weights concatenated: one matmul, one ReLU
           layer, and the second matmul of the stacked weights *is* the logit sum);
@@ -45,6 +49,7 @@ import numpy as np
 
 from fibench.bench import network
 from fibench.bench.formatting import fmt_seconds, profile_order
+from fibench.fi import models as fim
 from fibench.fi import secure_inference as si
 from fibench.mpc import Session
 from fibench.mpc.protocols.sharing import join
@@ -120,7 +125,16 @@ def _check(params: dict) -> dict:
         if p["topology"] == "T1" and K < 2:
             raise ValueError("topology T1 needs at least 2 owners (they are the compute parties)")
         if wl == "m2" and p.get("model", "mlp") not in MODELS:
-            raise ValueError(f"model must be one of {MODELS}, got {p.get('model')!r}")
+            if p.get("model") == "lr":
+                p["model"] = "logreg"
+            else:
+                try:
+                    fim.parse_model(p.get("model"))
+                except ValueError:
+                    raise ValueError(f"model must be one of {MODELS} or a model spec (mlp:64,32, cnn, ...), "
+                                     f"got {p.get('model')!r}") from None
+                if p["schedule"] != "parallel":
+                    raise ValueError(f"schedule {p['schedule']!r} supports the models {MODELS}, got {p['model']!r}")
         if p["schedule"] not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}, got {p['schedule']!r}")
     return p
@@ -181,6 +195,14 @@ def _build(s: Session, p: dict, rng):
         return fn, ref
     # m2
     d, model, h = int(p["features"]), p.get("model", "mlp"), int(p.get("hidden", 0) or 0)
+    if _graph_spec(p):
+        xq = rng.normal(size=(B, d))
+        graphs = [fim.random_graph(model, d, C, rng) for _ in range(K)]
+
+        def gfn():
+            return si.m2_labels(s, xq, graphs, "logit_sum", p["topology"], p["argmax"], to="querier").view(np.int64)
+
+        return gfn, np.argmax(sum(g.logits(xq) for g in graphs), axis=1)
     if model == "mlp" and h < 1:
         raise ValueError(f"model 'mlp' needs hidden >= 1, got {p.get('hidden')!r}")
     xq = rng.normal(size=(B, d))
@@ -223,9 +245,15 @@ def _build(s: Session, p: dict, rng):
     return fn, plain()
 
 
+def _graph_spec(p: dict) -> bool:
+    """An m2 model given as a spec (mlp:64,32, cnn, ...) rather than logreg / mlp + hidden."""
+    return p["workload"] == "m2" and p.get("model", "mlp") not in MODELS
+
+
 def _tiny(p: dict) -> dict:
     t = dict(p)
-    t.update(n=2, batch=1, features=4, classes=min(int(p.get("classes", 10)), 3), hidden=2 if p.get("hidden") else 0,
+    cnn = _graph_spec(p) and str(p["model"]).startswith("cnn")
+    t.update(n=2, batch=1, features=int(p["features"]) if cnn else 4, classes=min(int(p.get("classes", 10)), 3), hidden=2 if p.get("hidden") else 0,
              logits="synthetic")
     if t.get("workload") != "relu":
         t["owners"] = int(p["owners"]) if p["topology"] == "T1" else 2
@@ -270,7 +298,7 @@ def _label(p: dict) -> str:
     if wl == "m1":
         return f"M1 K={p['owners']} {topo} {_proto(p)}/{p['argmax']}{extra}"
     model = p.get("model", "mlp")
-    m = "logreg" if model == "logreg" else f"mlp h={p['hidden']}"
+    m = "logreg" if model == "logreg" else (model if _graph_spec(p) else f"mlp h={p['hidden']}")
     sched = "" if p["schedule"] == "parallel" else " seq"
     return f"M2 {m} K={p['owners']} {topo} {_proto(p)}{sched}{extra}"
 
@@ -279,10 +307,22 @@ def _model_params(p: dict):
     if p["workload"] != "m2":
         return None
     d, C = int(p["features"]), int(p["classes"])
+    if _graph_spec(p):
+        g = fim.random_graph(p["model"], d, C, np.random.default_rng(0))
+        return int(sum(W.size + b.size for W, b in g.linear_params()))
     if p.get("model", "mlp") == "logreg":
         return (d + 1) * C
     h = int(p["hidden"])
     return (d + 1) * h + (h + 1) * C
+
+
+def _family(p: dict):
+    """lr / mlp / cnn of an m2 model (None for the other workloads): the complexity figure's
+    marker."""
+    if p["workload"] != "m2":
+        return None
+    model = p.get("model", "mlp")
+    return "lr" if model == "logreg" else fim.parse_model(model)[0]
 
 
 def run_point(params: dict) -> list[dict]:
@@ -313,6 +353,7 @@ def run_point(params: dict) -> list[dict]:
 
     base = {
         "label": _label(p),
+        "model_family": _family(p),
         "n_parties": p["n_parties"],
         "model_params": _model_params(p),
         "wall_s": wall,

@@ -24,6 +24,10 @@ def plot_communication(df, outdir) -> list[Path]:
     rcol = col(df, "online_rounds", "rounds")
     if op is None or (bcol is None and rcol is None):
         return []
+    if "layer" in df.columns:  # per-layer rows (op=layers): plot_layer_costs
+        df = df[df["layer"].isna() | (df["layer"].astype(str) == "")]
+        if df.empty:
+            return []
     pcol = col(df, "parties", "n_parties")
     d = numeric(df, *(c for c in (bcol, rcol, "n", pcol) if c))
     mcol = col(d, "argmax_method", "method")
@@ -73,3 +77,40 @@ def plot_communication(df, outdir) -> list[Path]:
     fig.suptitle("online communication per operation and protocol" + (f"\n({note})" if note else ""), fontsize=9)
     fig.tight_layout()
     return save(fig, outdir, "communication_bytes_rounds")
+
+
+LAYER_ORDER = ("share", "dense", "conv", "relu", "maxpool", "avgpool", "argmax")
+
+
+def plot_layer_costs(df, outdir) -> list[Path]:
+    """Per-layer cost of one secure inference (op=layers): online bytes per party and rounds,
+    one stacked bar per model and protocol, one colour per layer kind."""
+    if not {"layer", "online_bytes_sent_per_party", "online_rounds", "model"} <= set(df.columns):
+        return []
+    d = df[df["layer"].notna() & (df["layer"].astype(str) != "")]
+    if d.empty:
+        return []
+    d = numeric(d, "online_bytes_sent_per_party", "online_rounds", "n", "parties")
+    d, fixed = fix_others(d, ["model", "protocol", "layer"], ["parties", "n", "owners", "argmax_method"])
+    bars = list(dict.fromkeys(zip(d["model"].astype(str), d["protocol"].astype(str))))
+    kinds = [k for k in LAYER_ORDER if k in set(d["layer"])] + sorted(set(d["layer"]) - set(LAYER_ORDER))
+    fig, axes = subplots(1, 2, figsize=(max(6.0, 0.8 * len(bars)) * 2 + 2.0, 4.2))
+    x = np.arange(len(bars))
+    for ax, (c, label) in zip(axes, (("online_bytes_sent_per_party", "online bytes sent per party [B]"),
+                                     ("online_rounds", "online rounds [count]"))):
+        bottom = np.zeros(len(bars))
+        for ki, kind in enumerate(kinds):
+            dk = d[d["layer"] == kind]
+            m = dk.groupby(["model", "protocol"], sort=False)[c].median()
+            vals = np.array([float(m.get(b, 0.0)) for b in bars])
+            ax.bar(x, vals, 0.7, bottom=bottom, color=f"C{ki % 10}", label=kind, edgecolor="white", linewidth=0.5)
+            bottom += vals
+        ax.set_xticks(x, [f"{mo}\n{pr}" for mo, pr in bars], fontsize=7)
+        ax.set_ylabel(label)
+        ax.set_xlabel("model / comparison protocol")
+        ax.grid(axis="y", alpha=0.3)
+    legend_outside(axes[-1], "layer kind")
+    fig.suptitle("per-layer cost of one secure inference (M2 logit_sum, T2)" + (f"\n({fixed})" if fixed else ""),
+                 fontsize=9)
+    fig.tight_layout()
+    return save(fig, outdir, "communication_per_layer")

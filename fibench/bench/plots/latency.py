@@ -1,5 +1,6 @@
 """Figures of the ``latency`` suite: time vs owners (stacked components per network profile),
-time vs model complexity, the latency share, and the a2b/fss protocol crossover by batch size
+time vs model size per profile with the compute / latency / transfer components (and a ReLU
+layer's time vs its size), the latency share, and the a2b/fss protocol crossover by batch size
 (``protocol_crossover_table`` gives the crossover numbers)."""
 from __future__ import annotations
 
@@ -74,47 +75,128 @@ def plot_latency_owners(df: pd.DataFrame, outdir) -> list[Path]:
     return paths
 
 
-def plot_latency_complexity(df: pd.DataFrame, outdir) -> list[Path]:
-    if not {"network", "est_time_s"} <= set(df.columns):
+def plot_latency_relu_size(df: pd.DataFrame, outdir) -> list[Path]:
+    """One secure ReLU layer: estimated time vs elements n, per profile and number of parties."""
+    if not {"network", "est_time_s", "workload", "n"} <= set(df.columns):
         return []
-    d = numeric(df, "n", "model_params", "est_time_s", "parties", "owners")
-    panels = []
-    if "workload" in d.columns and "n" in d.columns:
-        relu = d[(d["workload"] == "relu") & d["n"].notna()]
-        if not relu.empty:
-            relu, fixed = fix_others(relu, ["n", "network", "workload", "parties"], _LAT_DIMS)
-            panels.append(("ReLU layer", relu, "n", "elements n", fixed, "parties"))
-    if "model_params" in d.columns:
-        m2 = d[d["model_params"].notna() & (d.get("workload", "m2") == "m2")]
-        if not m2.empty:
-            m2, fixed = fix_others(m2, ["model_params", "network", "model", "hidden", "workload"], _LAT_DIMS)
-            panels.append(("M2 private inference", m2, "model_params", "model parameters per owner", fixed, None))
-    if not panels:
+    d = numeric(df, "n", "est_time_s", "parties")
+    relu = d[(d["workload"] == "relu") & d["n"].notna()]
+    if relu.empty:
         return []
-    fig, axes = subplots(1, len(panels), figsize=(5.0 * len(panels) + 1.5, 3.8), squeeze=False)
-    linestyles = ["-", "--", ":", "-."]
-    markers = "osD^v<>"
-    for ax, (title, dp, xcol, xlabel, fixed, split) in zip(axes[0], panels):
-        groups = [None] if split is None or split not in dp.columns else sorted(dp[split].dropna().unique())
-        for pi, prof in enumerate(profile_order(dp["network"])):
-            for gi, g in enumerate(groups):
-                dd = dp[dp["network"] == prof] if g is None else dp[(dp["network"] == prof) & (dp[split] == g)]
-                m = median(dd, [xcol], ["est_time_s"]).sort_values(xcol)
-                if m.empty:
-                    continue
-                lab = prof if g is None else f"{prof}, {split}={fmt_value(g)}"
-                ax.plot(m[xcol], m["est_time_s"], marker=markers[gi % len(markers)], label=lab,
-                        color=f"C{pi % 10}", linestyle=linestyles[gi % len(linestyles)])
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel("estimated time [s]")
-        ax.set_title(title + (f"\n({fixed})" if fixed else ""), fontsize=9)
-        ax.grid(which="both", alpha=0.3)
-        legend_outside(ax, "network")
+    relu, fixed = fix_others(relu, ["n", "network", "workload", "parties"], _LAT_DIMS)
+    fig, ax = subplots(1, 1, figsize=(6.5, 3.8))
+    groups = sorted(relu["parties"].dropna().unique()) if "parties" in relu.columns else [None]
+    for pi, prof in enumerate(profile_order(relu["network"])):
+        for gi, g in enumerate(groups):
+            dd = relu[relu["network"] == prof] if g is None else relu[(relu["network"] == prof) & (relu["parties"] == g)]
+            m = median(dd, ["n"], ["est_time_s"]).sort_values("n")
+            if not m.empty:
+                ax.plot(m["n"], m["est_time_s"], marker="osD^v<>"[gi % 7], color=f"C{pi % 10}",
+                        linestyle=["-", "--", ":", "-."][gi % 4],
+                        label=prof if g is None else f"{prof}, parties={fmt_value(g)}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("elements n")
+    ax.set_ylabel("estimated time [s]")
+    ax.set_title("ReLU layer" + (f"\n({fixed})" if fixed else ""), fontsize=9)
+    ax.grid(which="both", alpha=0.3)
+    legend_outside(ax, "network")
     fig.tight_layout()
-    return save(fig, outdir, "latency_vs_complexity")
+    return save(fig, outdir, "latency_vs_relu_size")
+
+
+_FAMILY_MARKERS = {"lr": "o", "mlp": "s", "cnn": "D"}
+
+
+def complexity_span(df: pd.DataFrame) -> dict | None:
+    """The complexity axis in numbers: the smallest model's estimated time on the fastest
+    profile (``lo_s``), the largest CNN's (else the largest model's) on the slowest profile
+    (``hi_s``, at the largest batch) and ``decades`` = log10(hi / lo); None without M2 rows."""
+    if not {"network", "est_time_s", "model_params"} <= set(df.columns):
+        return None
+    d = numeric(df, "model_params", "est_time_s", "batch")
+    d = d[d["model_params"].notna() & (d["est_time_s"] > 0)]
+    if "workload" in d.columns:
+        d = d[d["workload"] == "m2"]
+    if d.empty:
+        return None
+    profiles = profile_order(d["network"])
+    lo_d = d[d["network"] == profiles[0]]
+    lo_d = lo_d[lo_d["model_params"] == lo_d["model_params"].min()]
+    hi_d = d[d["network"] == profiles[-1]]
+    if "model_family" in hi_d.columns and (hi_d["model_family"] == "cnn").any():
+        hi_d = hi_d[hi_d["model_family"] == "cnn"]
+    hi_d = hi_d[hi_d["model_params"] == hi_d["model_params"].max()]
+    if "batch" in hi_d.columns and hi_d["batch"].notna().any():
+        hi_d = hi_d[hi_d["batch"] == hi_d["batch"].max()]
+    lo = float(lo_d["est_time_s"].median()) if "batch" not in lo_d.columns else \
+        float(lo_d[lo_d["batch"] == lo_d["batch"].min()]["est_time_s"].median())
+    hi = float(hi_d["est_time_s"].median())
+    name = lambda x: str(x["label"].iloc[0]) if "label" in x.columns else ""  # noqa: E731
+    return {"lo_s": lo, "lo_profile": profiles[0], "lo_label": name(lo_d), "hi_s": hi, "hi_profile": profiles[-1],
+            "hi_label": name(hi_d), "decades": math.log10(hi / lo) if lo > 0 else math.nan}
+
+
+def plot_latency_complexity(df: pd.DataFrame, outdir) -> list[Path]:
+    """M2 time vs model size (parameters per owner), one panel per network profile (rows: batch
+    sizes): the total estimate and its components compute / network latency / transfer;
+    markers by model family (lr, mlp, cnn); shared y axis, so the span is visible."""
+    paths = plot_latency_relu_size(df, outdir)
+    need = {"network", "est_time_s", "model_params", "compute_s", "latency_s", "transfer_s"}
+    if not need <= set(df.columns):
+        return paths
+    d = numeric(df, "model_params", "est_time_s", "compute_s", "latency_s", "transfer_s", "batch", "owners")
+    d = d[d["model_params"].notna() & (d["est_time_s"] > 0)]
+    if "workload" in d.columns:
+        d = d[d["workload"] == "m2"]
+    if d.empty:
+        return paths
+    keep = ["model_params", "network", "model", "hidden", "workload", "batch", "model_family", "label"]
+    d, fixed = fix_others(d, keep, _LAT_DIMS)
+    if "schedule" in d.columns:
+        d = d[d["schedule"].fillna("parallel") == "parallel"]
+    if "model_family" not in d.columns:
+        d = d.assign(model_family="model")
+    batches = sorted(d["batch"].dropna().unique()) if "batch" in d.columns else [None]
+    profiles = profile_order(d["network"])
+    fig, axes = subplots(len(batches), len(profiles), figsize=(3.3 * len(profiles) + 2.0, 3.0 * len(batches) + 0.8),
+                         squeeze=False, sharey=True)
+    comps = [(c, lab, col) for (c, lab), col in zip(COMPONENTS, COMPONENT_COLORS)]
+    for bi, b in enumerate(batches):
+        for pi, prof in enumerate(profiles):
+            ax = axes[bi][pi]
+            dp = d[d["network"] == prof] if b is None else d[(d["network"] == prof) & (d["batch"] == b)]
+            m = median(dp, ["model_params", "model_family"], ["est_time_s"] + [c for c, _, _ in comps])
+            m = m.sort_values("model_params")
+            if m.empty:
+                ax.set_visible(False)
+                continue
+            first = bi == 0 and pi == len(profiles) - 1
+            ax.plot(m["model_params"], m["est_time_s"], color="k", linewidth=1.6, label="total" if first else None)
+            for c, lab, color in comps:
+                v = m[c].where(m[c] > 0)
+                ax.plot(m["model_params"], v, color=color, linewidth=1.0, linestyle="--", label=lab if first else None)
+            for fam, dm in m.groupby("model_family", sort=False):
+                ax.scatter(dm["model_params"], dm["est_time_s"], marker=_FAMILY_MARKERS.get(fam, "o"), color="k",
+                           s=22, zorder=3, label=f"{fam} (total)" if first else None)
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+            ax.grid(which="both", alpha=0.3)
+            ax.set_title(f"{prof}" + (f", batch {int(b)}" if b is not None else ""), fontsize=9)
+            if bi == len(batches) - 1:
+                ax.set_xlabel("model parameters per owner")
+            if pi == 0:
+                ax.set_ylabel("estimated time [s]")
+    legend_outside(axes[0][-1], "component / model")
+    span = complexity_span(d)
+    title = "M2 private inference: time vs model size per network profile (components dashed)"
+    if span and np.isfinite(span["decades"]):
+        title += (f"\nspan {span['decades']:.1f} decades: {span['lo_label']} on {span['lo_profile']} "
+                  f"{span['lo_s']:.3g} s -> {span['hi_label']} on {span['hi_profile']} {span['hi_s']:.3g} s")
+    fig.suptitle(title + (f"\n({fixed})" if fixed else ""), fontsize=9)
+    fig.tight_layout()
+    return paths + save(fig, outdir, "latency_vs_complexity")
 
 
 def plot_latency_share(df: pd.DataFrame, outdir) -> list[Path]:
