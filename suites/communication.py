@@ -62,8 +62,7 @@ _COMPARISONS = ("lt", "relu", "argmax")
 
 
 def VALID(point: dict) -> bool:
-    """fss is a 2-party comparison protocol (lt, relu, argmax, and the layers of an inference,
-    with parties=2) and trunc=local a 2-party truncation after products (mul, matmul)."""
+    """fss is a 2-party comparison protocol (lt, relu, argmax, layers; parties=2) and trunc=local a 2-party truncation after products (mul, matmul)."""
     if point.get("protocol", "a2b") != "a2b" and (point.get("parties") != 2 or
                                                    point.get("op") not in _COMPARISONS + ("layers",)):
         return False

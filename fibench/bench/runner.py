@@ -104,10 +104,11 @@ def parse_value(text: str):
             raise SuiteError(f"malformed list {text!r}", "--set")
         return val
     if "," in t:
-        parts = _glue_specs([p for p in t.split(",") if p.strip()])
+        raw = [p for p in t.split(",") if p.strip()]
+        parts = _glue_specs(raw)
         if not parts:
             raise SuiteError(f"malformed list {text!r}", "--set")
-        if len(parts) == 1:
+        if len(parts) == 1 and len(raw) > 1:  # one spec such as mlp:64,32
             return _parse_scalar(parts[0])
         return [_parse_scalar(p) for p in parts]
     return _parse_scalar(t)
