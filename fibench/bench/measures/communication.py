@@ -21,7 +21,7 @@ import numpy as np
 from fibench.bench.timing import time_call
 from fibench.mpc import Session, runs_with
 
-OPS = ("share", "reveal", "mul", "matmul", "lt", "relu", "argmax", "layers")
+OPS = ("share", "reveal", "mul", "matmul", "lt", "relu", "argmax")  # one op each; plus "layers" (a breakdown)
 COMPARISON_OPS = ("lt", "relu", "argmax")
 PRODUCT_OPS = ("mul", "matmul")
 MATMUL_INNER, MATMUL_OUT, ARGMAX_CLASSES = 64, 32, 10
