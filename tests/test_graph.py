@@ -231,7 +231,7 @@ def test_from_sklearn_refuses_clearly(data):
 def test_model_spec_trains_deep_mlps(data):
     X, y = data
     assert parse_model("mlp:64,32") == ("mlp", (64, 32)) and parse_model("lr") == ("lr", None)
-    for bad in ("mlp:", "mlp:a,b", "lr:4", "mlp:0", "cnn"):
+    for bad in ("mlp:", "mlp:a,b", "lr:4", "mlp:0", "svm"):
         with pytest.raises(ValueError, match="model"):
             parse_model(bad)
     fe = FederatedEnsemble(model="mlp:64,32", rule="logit_sum", seed=0, max_iter=30)
