@@ -180,7 +180,7 @@ class FederatedEnsemble:
 
             starts = tqdm(starts, desc=f"secure {mode}/{topology}", unit="batch")
         labels, reports = [], []
-        layers = [m.weights() for m in self.owners_] if mode == "M2" else None
+        layers = [m.graph() for m in self.owners_] if mode == "M2" else None  # graphs keep each activation
         for st in starts:
             Xb = X[st: st + bs]
             kw = ({"owner_scores": self.m1_scores(Xb, rule)} if mode == "M1" else
