@@ -112,7 +112,9 @@ def _alive(pid) -> bool:
     return True
 
 
-def report(run_dir) -> str:
+def collect(run_dir) -> dict:
+    """What a report shows: ``meta``, ``title``, ``description``, ``info`` (label, value pairs),
+    ``tables`` ((title, DataFrame) pairs: the suite's TABLES, then the summary) and ``empty``."""
     run = res.RunDir(run_dir)
     meta = run.read_meta()
     n_done = len(run.finished()) if run.points.is_dir() else meta.get("n_done")
@@ -126,9 +128,6 @@ def report(run_dir) -> str:
     git = env.get("git", {}) or {}
     cpu = env.get("cpu", {}) or {}
     cfg = meta.get("config", {})
-    lines = [f"# fibench run: {meta.get('suite')} / {meta.get('run_id')}", ""]
-    if meta.get("description"):
-        lines += [meta["description"], ""]
     commit = git.get("commit") or "(no commit)"
     if git.get("dirty"):
         commit += " (dirty)"
@@ -148,10 +147,10 @@ def report(run_dir) -> str:
         info.append(("JIT compile (excluded)", f"{jit['total_s']:.3g} s total over {jit['n_reports']} reports"))
     if meta.get("error"):
         info.append(("error", meta["error"]))
-    lines += [f"- **{k}**: {v}" for k, v in info] + [""]
+    out = {"meta": meta, "title": f"fibench run: {meta.get('suite')} / {meta.get('run_id')}",
+           "description": meta.get("description"), "info": info, "tables": [], "empty": df.empty}
     if df.empty:
-        lines.append("_no results yet_")
-        return "\n".join(lines) + "\n"
+        return out
     spec, tables = {}, []
     try:
         suite = load_suite(suite_spec_of_run(meta))
@@ -162,7 +161,21 @@ def report(run_dir) -> str:
     for title, fn in tables:
         extra = fn(df)
         if extra is not None and not extra.empty:
-            lines += [f"## {title}", "", markdown_table(extra), ""]
+            out["tables"].append((title, extra))
     table = summarize(df, meta, spec.get("index"), spec.get("values"))
-    lines += ["## Results (median over repetitions)", "", markdown_table(table), ""]
+    out["tables"].append(("Results (median over repetitions)", table))
+    return out
+
+
+def report(run_dir) -> str:
+    data = collect(run_dir)
+    lines = [f"# {data['title']}", ""]
+    if data["description"]:
+        lines += [data["description"], ""]
+    lines += [f"- **{k}**: {v}" for k, v in data["info"]] + [""]
+    if data["empty"]:
+        lines.append("_no results yet_")
+        return "\n".join(lines) + "\n"
+    for title, table in data["tables"]:
+        lines += [f"## {title}", "", markdown_table(table), ""]
     return "\n".join(lines)
