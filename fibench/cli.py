@@ -1,10 +1,11 @@
-"""Command line: ``fibench list | run | plot | report``.
+"""Command line: ``fibench list | run | plot | report | compare``.
 
     fibench list [SUITE]                         suites, presets, grids and network profiles
     fibench run SUITE|all [--preset quick|paper] [--set key=value ...] [--out DIR]
                 [--resume RUN_DIR] [--no-plot]
     fibench plot RUN_DIR                         PNG + SVG figures into RUN_DIR/figures
-    fibench report RUN_DIR [-o FILE]             markdown summary table
+    fibench report RUN_DIR [-o FILE] [--html FILE]  markdown summary table (HTML: one file)
+    fibench compare A B [--fail-on PCT]          changes between two runs of one suite
 
 ``--set`` values are JSON-ish: ``--set owners=2,5`` (a list), ``--set alpha=0.1``,
 ``--set networks=wan,geo``, ``--set repeats=3``, ``--set seed=1``. Without ``--out`` a run goes
@@ -219,12 +220,36 @@ def plot_cmd(run_dir: Annotated[Path, typer.Argument(help="A run directory (hold
         typer.echo(str(f))
 
 
+def _report_html(run_dir: Path, html: Path) -> None:
+    from fibench.bench.html_report import run_dirs, write_html
+    from fibench.bench.results import DamagedRun
+
+    if not run_dirs(run_dir):
+        raise typer.BadParameter(f"{run_dir} is not a run directory (no meta.json) nor a directory of "
+                                 "suite runs (no */meta.json)", param_hint="RUN_DIR")
+    if html.is_dir() or (html.parent.exists() and not html.parent.is_dir()):
+        raise typer.BadParameter(f"{html} is a directory or under a file; give a file path", param_hint="--html")
+    try:
+        write_html(run_dir, html)
+    except DamagedRun as exc:
+        raise typer.BadParameter(str(exc), param_hint="RUN_DIR") from None
+    except OSError as exc:
+        _fail(f"cannot write the HTML report: {_os_error(exc)}")
+    typer.echo(str(html))
+
+
 @app.command("report")
 def report_cmd(
     run_dir: Annotated[Path, typer.Argument(help="A run directory (holds meta.json).")],
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the markdown here.")] = None,
+    html: Annotated[Optional[Path], typer.Option(
+        "--html", help="Write a single self-contained HTML file (figures embedded) instead of printing "
+                       "markdown; RUN_DIR may be a `run all` directory.")] = None,
 ):
-    """Print a markdown summary table of a run."""
+    """Print a markdown summary table of a run (or write an HTML report with --html)."""
+    if html is not None:
+        _report_html(run_dir, html)
+        return
     _run_dir_arg(run_dir)
     from fibench.bench.report import report
     from fibench.bench.results import DamagedRun, atomic_write_text
@@ -243,6 +268,30 @@ def report_cmd(
             atomic_write_text(output, text)
         except OSError as exc:
             _fail(f"cannot write the report: {_os_error(exc)}")
+
+
+@app.command("compare")
+def compare_cmd(
+    a: Annotated[Path, typer.Argument(help="Run directory A (the reference).")],
+    b: Annotated[Path, typer.Argument(help="Run directory B (compared with A).")],
+    fail_on: Annotated[Optional[float], typer.Option(
+        "--fail-on", help="Exit 1 when a time ratio B/A exceeds 1 + max(PCT%, the repetitions' spread) "
+                          "or a count changes.")] = None,
+    metric: Annotated[Optional[list[str]], typer.Option(
+        "--metric", "-m", help="Compare only this column (repeatable).")] = None,
+):
+    """Compare two runs of one suite: counts exactly, times as ratios B/A (markdown table)."""
+    from fibench.bench.compare import CompareError, compare_runs
+    from fibench.bench.results import DamagedRun
+
+    try:
+        result = compare_runs(a, b, fail_on=fail_on, metrics=metric)
+    except (CompareError, DamagedRun) as exc:
+        _fail(str(exc), 2)
+    except OSError as exc:
+        _fail(f"cannot read a run: {_os_error(exc)}", 2)
+    typer.echo(result.markdown())
+    raise typer.Exit(1 if result.failed else 0)
 
 
 @app.command("infer")

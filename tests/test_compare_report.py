@@ -1,0 +1,217 @@
+"""fibench compare (matching by point parameters, exact counts, noise-aware time gate,
+unmatched points, one-line errors) and fibench report --html (parsed with html.parser)."""
+from __future__ import annotations
+
+import shutil
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from fibench.bench import results as res
+from fibench.cli import app
+
+runner = CliRunner()
+
+
+def run(*args):
+    r = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+    out = r.output
+    for ch in "│╭╮╰╯─":  # rich's error box wraps long lines
+        out = out.replace(ch, " ")
+    r.text = " ".join(out.split())
+    return r
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    """One real tiny run of the communication suite (with figures)."""
+    out = tmp_path_factory.mktemp("cmp") / "a"
+    r = run("run", "communication", "--preset", "quick", "--set", "op=share", "--set", "parties=2",
+            "--set", "n=1000,2000", "--out", out, "--no-progress")
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def _copy(src, dst, edit=None):
+    shutil.copytree(src, dst)
+    if edit is not None:
+        run_dir = res.RunDir(dst)
+        df = run_dir.load_results()
+        edit(df)
+        run_dir.write_results(df)
+    return dst
+
+
+def test_identical_counts_pass(base, tmp_path):
+    b = _copy(base, tmp_path / "b")
+    r = run("compare", base, b, "--fail-on", "50")
+    assert r.exit_code == 0, r.output
+    assert "all" in r.text and "counts equal" in r.text and "PASS" in r.text
+    assert "| n=1000 | time_s |" in r.output and "| n=2000 | time_s |" in r.output
+
+
+def test_reordered_rows_still_match(base, tmp_path):
+    b = tmp_path / "b"
+    shutil.copytree(base, b)
+    df = res.RunDir(b).load_results()
+    res.RunDir(b).write_results(df.iloc[::-1].reset_index(drop=True).assign(point=lambda d: d["point"][::-1].values))
+    r = run("compare", base, b, "--fail-on", "50")
+    assert r.exit_code == 0, r.output
+    assert "only in A: 0" in r.text
+
+
+def test_byte_change_fails(base, tmp_path):
+    def edit(df):
+        df.loc[df["n"] == 2000, "offline_bytes_per_party"] += 8
+
+    b = _copy(base, tmp_path / "b", edit)
+    r = run("compare", base, b, "--fail-on", "50")
+    assert r.exit_code == 1, r.output
+    assert "offline_bytes_per_party" in r.text and "FAIL" in r.text
+    # without --fail-on the change is reported, the exit status is 0
+    r = run("compare", base, b)
+    assert r.exit_code == 0 and "1 changed" in r.text
+
+
+def test_slower_time_fails_noise_aware(base, tmp_path):
+    def slow(df):
+        for c in ("time_s", "time_min_s", "time_max_s", "online_s"):
+            df[c] = df[c] * 3
+
+    b = _copy(base, tmp_path / "b", slow)
+    r = run("compare", base, b, "--fail-on", "50", "--metric", "time_s")
+    assert r.exit_code == 1, r.output
+    assert "time_s 3x slower" in r.text
+    # a huge tolerance passes it
+    r = run("compare", base, b, "--fail-on", "500", "--metric", "time_s")
+    assert r.exit_code == 0, r.output
+
+    # a noisy A (wide min..max of the repetitions) widens the threshold past 3x
+    def noisy(df):
+        df["time_max_s"] = df["time_s"] * 5
+
+    a2 = _copy(base, tmp_path / "a2", noisy)
+    r = run("compare", a2, b, "--fail-on", "50", "--metric", "time_s")
+    assert r.exit_code == 0, r.output
+
+
+def test_unmatched_points_listed(base, tmp_path):
+    b = _copy(base, tmp_path / "b", lambda df: df.__setitem__("n", df["n"].replace(2000, 4000)))
+    r = run("compare", base, b)
+    assert r.exit_code == 0
+    assert "Only in A" in r.output and "- n=2000" in r.output
+    assert "Only in B" in r.output and "- n=4000" in r.output
+    assert "matched points**: 1" in r.output
+
+
+@pytest.mark.parametrize("case", ["missing", "file", "no_meta", "damaged", "suite"])
+def test_bad_paths_one_line(base, tmp_path, case):
+    other = tmp_path / "x"
+    expect = {"missing": "does not exist", "file": "not a directory", "no_meta": "not a fibench run directory",
+              "damaged": "damaged run directory", "suite": "different suites"}[case]
+    if case == "file":
+        other.write_text("hi")
+    elif case == "no_meta":
+        other.mkdir()
+    elif case == "damaged":
+        shutil.copytree(base, other)
+        (other / "meta.json").write_text("{trunc")
+    elif case == "suite":
+        shutil.copytree(base, other)
+        meta = res.read_json(other / "meta.json")
+        meta["suite"] = "latency"
+        res.atomic_write_json(other / "meta.json", meta)
+    r = runner.invoke(app, ["compare", str(base), str(other)])
+    assert r.exit_code == 2
+    assert r.exception is None or isinstance(r.exception, SystemExit)
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and expect in lines[0], r.output
+    assert "Traceback" not in r.output
+
+
+def test_unknown_metric(base):
+    r = runner.invoke(app, ["compare", str(base), str(base), "--metric", "nope"])
+    assert r.exit_code == 2 and "--metric" in r.output and "Traceback" not in r.output
+
+
+class _Parser(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.title, self.imgs, self.tables, self.sections, self._in_title = "", [], 0, 0, False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "title":
+            self._in_title = True
+        elif tag == "img":
+            self.imgs.append(a.get("src", ""))
+        elif tag == "table":
+            self.tables += 1
+        elif tag == "section":
+            self.sections += 1
+
+    def handle_endtag(self, tag):
+        if tag == "title":
+            self._in_title = False
+
+    def handle_data(self, data):
+        if self._in_title:
+            self.title += data
+
+
+def _parse(path) -> _Parser:
+    p = _Parser()
+    p.feed(path.read_text(encoding="utf-8"))
+    return p
+
+
+def test_html_report_single_run(base, tmp_path):
+    out = tmp_path / "r.html"
+    r = run("report", base, "--html", out)
+    assert r.exit_code == 0, r.output
+    p = _parse(out)
+    pngs = sorted((base / "figures").glob("*.png"))
+    assert pngs and len(p.imgs) == len(pngs)
+    assert all(src.startswith("data:image/png;base64,") for src in p.imgs)
+    assert "communication" in p.title
+    assert p.tables >= 4  # info, results, environment, versions (+ history)
+    text = out.read_text()
+    assert "Results (median over repetitions)" in text and "online_bytes_total" in text
+    meta = res.read_json(base / "meta.json")
+    assert meta["environment"]["git"]["commit"] or "(no commit)" in text
+    assert "numpy" in text and "History" in text and "http" not in text.split("<body>")[1]
+
+
+def test_html_report_run_all_dir(base, tmp_path):
+    root = tmp_path / "all"
+    shutil.copytree(base, root / "communication")
+    shutil.copytree(base, root / "other")
+    meta = res.read_json(root / "other" / "meta.json")
+    meta["suite"] = "other"
+    res.atomic_write_json(root / "other" / "meta.json", meta)
+    out = tmp_path / "all.html"
+    r = run("report", root, "--html", out)
+    assert r.exit_code == 0, r.output
+    p = _parse(out)
+    assert p.sections == 2
+    assert len(p.imgs) == 2 * len(list((base / "figures").glob("*.png")))
+
+
+def test_html_report_bad_dir(tmp_path):
+    r = run("report", tmp_path, "--html", tmp_path / "x.html")
+    assert r.exit_code == 2 and "not a run directory" in r.text
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_html_report_needs_no_matplotlib(base, tmp_path):
+    """The HTML report renders in a process where matplotlib cannot be imported."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['matplotlib'] = None\n"
+            "from fibench.bench.html_report import write_html\n"
+            f"write_html({str(base)!r}, {str(tmp_path / 'r.html')!r})\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    assert len(_parse(tmp_path / "r.html").imgs) == len(list((base / "figures").glob("*.png")))
