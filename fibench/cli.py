@@ -182,11 +182,16 @@ def run_cmd(
         "--resume", help="Resume an interrupted run directory (for 'all': a directory of suite runs).")] = None,
     plot: Annotated[bool, typer.Option("--plot/--no-plot", help="Write the figures after the run.")] = True,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")] = True,
+    backend: Annotated[Optional[str], typer.Option(
+        "--backend", help="local (default: every party in this process) or mpi (one MPI rank per party, "
+                          "launched with mpiexec; communication, latency ops and crosscheck).")] = None,
+    parties: Annotated[Optional[int], typer.Option(
+        "--parties", min=2, max=16, help="With --backend mpi: run every point with this many ranks.")] = None,
 ):
     """Run a suite (or every suite) and store results, meta.json and figures."""
     overrides = _parse_sets(set_)
     try:
-        plans = runner.prepare(suite, preset, overrides, out, resume)
+        plans = runner.prepare(suite, preset, overrides, out, resume, backend=backend, parties=parties)
     except SuiteError as exc:
         raise typer.BadParameter(str(exc), param_hint=exc.param) from None
     except OSError as exc:

@@ -549,11 +549,15 @@ def plan_all(preset: str | None = None, overrides: dict | None = None, out=None,
 
 
 def prepare(suite, preset: str | None = None, overrides: dict | None = None, out=None, resume=None,
-            results_root="results") -> list:
-    """What ``fibench run SUITE|all`` runs: ``plan_all`` for ``"all"``, else one :func:`plan`."""
+            results_root="results", backend: str | None = None, parties: int | None = None) -> list:
+    """What ``fibench run SUITE|all`` runs: ``plan_all`` for ``"all"``, else one :func:`plan`
+    (``backend``/``parties``: see :func:`plan`; one suite at a time on the mpi backend)."""
     if suite == "all":
+        if backend not in (None, "local") or parties is not None:
+            raise SuiteError("--backend mpi / --parties run one suite at a time (e.g. fibench run communication "
+                             "--backend mpi), not 'all'", "--backend")
         return plan_all(preset, overrides, out, resume, results_root)
-    return [plan(suite, preset, overrides, out, resume, results_root=results_root)]
+    return [plan(suite, preset, overrides, out, resume, results_root=results_root, backend=backend, parties=parties)]
 
 
 # -- running -------------------------------------------------------------------------------------
