@@ -69,11 +69,6 @@ def expand(seed: bytes, stream: int, n: int) -> np.ndarray:
     return expand_into(seed, stream, np.empty(n, dtype=np.uint64))
 
 
-def random_uint64(n: int) -> np.ndarray:
-    """``n`` uniform uint64 words from a fresh OS-seeded stream (for one-off randomness)."""
-    return expand(new_seed(), 0, n)
-
-
 class SeededStream:
     """A counter of streams under one seed: each ``next(n)`` call uses a new stream id."""
 
