@@ -28,15 +28,21 @@ def conv_ref(x, w, b, stride, pad):
     return out
 
 
-def pool_ref(x, k, s, fn):
+def pool_ref(x, k, s, fn, pad=(0, 0), include_pad=True):
+    """Loops; padded positions are NaN and left out of ``fn`` (max; mean without
+    ``include_pad``) or count as zeros (mean with ``include_pad``)."""
     n, C, H, W = x.shape
-    oh, ow = (H - k[0]) // s[0] + 1, (W - k[1]) // s[1] + 1
+    xp = np.full((n, C, H + 2 * pad[0], W + 2 * pad[1]), np.nan)
+    xp[:, :, pad[0]: pad[0] + H, pad[1]: pad[1] + W] = x
+    oh, ow = (H + 2 * pad[0] - k[0]) // s[0] + 1, (W + 2 * pad[1] - k[1]) // s[1] + 1
     out = np.zeros((n, C, oh, ow))
     for i in range(n):
         for ch in range(C):
             for r in range(oh):
                 for c in range(ow):
-                    out[i, ch, r, c] = fn(x[i, ch, r * s[0]: r * s[0] + k[0], c * s[1]: c * s[1] + k[1]])
+                    win = xp[i, ch, r * s[0]: r * s[0] + k[0], c * s[1]: c * s[1] + k[1]].ravel()
+                    real = win[~np.isnan(win)]
+                    out[i, ch, r, c] = np.sum(real) / win.size if (include_pad and fn is np.mean) else fn(real)
     return out
 
 
@@ -73,6 +79,21 @@ def test_pools_match_loops(k, s):
     mx, av = gr.MaxPool2d(k, s), gr.AvgPool2d(k, s)
     assert np.array_equal(mx.forward(x), pool_ref(x, mx.kernel, mx.stride, np.max))
     assert np.allclose(av.forward(x), pool_ref(x, av.kernel, av.stride, np.mean), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("k,s,pad", [(3, 2, 1), (2, 1, 1), ((3, 2), (2, 1), (2, 1)), (3, 1, (0, 2))])
+def test_padded_pools_match_loops(k, s, pad):
+    x = edge_images((3, 2, 6, 7)) - 5.0  # negative values: a zero padding would win the max
+    mx = gr.MaxPool2d(k, s, pad)
+    assert np.array_equal(mx.forward(x), pool_ref(x, mx.kernel, mx.stride, np.max, mx.padding))
+    for include in (True, False):
+        av = gr.AvgPool2d(k, s, pad, count_include_pad=include)
+        want = pool_ref(x, av.kernel, av.stride, np.mean, av.padding, include)
+        assert np.allclose(av.forward(x), want, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match=r"MaxPool2d padding must be smaller than kernel_size"):
+        gr.MaxPool2d(2, padding=2)
+    with pytest.raises(ValueError, match="count_include_pad must be True or False"):
+        gr.AvgPool2d(2, padding=1, count_include_pad="yes")
 
 
 def test_dense_relu_flatten_reshape_identity_softmax():
@@ -245,3 +266,30 @@ def test_model_spec_trains_deep_mlps(data):
     assert [W.shape for W, _ in single.weights()] == [(64, 8), (8, 4), (4, 10)]
     assert np.all(single.predict(X) == 0)
     assert FederatedEnsemble(model="mlp").model == "mlp" and FederatedEnsemble(model="logreg").model == "lr"
+
+
+def test_residual_blocks_forward_bounds_and_shape_errors():
+    rng = np.random.default_rng(11)
+    W1, W2, b2 = rng.normal(size=(6, 6)), rng.normal(size=(6, 6)), rng.normal(size=6)
+    g = gr.Graph([gr.Residual([gr.Dense(W1), gr.ReLU(), gr.Residual([gr.Dense(W2, b2)])]), gr.ReLU()], (6,))
+    X = rng.normal(size=(5, 6))
+    h = np.maximum(X @ W1, 0)
+    want = np.maximum(X + h + (h @ W2 + b2), 0)  # x + branch(x), branch = relu(x W1) + its own residual
+    assert np.allclose(g.logits(X), want)
+    assert [W.shape for W, _ in g.linear_params()] == [(6, 6), (6, 6)]  # inside branches, in order
+    b = g.bounds(np.abs(X).max(axis=0))
+    assert np.all(np.abs(want) <= b["out"][None] + 1e-12) and b["relu"] >= np.abs(X @ W1).max() - 1e-12
+    # a batch norm inside a branch is folded; a branch that changes the shape names both shapes
+    bn = gr.BatchNorm(np.ones(6) * 2, np.zeros(6), np.zeros(6), np.ones(6), eps=0.0)
+    g2 = gr.Graph([gr.Residual([gr.Dense(W1), bn])], (6,))
+    assert np.allclose(g2.logits(X), X + 2 * X @ W1)
+    with pytest.raises(ValueError, match=r"layer 0 \(residual\): expected the branch to keep the input shape \(6,\), "
+                                         r"got output shape \(3,\)"):
+        gr.Graph([gr.Residual([gr.Dense(rng.normal(size=(6, 3)))])], (6,))
+    with pytest.raises(ValueError, match=r"layer 1 \(residual\): branch layer 0 \(dense\): expected"):
+        gr.Graph([gr.ReLU(), gr.Residual([gr.Dense(rng.normal(size=(5, 6)))])], (6,))
+    with pytest.raises(ValueError, match="at least one layer"):
+        gr.Residual([])
+    with pytest.raises(ValueError, match="softmax"):
+        gr.Residual([gr.Softmax()])
+    assert g.signature() != gr.Graph([gr.Residual([gr.Dense(W1), gr.ReLU()]), gr.ReLU()], (6,)).signature()

@@ -51,7 +51,22 @@ def _layer_graphs():
         "maxpool3_odd": gr.Graph(img + [gr.MaxPool2d(3, stride=1), gr.Flatten()], (72,)),  # 9 values: odd rounds
         "avgpool2": gr.Graph(img + [gr.AvgPool2d(2), gr.Flatten()], (72,)),
         "avgpool3": gr.Graph(img + [gr.AvgPool2d((3, 2), stride=(3, 2)), gr.Flatten()], (72,)),
+        "maxpool_padded": gr.Graph(img + [gr.MaxPool2d(3, stride=2, padding=1), gr.Flatten()], (72,)),
+        "avgpool_padded": gr.Graph(img + [gr.AvgPool2d(3, stride=2, padding=1, count_include_pad=False),
+                                          gr.AvgPool2d(2, stride=1, padding=1), gr.Flatten()], (72,)),
         "shapes": gr.Graph([gr.Identity(), gr.Reshape((8, 9)), gr.Flatten(), gr.Identity()], (72,)),
+        # a residual block on the shared query (the skip is the masked input), one after a conv
+        # (the skip is per owner), one nested, one with a dense branch
+        "residual_first": gr.Graph(img + [gr.Residual([gr.Conv2d(rng.normal(size=(2, 2, 3, 3)) / 3, padding=1),
+                                                       gr.ReLU()]), gr.Flatten()], (72,)),
+        "residual_nested": gr.Graph(img + [gr.Conv2d(rng.normal(size=(3, 2, 3, 3)) / 3, padding=1),
+                                           gr.Residual([gr.ReLU(), gr.Residual([gr.Conv2d(
+                                               rng.normal(size=(3, 3, 3, 3)) / 4, rng.normal(size=3), padding=1)]),
+                                               gr.MaxPool2d(3, stride=1), gr.Conv2d(rng.normal(size=(3, 3, 3, 3)) / 4,
+                                                                                   padding=2)]),
+                                           gr.AvgPool2d(2), gr.Flatten()], (72,)),
+        "residual_dense": gr.Graph([gr.Dense(rng.normal(size=(72, 8)) / 4), gr.Residual([
+            gr.ReLU(), gr.Dense(rng.normal(size=(8, 8)) / 2, rng.normal(size=8))]), gr.ReLU()], (72,)),
     }
 
 
@@ -66,6 +81,27 @@ def test_every_layer_kind_matches_plaintext(protocol, P):
         assert np.all(np.abs(got - want) <= tol), (name, float(np.max(np.abs(got - want))))
         if name.startswith(("maxpool", "relu", "shapes")):  # exact up to the input encoding
             assert np.max(np.abs(got - want)) <= 2.0**-16, name
+
+
+def test_residual_blocks_of_batched_owners_match_plaintext():
+    """Three owners with the same residual architecture are batched (the skip of the shared
+    query is repeated per owner, locally); their summed and per-owner logits equal plaintext."""
+    rng = np.random.default_rng(3)
+
+    def net():
+        return gr.Graph([gr.Reshape((2, 6, 6)), gr.Residual([gr.Conv2d(rng.normal(size=(2, 2, 3, 3)) / 3, padding=1),
+                                                             gr.ReLU()]),
+                         gr.Conv2d(rng.normal(size=(3, 2, 3, 3)) / 3), gr.Residual([gr.ReLU(), gr.Conv2d(
+                             rng.normal(size=(3, 3, 3, 3)) / 4, padding=1)]), gr.Flatten(),
+                         gr.Dense(rng.normal(size=(48, 4)) / 4, rng.normal(size=4))], (72,))
+
+    graphs, X = [net() for _ in range(3)], _edge_queries(9, 72, seed=2)
+    s = Session(2, check=True)
+    scores, order = sg.m2_scores(s, X, graphs, "hard_vote", "T2")
+    got = s.reveal(scores).reshape(9, 3, 4)
+    for j, k in enumerate(order):
+        assert np.max(np.abs(got[:, j] - graphs[k].logits(X))) <= 1e-3 * (1 + np.max(np.abs(graphs[k].logits(X))))
+    assert len(sg.group_owners(graphs)) == 1  # one batched group
 
 
 def test_conv_on_a_shared_input_opens_the_input_once_not_its_im2col():

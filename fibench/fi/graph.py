@@ -7,9 +7,11 @@ A :class:`Graph` is a sequence of layers applied to one sample of shape ``input_
 ``Dense(W (in, out), b (out,))``     ``z = x @ W + b`` on a 1-D input
 ``Conv2d(weight (oc, ic, kh, kw), bias (oc,), stride, padding)``  on a (C, H, W) input, zero padding
 ``ReLU()``, ``Identity()``
-``AvgPool2d(kernel_size, stride=None)``, ``MaxPool2d(kernel_size, stride=None)`` (no padding;
-    stride defaults to the kernel size)
+``AvgPool2d(kernel_size, stride=None, padding=0, count_include_pad=True)``,
+``MaxPool2d(kernel_size, stride=None, padding=0)`` (stride defaults to the kernel size; a padded
+    max-pool ignores the padding, as with -inf)
 ``Flatten()`` (C order, as PyTorch and ONNX), ``Reshape(shape)``
+``Residual(layers)``                 ``x + branch(x)``, the branch keeping the shape (nested blocks allowed)
 ``Softmax()``                        only as the last layer
 ``BatchNorm(gamma, beta, mean, var, eps)``  folded into the preceding Dense/Conv2d when the graph is built
 
@@ -26,7 +28,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = ["AvgPool2d", "BatchNorm", "Conv2d", "Dense", "Flatten", "Graph", "Identity", "MaxPool2d", "ReLU",
-           "Reshape", "Softmax", "as_graph", "from_dense_layers", "from_onnx", "from_sklearn", "im2col", "pool_windows"]
+           "Reshape", "Residual", "Softmax", "as_graph", "from_dense_layers", "from_onnx", "from_sklearn", "im2col", "pool_windows"]
 
 
 def _array(a, name: str, ndim: int) -> np.ndarray:
@@ -279,11 +281,33 @@ class Reshape(Layer):
         return f"Reshape({self.shape})"
 
 
+def _pool_index(h: int, w: int, kernel: tuple, stride: tuple, padding: tuple, dup: bool):
+    """Gather map of a padded pool over an (H, W) image flattened to H*W values plus one zero
+    slot at index H*W: ``(idx (OH, OW, kh*kw), counts (OH, OW))``, ``counts`` the real pixels of
+    each window. A padded position maps to the zero slot, or (``dup``, for max) to the window's
+    first real pixel, which leaves the maximum unchanged (ONNX/PyTorch pad max-pools with -inf)."""
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    oh, ow = _conv_out(h, w, kernel, stride, padding)
+    r = (np.arange(oh) * sh - ph)[:, None, None, None] + np.arange(kh)[None, None, :, None]  # (OH, 1, kh, 1)
+    c = (np.arange(ow) * sw - pw)[None, :, None, None] + np.arange(kw)[None, None, None, :]  # (1, OW, 1, kw)
+    valid = (r >= 0) & (r < h) & (c >= 0) & (c < w)
+    idx = np.where(valid, r * w + c, h * w).reshape(oh, ow, kh * kw)
+    valid = valid.reshape(oh, ow, kh * kw)
+    if dup:
+        first = np.take_along_axis(idx, np.argmax(valid, axis=-1)[..., None], axis=-1)
+        idx = np.where(valid, idx, first)
+    return idx, valid.sum(axis=-1)
+
+
 class _Pool2d(Layer):
-    def __init__(self, kernel_size, stride=None):
+    def __init__(self, kernel_size, stride=None, padding=0):
         name = type(self).__name__
         self.kernel = _pair(kernel_size, f"{name} kernel_size", 1)
         self.stride = self.kernel if stride is None else _pair(stride, f"{name} stride", 1)
+        self.padding = _pair(padding, f"{name} padding", 0)
+        if any(p >= k for p, k in zip(self.padding, self.kernel)):
+            raise ValueError(f"{name} padding must be smaller than kernel_size (every window needs a real "
+                             f"pixel), got padding {self.padding} for kernel_size {self.kernel}")
 
     @property
     def window(self) -> int:
@@ -291,36 +315,61 @@ class _Pool2d(Layer):
 
     def out_shape(self, s):
         _need(s, 3, "a (C, H, W) input")
-        oh, ow = _conv_out(s[1], s[2], self.kernel, self.stride, (0, 0))
+        oh, ow = _conv_out(s[1], s[2], self.kernel, self.stride, self.padding)
         if oh < 1 or ow < 1:
             raise ValueError(f"expected an input of at least {self.kernel[0]}x{self.kernel[1]} pixels, "
                              f"got input shape {s}")
         return (s[0], oh, ow)
 
     def windows(self, x):
-        return pool_windows(x, self.kernel, self.stride)
+        """(..., C, H, W) -> (..., C, OH, OW, kh*kw), any dtype (float64 or uint64 shares): the
+        values of every window; padded positions hold 0 (avg) or a real pixel of the window (max)."""
+        if not any(self.padding):
+            return pool_windows(x, self.kernel, self.stride)
+        h, w = x.shape[-2:]
+        idx, _ = _pool_index(h, w, self.kernel, self.stride, self.padding, isinstance(self, MaxPool2d))
+        flat = x.reshape(x.shape[:-2] + (h * w,))
+        flat = np.concatenate([flat, np.zeros(flat.shape[:-1] + (1,), dtype=x.dtype)], axis=-1)
+        return flat[..., idx]
 
     def signature(self):
-        return (self.kind, self.kernel, self.stride)
+        return (self.kind, self.kernel, self.stride, self.padding)
 
     def __repr__(self):
-        return f"{type(self).__name__}({self.kernel}, stride={self.stride})"
+        pad = f", padding={self.padding}" if any(self.padding) else ""
+        return f"{type(self).__name__}({self.kernel}, stride={self.stride}{pad})"
 
 
 class AvgPool2d(_Pool2d):
-    """Mean over each window (no padding)."""
+    """Mean over each window. With ``padding``, ``count_include_pad=True`` (PyTorch's default)
+    divides by kh*kw, ``False`` (ONNX's default) by the number of real pixels in the window."""
 
     kind = "avgpool2d"
 
+    def __init__(self, kernel_size, stride=None, padding=0, count_include_pad: bool = True):
+        super().__init__(kernel_size, stride, padding)
+        if not isinstance(count_include_pad, (bool, np.bool_)):
+            raise ValueError(f"AvgPool2d count_include_pad must be True or False, got {count_include_pad!r}")
+        self.count_include_pad = bool(count_include_pad)
+
+    def divisor(self, h: int, w: int):
+        """The public divisor: kh*kw (an int), or (OH, OW) real-pixel counts."""
+        if self.count_include_pad or not any(self.padding):
+            return self.window
+        return _pool_index(h, w, self.kernel, self.stride, self.padding, False)[1].astype(np.float64)
+
     def forward(self, x):
-        return self.windows(x).mean(axis=-1)
+        return self.windows(x).sum(axis=-1) / self.divisor(*x.shape[-2:])
 
     def bound(self, z):
-        return self.windows(z[None])[0].mean(axis=-1)
+        return self.windows(z[None])[0].sum(axis=-1) / self.divisor(*z.shape[-2:])
+
+    def signature(self):
+        return super().signature() + (self.count_include_pad,)
 
 
 class MaxPool2d(_Pool2d):
-    """Maximum over each window (no padding)."""
+    """Maximum over each window (padded positions never win, as with -inf padding)."""
 
     kind = "maxpool2d"
 
@@ -359,6 +408,100 @@ class BatchNorm(Layer):
                          f"{scale.size} outputs, got {layer!r}")
 
 
+def _fold(layers, where: str = "layer") -> list:
+    """The layers with every BatchNorm folded into the preceding Dense/Conv2d."""
+    folded: list[Layer] = []
+    for i, layer in enumerate(list(layers)):
+        if not isinstance(layer, Layer):
+            raise ValueError(f"{where} {i}: expected a layer (Dense, Conv2d, ReLU, ...), got {type(layer).__name__}")
+        if isinstance(layer, BatchNorm):
+            if not folded:
+                raise ValueError(f"{where} {i} (batchnorm): expected a preceding dense or conv2d layer, got none")
+            folded[-1] = layer.fold(folded[-1], i)
+            continue
+        folded.append(layer)
+    return folded
+
+
+def _shapes(layers, input_shape: tuple, where: str = "layer") -> tuple:
+    """``shapes[i]``: the input of layer i; ``shapes[-1]``: the output (ValueError naming the layer)."""
+    shapes = [tuple(input_shape)]
+    for i, layer in enumerate(layers):
+        try:
+            shapes.append(tuple(layer.out_shape(shapes[-1])))
+        except ValueError as exc:
+            raise ValueError(f"{where} {i} ({layer.kind}): {exc}") from None
+    return tuple(shapes)
+
+
+def _walk_bounds(layers, z: np.ndarray, acc: dict) -> np.ndarray:
+    """Interval bounds through ``layers`` (see ``Graph.bounds``), maxima collected in ``acc``."""
+    for layer in layers:
+        if isinstance(layer, ReLU):
+            acc["relu"] = max(acc["relu"], float(z.max()))
+        elif isinstance(layer, MaxPool2d):
+            acc["maxpool"] = max(acc["maxpool"], float(z.max()))
+        if isinstance(layer, Residual):
+            out = z + _walk_bounds(layer.branch, z, acc)
+        else:
+            out = layer.bound(z)
+        if layer.linear:
+            bias = np.abs(layer.matrix()[1]).reshape((-1,) + (1,) * (out.ndim - 1))
+            acc["products"] = max(acc["products"], float((out - bias).max()))
+        z = out
+    return z
+
+
+class Residual(Layer):
+    """A residual block ``y = x + branch(x)``: ``layers`` (any of the layers above but Softmax,
+    nested blocks included) must map the input shape to itself. The skip connection is a local
+    addition of shares (0 bytes, 0 rounds); the branch costs what its layers cost."""
+
+    kind = "residual"
+
+    def __init__(self, layers):
+        self.branch = _fold(layers, "branch layer")
+        if not self.branch:
+            raise ValueError("Residual needs at least one layer in its branch")
+        if any(isinstance(layer, Softmax) for layer in self.branch):
+            raise ValueError("Residual: a branch must not contain a softmax")
+
+    def out_shape(self, s):
+        shapes = _shapes(self.branch, s, "branch layer")
+        if shapes[-1] != tuple(s):
+            raise ValueError(f"expected the branch to keep the input shape {tuple(s)}, got output shape {shapes[-1]}")
+        return tuple(s)
+
+    def forward(self, x):
+        z = x
+        for layer in self.branch:
+            z = layer.forward(z)
+        return x + z
+
+    def bound(self, z):
+        return z + _walk_bounds(self.branch, z, {"relu": 0.0, "maxpool": 0.0, "products": 0.0})
+
+    def linear_layers(self) -> list:
+        return _linear_layers(self.branch)
+
+    def signature(self):
+        return (self.kind,) + tuple(layer.signature() for layer in self.branch)
+
+    def __repr__(self):
+        return "Residual(" + " -> ".join(map(repr, self.branch)) + ")"
+
+
+def _linear_layers(layers) -> list:
+    """Every Dense and Conv2d in evaluation order, inside residual branches too."""
+    out = []
+    for layer in layers:
+        if layer.linear:
+            out.append(layer)
+        elif isinstance(layer, Residual):
+            out += layer.linear_layers()
+    return out
+
+
 # -- the graph ----------------------------------------------------------------------------------
 
 class Graph:
@@ -374,27 +517,14 @@ class Graph:
                 any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in input_shape):
             raise ValueError(f"input_shape must be a non-empty tuple of positive integers, got {input_shape!r}")
         self.input_shape = tuple(int(v) for v in input_shape)
-        folded: list[Layer] = []
-        for i, layer in enumerate(list(layers)):
-            if not isinstance(layer, Layer):
-                raise ValueError(f"layer {i}: expected a layer (Dense, Conv2d, ReLU, ...), got {type(layer).__name__}")
-            if isinstance(layer, BatchNorm):
-                if not folded:
-                    raise ValueError(f"layer {i} (batchnorm): expected a preceding dense or conv2d layer, got none")
-                folded[-1] = layer.fold(folded[-1], i)
-                continue
-            folded.append(layer)
+        folded = _fold(layers)
         if not folded:
             raise ValueError("a graph needs at least one layer")
-        shapes = [self.input_shape]
-        for i, layer in enumerate(folded):
-            if isinstance(layer, Softmax) and i != len(folded) - 1:
+        for i, layer in enumerate(folded[:-1]):
+            if isinstance(layer, Softmax):
                 raise ValueError(f"layer {i} (softmax): expected only as the last layer, found at position {i} "
                                  f"of {len(folded)}")
-            try:
-                shapes.append(tuple(layer.out_shape(shapes[-1])))
-            except ValueError as exc:
-                raise ValueError(f"layer {i} ({layer.kind}): {exc}") from None
+        shapes = _shapes(folded, self.input_shape)
         self.layers = tuple(folded)
         self.shapes = tuple(shapes)  # shapes[i]: input of layer i; shapes[-1]: output
 
@@ -414,7 +544,7 @@ class Graph:
 
     def linear_params(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """(W, b) of every Dense and Conv2d in order, W as a matrix product's right operand."""
-        return [layer.matrix() for layer in self.body if layer.linear]
+        return [layer.matrix() for layer in _linear_layers(self.body)]
 
     def signature(self) -> tuple:
         """Owners whose graphs have equal signatures are evaluated together (batched)."""
@@ -459,18 +589,9 @@ class Graph:
         their inputs are differences of two such values), ``products`` (max over Dense/Conv
         outputs of sum |x||W|, the Beaver product's range) and ``out`` (per-logit bound)."""
         z = np.abs(np.asarray(x_bound, dtype=np.float64)).reshape(self.input_shape)
-        relu = pool = prod = 0.0
-        for layer in self.body:
-            if isinstance(layer, ReLU):
-                relu = max(relu, float(z.max()))
-            elif isinstance(layer, MaxPool2d):
-                pool = max(pool, float(z.max()))
-            out = layer.bound(z)
-            if layer.linear:
-                bias = np.abs(layer.matrix()[1]).reshape((-1,) + (1,) * (out.ndim - 1))
-                prod = max(prod, float((out - bias).max()))
-            z = out
-        return {"relu": relu, "maxpool": pool, "products": prod, "out": z.reshape(-1)}
+        acc = {"relu": 0.0, "maxpool": 0.0, "products": 0.0}
+        out = _walk_bounds(self.body, z, acc)
+        return {**acc, "out": out.reshape(-1)}
 
 
 def from_dense_layers(layers, activations=None) -> Graph:
@@ -601,6 +722,9 @@ class _OnnxReader:
         self.input_shape = shape
         self.current, self.shape = inputs[0].name, shape
         self.layers: list[Layer] = []
+        #: tensors of the chain: name -> (number of layers before it, its shape); a residual Add
+        #: reads one of them
+        self.chain = {self.current: (0, shape)}
         self.outputs = [o.name for o in g.output]
 
     # -- helpers ----------------------------------------------------------------------------------
@@ -645,9 +769,35 @@ class _OnnxReader:
         if op not in ONNX_OPS or (node.domain not in ("", "ai.onnx")):
             raise ValueError(f"from_onnx: unsupported operator {op!r} at {self._where(node, i)}; supported: "
                              f"{', '.join(ONNX_OPS)}")
-        self._data(node, i)
-        getattr(self, f"_op_{op}")(node, i, a)
+        if op == "Add" and len(node.input) == 2 and all(n not in self.consts for n in node.input):
+            self._residual(node, i)
+        else:
+            self._data(node, i)
+            getattr(self, f"_op_{op}")(node, i, a)
         self.current = node.output[0]
+        self.chain[self.current] = (len(self.layers), self.shape)
+
+    def _residual(self, node, i) -> None:
+        """``Add`` of the running tensor and an earlier tensor of the chain: the layers between
+        them become a ``Residual`` branch."""
+        if self.current not in node.input:
+            self._refuse(node, i, f"adds {list(node.input)}: one addend must be the previous node's output "
+                                  f"{self.current!r}")
+        skip = node.input[1] if node.input[0] == self.current else node.input[0]
+        if skip not in self.chain or skip == self.current:
+            self._refuse(node, i, f"adds {list(node.input)}: the other addend must be an earlier tensor of the "
+                                  "sequential chain (a residual connection); branches with layers of their own "
+                                  "on the skip path are not supported")
+        start, shape = self.chain[skip]
+        if shape != self.shape:
+            self._refuse(node, i, f"a residual addition of shapes {shape} and {self.shape}: the branch must keep "
+                                  "the shape")
+        if start == len(self.layers):
+            self._refuse(node, i, "the residual branch holds no layer (x + x is not supported)")
+        branch = self.layers[start:]
+        del self.layers[start:]
+        self.chain = {k: v for k, v in self.chain.items() if v[0] <= start}  # tensors inside the branch are gone
+        self._push(Residual(branch), node, i)
 
     def _op_Identity(self, node, i, a):
         self._push(Identity(), node, i)
@@ -717,18 +867,18 @@ class _OnnxReader:
         b = self._const(node, i, node.input[2], "bias") if len(node.input) > 2 and node.input[2] else None
         self._push(Conv2d(W, b, tuple(a.get("strides", [1, 1])), pads), node, i)
 
-    def _pads(self, node, i, a, allow: bool = True):
+    def _pads(self, node, i, a):
         ap = a.get("auto_pad", b"NOTSET")
         ap = ap.decode() if isinstance(ap, bytes) else ap
         if ap not in ("NOTSET", "VALID"):
             self._refuse(node, i, f"auto_pad={ap!r} is not supported (give explicit pads)")
         p = list(a.get("pads", [0, 0, 0, 0]))
-        if len(p) != 4 or p[0] != p[2] or p[1] != p[3] or (not allow and any(p)):
-            self._refuse(node, i, f"pads={p} are not supported ({'symmetric 2-D pads only' if allow else 'no padding'})")
+        if len(p) != 4 or p[0] != p[2] or p[1] != p[3]:
+            self._refuse(node, i, f"pads={p} are not supported (symmetric 2-D pads only)")
         return (int(p[0]), int(p[1]))
 
-    def _pool(self, node, i, a, cls):
-        self._pads(node, i, a, allow=False)
+    def _pool(self, node, i, a, cls, **kw):
+        pads = self._pads(node, i, a)
         if a.get("ceil_mode", 0):
             self._refuse(node, i, "ceil_mode=1 is not supported")
         if any(d != 1 for d in a.get("dilations", [1, 1])):
@@ -736,7 +886,11 @@ class _OnnxReader:
         k = a.get("kernel_shape")
         if k is None or len(k) != 2:
             self._refuse(node, i, f"kernel_shape must give 2 sizes, got {k}")
-        self._push(cls(tuple(k), tuple(a.get("strides", [1, 1]))), node, i)  # ONNX strides default to 1
+        try:
+            layer = cls(tuple(k), tuple(a.get("strides", [1, 1])), pads, **kw)  # ONNX strides default to 1
+        except ValueError as exc:
+            self._refuse(node, i, str(exc))
+        self._push(layer, node, i)
 
     def _op_MaxPool(self, node, i, a):
         if len(node.output) > 1 and node.output[1]:
@@ -744,7 +898,7 @@ class _OnnxReader:
         self._pool(node, i, a, MaxPool2d)
 
     def _op_AveragePool(self, node, i, a):
-        self._pool(node, i, a, AvgPool2d)
+        self._pool(node, i, a, AvgPool2d, count_include_pad=bool(a.get("count_include_pad", 0)))
 
     def _op_GlobalAveragePool(self, node, i, a):
         if len(self.shape) != 3:
@@ -797,10 +951,12 @@ def from_onnx(path_or_bytes) -> Graph:
     the optional ``onnx`` package: ``pip install 'fibench[onnx]'``).
 
     The graph must be sequential (each node reads the previous node's output; weights are
-    initializers or ``Constant`` nodes) over one input of shape (batch, ...). Operators:
+    initializers or ``Constant`` nodes) over one input of shape (batch, ...), with residual
+    connections allowed. Operators:
     ``Gemm`` (alpha, beta, transB), ``MatMul`` -> Dense; ``Add`` of a constant -> the preceding
-    Dense's bias or Conv's per-channel bias; ``Conv`` (2-D, group 1, symmetric pads, strides)
-    -> Conv2d; ``MaxPool``/``AveragePool`` (no padding, no ceil mode) and
+    Dense's bias or Conv's per-channel bias; ``Add`` of the previous node's output and an
+    earlier tensor of the chain -> ``Residual`` (the nodes in between are its branch); ``Conv`` (2-D, group 1, symmetric pads, strides)
+    -> Conv2d; ``MaxPool``/``AveragePool`` (symmetric pads, count_include_pad, no ceil mode) and
     ``GlobalAveragePool`` -> pools; ``Flatten`` (axis 1), ``Reshape`` (first axis the batch),
     ``Identity``, ``Relu``; ``BatchNormalization`` folded into the preceding Gemm/MatMul/Conv;
     ``Softmax`` over the classes as the last node. Anything else raises a ``ValueError``

@@ -14,7 +14,10 @@ The querier shares the query, every owner shares the parameters of its Dense and
 * ``MaxPool2d``: a tournament inside each window, max(a, b) = b + relu(a - b), one batched
   ReLU per level (ceil(log2 k) levels for a window of k values); exact;
 * ``AvgPool2d``: the window sum (local) times the public 1/k (``Session.mul_public``, exact
-  truncation, 1 round);
+  truncation, 1 round; 1/count per position where padding is not counted);
+* padding of pools: a local gather (max-pool: padded positions repeat a real pixel of the window;
+  avg-pool: public zeros);
+* ``Residual``: the branch layer by layer, then the skip added locally (0 bytes);
 * ``Flatten``, ``Reshape``, ``Identity``: local; a final ``Softmax`` is not evaluated here:
   the M2 rules take the logits, and ``soft_vote`` applies the secure softmax
   (``fibench.mpc.protocols.softmax``) to all owners' logits at once afterwards.
@@ -171,7 +174,7 @@ def _maxpool(s, x: AShare, layer) -> AShare:
 
 def _avgpool(s, x: AShare, layer) -> AShare:
     total = ar.sum_axis(x.map(layer.windows, shape=()), axis=-1)
-    return s.mul_public(total, 1.0 / layer.window)
+    return s.mul_public(total, 1.0 / layer.divisor(*x.shape[-2:]))  # per position where padding is not counted
 
 
 def _linear(s, x, layer, Ws, bs, n: int, in_shape: tuple, K: int, per_owner: bool, fuse: bool):
@@ -241,12 +244,28 @@ def _layer(s, state, layer, i, shapes, params, li, n, K, per_owner, fuse_at):
         if state.shape != (n, c, h, w):
             state = state.reshape(n, c, h, w)
         state = _maxpool(s, state, layer) if isinstance(layer, gr.MaxPool2d) else _avgpool(s, state, layer)
+    elif isinstance(layer, gr.Residual):
+        state, per_owner, li = _residual(s, state, layer, in_shape, params, li, n, K, per_owner)
     elif isinstance(layer, (gr.Flatten, gr.Reshape)):
         target = (n,) + _stacked(out_shape, K, per_owner)
         state = _local(s, state, lambda a, t=target: a.reshape(t))
     elif not isinstance(layer, gr.Identity):
         raise ValueError(f"layer {i} ({layer.kind}) has no secure evaluation")
     return state, per_owner, li
+
+
+def _residual(s, x, layer, in_shape, params, li, n, K, per_owner):
+    """x + branch(x): the branch layer by layer (owners still batched), then a local addition.
+    Where only one side is per owner (the branch's first linear layer splits the owners), the
+    other is repeated for every owner (a local copy)."""
+    shapes = gr._shapes(layer.branch, in_shape)
+    z, z_per_owner = x, per_owner
+    for j, inner in enumerate(layer.branch):
+        z, z_per_owner, li = _layer(s, z, inner, j, shapes, params, li, n, K, z_per_owner, None)
+    skip, z = _as_ashare(s, x), _as_ashare(s, z)
+    if z_per_owner and not per_owner:
+        skip = join(s, [skip.reshape((n,) + in_shape)] * K, lambda arrs: np.concatenate(arrs, axis=1))
+    return s.add(skip.reshape(z.shape), z), z_per_owner, li
 
 
 def group_owners(graphs: list) -> list[list[int]]:
