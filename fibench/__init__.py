@@ -13,17 +13,22 @@ fibench.bench        the harness: runner, results store, report, regression gate
 fibench.cli          the ``fibench`` command
 fibench.suites       benchmark grids (what to measure)
 
-``fibench.Session`` and ``fibench.FederatedEnsemble`` are importable from here (loaded on first use).
+``fibench.Session`` and ``fibench.FederatedEnsemble`` are importable from here, and
+``fibench.models`` is the model layer graph module ``fibench.fi.graph`` (layers, ``Graph``,
+``from_sklearn``, ``from_onnx``): all loaded on first use.
 """
 
 __version__ = "0.1.0"
 
 _LAZY = {"Session": "fibench.mpc.session", "FederatedEnsemble": "fibench.fi.federated"}
+_LAZY_MODULES = {"models": "fibench.fi.graph"}
 
 
 def __getattr__(name):
-    if name in _LAZY:
-        import importlib
+    import importlib
 
+    if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _LAZY_MODULES:
+        return importlib.import_module(_LAZY_MODULES[name])
     raise AttributeError(f"module 'fibench' has no attribute {name!r}")

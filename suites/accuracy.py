@@ -37,7 +37,7 @@ REPEATS = {"quick": 1, "paper": 1}
 # format: fibench.bench.keys)
 KEYS = {
     "dataset": {"dataset": ("digits", "synthetic")},
-    "model": {"model": ("lr", "mlp", "cnn")},  # lr, mlp, mlp:64,32 (any depth), cnn, cnn:8,16m
+    "model": {"model": ("lr", "mlp", "cnn", "onnx")},  # lr, mlp, mlp:64,32 (any depth), cnn, cnn:8,16m, onnx:PATH
     "partition": {"choice": ("dirichlet", "iid", "shards", "quantity")},
     "alpha": {"real": (0, None), "open": True, "also": ("iid", "inf")},
     "owners": {"int": (1, 64)},

@@ -44,7 +44,7 @@ REPEATS = {"quick": 1, "paper": 1}
 
 KEYS = {
     "op": {"choice": ("share", "reveal", "mul", "matmul", "lt", "relu", "argmax", "layers")},
-    "model": {"model": ("lr", "mlp", "cnn")},  # op=layers: lr, mlp:64,32 (any depth), cnn, cnn:8,16m
+    "model": {"model": ("lr", "mlp", "cnn", "onnx")},  # op=layers: lr, mlp:64,32 (any depth), cnn, cnn:8,16m, onnx:PATH
     "owners": {"int": (1, 16)},
     "features": {"int": (4, 4096)},
     "classes": {"int": (2, 1000)},

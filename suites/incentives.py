@@ -55,7 +55,7 @@ REPEATS = {"quick": 1, "paper": 1}
 
 KEYS = {
     "dataset": {"dataset": ("digits", "synthetic")},
-    "model": {"model": ("lr", "mlp", "cnn")},  # lr, mlp, mlp:64,32 (any depth), cnn (8x8 digits)
+    "model": {"model": ("lr", "mlp", "cnn", "onnx")},  # lr, mlp, mlp:64,32 (any depth), cnn (8x8 digits), onnx:PATH
     "owners": {"int": (2, 64)},
     "alpha": {"real": (0, None), "open": True, "also": ("iid", "inf")},
     "adversary": {"choice": ("none", "sybil", "random", "constant"), "none": True},

@@ -293,3 +293,12 @@ def test_residual_blocks_forward_bounds_and_shape_errors():
     with pytest.raises(ValueError, match="softmax"):
         gr.Residual([gr.Softmax()])
     assert g.signature() != gr.Graph([gr.Residual([gr.Dense(W1), gr.ReLU()]), gr.ReLU()], (6,)).signature()
+
+
+def test_fibench_models_is_the_graph_module():
+    import fibench
+
+    assert fibench.models.from_sklearn is gr.from_sklearn and fibench.models.from_onnx is gr.from_onnx
+    from fibench import models
+
+    assert models.Residual is gr.Residual

@@ -246,3 +246,39 @@ def test_onnx_cnn_agrees_with_plaintext_on_digits():
     s = Session(2)
     labels = si.m2_labels(s, d.X_test, [g], "logit_sum", "T2", to="querier").view(np.int64)
     assert np.mean(labels == g.predict(d.X_test)) >= 0.995
+
+
+def test_onnx_file_as_a_model_spec(tmp_path):
+    """``model="onnx:PATH"``: every owner keeps the file's feature layers and retrains the last
+    Dense on its own data; the federated secure labels equal the plaintext pipeline's."""
+    from fibench.fi.data import load_dataset
+    from fibench.fi.federated import FederatedEnsemble
+    from fibench.fi.models import LocalModel, normalize_model, parse_model
+    from fibench.fi.partition import partition
+
+    d = load_dataset("digits", seed=0)
+    g0 = LocalModel("cnn:8m", n_classes=10, seed=3).fit(d.X_train, d.y_train).graph()
+    path = tmp_path / "cnn.onnx"
+    path.write_bytes(_export(g0).SerializeToString())
+    spec = f"onnx:{path}"
+    assert parse_model(spec) == ("onnx", (str(path),)) and normalize_model(spec) == spec
+    parts = partition(d.y_train, "dirichlet", 3, alpha=0.5, seed=0)
+    fe = FederatedEnsemble(model=spec, rule="hard_vote", seed=0).fit(
+        [(d.X_train[p], d.y_train[p]) for p in parts], n_classes=10)
+    feats = [layer.kind for layer in fe.owners_[0].graph().layers]
+    assert feats == [layer.kind for layer in g0.layers]  # the file's architecture
+    W0, W1 = (m.graph().layers[-1].W for m in fe.owners_[:2])
+    assert not np.allclose(W0, W1)  # each owner's own readout
+    conv = [m.graph().layers[1].weight for m in fe.owners_]
+    assert all(np.array_equal(c, g0.layers[1].weight) for c in conv)  # the file's feature layers as given
+    X = d.X_test[:60]
+    labels, report = fe.secure_predict(X, mode="M2", topology="T2")
+    assert np.array_equal(np.asarray(labels), fe.predict(X)) and report.agreement == 1.0
+    with pytest.raises(ValueError, match="needs an existing ONNX file"):
+        parse_model(f"onnx:{tmp_path / 'missing.onnx'}")
+    with pytest.raises(ValueError, match="'onnx' needs a file"):
+        parse_model("onnx")
+    no_dense = tmp_path / "relu.onnx"
+    no_dense.write_bytes(_model([helper.make_node("Relu", ["x"], ["y"])], [], (64,), (64,)).SerializeToString())
+    with pytest.raises(ValueError, match="must end in a dense layer"):
+        LocalModel(f"onnx:{no_dense}", n_classes=10).fit(d.X_train[:50], d.y_train[:50])

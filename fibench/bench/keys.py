@@ -39,7 +39,8 @@ _SPEC_KINDS = ("int", "real", "choice", "dataset", "profiles", "toml", "model")
 
 #: how each model kind is spelled in a spec (for messages and ``fibench list``)
 _MODEL_FORMS = {"lr": "lr", "mlp": "mlp, mlp:H1,H2,... (1 to 8 ReLU layers)",
-                "cnn": "cnn, cnn:C1,C2m,... (1 to 3 conv blocks, m: max-pool)"}
+                "cnn": "cnn, cnn:C1,C2m,... (1 to 3 conv blocks, m: max-pool)",
+                "onnx": "onnx:PATH (an ONNX file; each owner retrains its last dense layer)"}
 
 
 def _is_int(v) -> bool:

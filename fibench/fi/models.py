@@ -25,6 +25,12 @@ the dense readout is trained, by scikit-learn's ``LogisticRegression`` on the ow
 features (a random-feature CNN, the approach of ``tests/test_secure_graph.py``). Its layers are
 no Dense list: ``weights()`` returns the ``Graph`` itself (``m2_labels`` takes both).
 
+``LocalModel(kind="onnx:PATH")``: the ONNX model in file PATH (``fibench.fi.graph.from_onnx``;
+needs the optional ``onnx`` package). Every owner keeps the file's layers up to its last Dense
+(Gemm/MatMul) as given — a shared, pretrained feature extractor — and trains that last layer on
+its own data exactly like the CNN's readout (so each owner has its own weights there, in the full
+class space); the graph must end in that Dense (a Softmax or Identity may follow).
+
 ``logits(X)`` is computed from exactly these layers, and ``predict_proba(X)`` is their softmax
 (with unseen classes set to exactly 0).  Binary owners (two seen classes, for which
 scikit-learn keeps one output z) use the symmetric logits (-z/2, +z/2), whose softmax is
@@ -41,7 +47,7 @@ import numpy as np
 from fibench.validation import check_int as _check_int
 from fibench.validation import NotFittedError, check_labels_array
 
-KINDS = ("lr", "mlp", "cnn")
+KINDS = ("lr", "mlp", "cnn", "onnx")
 #: accepted synonyms of the model kinds (the latency suite says ``logreg``)
 ALIASES = {"logreg": "lr", "logistic": "lr"}
 #: logit of a class the owner never saw (its probability is exactly 0)
@@ -116,16 +122,24 @@ def _parse_cnn(spec: str, sizes: str) -> tuple:
 def parse_model(spec) -> tuple[str, tuple | None]:
     """A model spec as ``(kind, sizes or None)``: ``"lr"``, ``"mlp"`` (the ``hidden``
     parameter decides its one hidden layer), ``"mlp:64,32"`` (ReLU hidden layers of those
-    sizes, 1 to 8 of them), ``"cnn"`` (the built-in CNN, blocks ``DEFAULT_CNN``) or
+    sizes, 1 to 8 of them), ``"cnn"`` (the built-in CNN, blocks ``DEFAULT_CNN``),
     ``"cnn:8,16m"`` (conv blocks: channels, ``m`` = max-pool; sizes are ``((8, "avg"),
-    (16, "max"))``). ValueError naming ``model`` otherwise."""
+    (16, "max"))``) or ``"onnx:PATH"`` (an ONNX file; sizes are ``(PATH,)``). ValueError naming
+    ``model`` otherwise."""
     if isinstance(spec, str) and ":" in spec:
         kind, _, sizes = spec.partition(":")
         kind = ALIASES.get(kind, kind)
+        if kind == "onnx":
+            import os
+
+            if not sizes or not os.path.isfile(sizes):
+                raise ValueError(f"model: 'onnx:PATH' needs an existing ONNX file, got {spec!r}")
+            return "onnx", (sizes,)
         if kind == "cnn":
             return "cnn", _parse_cnn(spec, sizes)
         if kind != "mlp":
-            raise ValueError(f"model: only 'mlp' and 'cnn' take sizes (e.g. 'mlp:64,32', 'cnn:8,16'), got {spec!r}")
+            raise ValueError(f"model: only 'mlp', 'cnn' and 'onnx' take a ':' part (e.g. 'mlp:64,32', 'cnn:8,16', "
+                             f"'onnx:model.onnx'), got {spec!r}")
         try:
             hidden = tuple(int(v) for v in sizes.split(","))
         except ValueError:
@@ -135,6 +149,8 @@ def parse_model(spec) -> tuple[str, tuple | None]:
             raise ValueError(f"model: 1 to 8 hidden sizes, each in [1, {MAX_HIDDEN}], got {spec!r}")
         return "mlp", hidden
     kind = normalize_kind(spec)
+    if kind == "onnx":
+        raise ValueError("model: 'onnx' needs a file, as 'onnx:PATH'")
     return kind, (DEFAULT_CNN if kind == "cnn" else None)
 
 
@@ -142,6 +158,8 @@ def normalize_model(spec) -> str:
     """The canonical spelling of a model spec (``"lr"``, ``"mlp"``, ``"mlp:64,32"``, ``"cnn"``,
     ``"cnn:8,16m"``; ``"cnn:8"`` is ``"cnn"``)."""
     kind, sizes = parse_model(spec)
+    if kind == "onnx":
+        return "onnx:" + sizes[0]
     if kind == "cnn":
         return "cnn" if sizes == DEFAULT_CNN else "cnn:" + ",".join(f"{c}{'m' if p == 'max' else ''}" for c, p in sizes)
     return kind if sizes is None else f"{kind}:{','.join(map(str, sizes))}"
@@ -174,14 +192,32 @@ def cnn_body(blocks, n_features: int, rng) -> list:
     return layers + [gr.Flatten()]
 
 
+def onnx_body(path: str, n_features: int) -> list:
+    """The layers of the ONNX model in ``path`` before its last Dense (the readout every owner
+    retrains); ValueError when the graph does not end in a Dense or takes another input size."""
+    from fibench.fi import graph as gr
+
+    g = gr.from_onnx(path)
+    if int(np.prod(g.input_shape)) != n_features:
+        raise ValueError(f"model onnx:{path} takes {int(np.prod(g.input_shape))} input features, "
+                         f"the data has {n_features}")
+    body = list(g.body)
+    while body and isinstance(body[-1], gr.Identity):
+        body.pop()
+    if not body or not isinstance(body[-1], gr.Dense):
+        raise ValueError(f"model onnx:{path} must end in a dense layer (Gemm or MatMul, then at most a Softmax): "
+                         "each owner retrains it as its readout")
+    return body[:-1]
+
+
 def random_graph(spec, n_features: int, n_classes: int, rng, hidden: int = DEFAULT_HIDDEN):
     """A ``Graph`` of architecture ``spec`` with random weights (benchmarks of secure inference:
     the values change no counts). Dense layers are scaled by 1/sqrt(fan-in), biases by 0.1."""
     from fibench.fi import graph as gr
 
     kind, sizes = parse_model(spec)
-    if kind == "cnn":
-        body = cnn_body(sizes, n_features, rng)
+    if kind in ("cnn", "onnx"):
+        body = cnn_body(sizes, n_features, rng) if kind == "cnn" else onnx_body(sizes[0], n_features)
         d = int(np.prod(gr.Graph(body, (n_features,)).output_shape))
         dims = (d, n_classes)
         acts = ["identity"]
@@ -244,8 +280,10 @@ class LocalModel:
         self.n_classes = None if n_classes is None else _check_int("n_classes", n_classes, 2)
         #: conv blocks of a CNN ((channels, "avg" | "max"), ...); None for lr/mlp
         self.cnn_blocks = sizes if self.kind == "cnn" else None
-        self._spec = normalize_model(kind) if self.kind == "cnn" else None
-        if self.kind == "cnn":
+        #: the ONNX file of an ``onnx:PATH`` model
+        self.onnx_path = sizes[0] if self.kind == "onnx" else None
+        self._spec = normalize_model(kind) if self.kind in ("cnn", "onnx") else None
+        if self.kind in ("cnn", "onnx"):
             sizes = None
         if sizes is None and isinstance(hidden, (tuple, list)):
             if not 1 <= len(hidden) <= 8:
@@ -284,8 +322,8 @@ class LocalModel:
         else:
             Xs = X
         seen = self.classes_seen_
-        if self.kind == "cnn":
-            return self._fit_cnn(X, y, C)
+        if self.kind in ("cnn", "onnx"):
+            return self._fit_readout(X, y, C)
         d = X.shape[1]
         if len(seen) == 1:  # constant model: sklearn refuses a single class
             b_out = np.full(C, UNSEEN_LOGIT)
@@ -333,13 +371,16 @@ class LocalModel:
         self._fold_scaler(mu, sd)
         return self
 
-    def _fit_cnn(self, X, y, C):
-        """Random conv filters (the owner's seed) and a logistic-regression readout trained on
-        the owner's conv features; ``standardize`` standardizes those features (folded into
-        the readout)."""
+    def _fit_readout(self, X, y, C):
+        """Fixed feature layers — a CNN's random conv filters (the owner's seed) or an ONNX
+        file's layers before its last Dense — and a logistic-regression readout trained on the
+        owner's features; ``standardize`` standardizes those features (folded into the readout)."""
         from fibench.fi import graph as gr
 
-        self._body = cnn_body(self.cnn_blocks, X.shape[1], np.random.default_rng(derive_seed(self.seed, 1)))
+        if self.kind == "onnx":
+            self._body = onnx_body(self.onnx_path, X.shape[1])
+        else:
+            self._body = cnn_body(self.cnn_blocks, X.shape[1], np.random.default_rng(derive_seed(self.seed, 1)))
         with single_thread_blas():
             F = gr.Graph(self._body, (X.shape[1],)).forward(X)
         F = F.reshape(len(F), -1)
@@ -383,15 +424,15 @@ class LocalModel:
     @property
     def activations(self) -> tuple[str, ...]:
         """Function applied after each layer of ``weights()``."""
-        if self.kind == "cnn":
-            return ("identity",)  # of the dense readout (after the conv blocks)
+        if self.kind in ("cnn", "onnx"):
+            return ("identity",)  # of the dense readout (after the conv blocks / the file's layers)
         return ("identity",) if self.kind == "lr" else ("relu",) * len(self.hidden_sizes) + ("identity",)
 
     def weights(self):
         """The layers ``[(W, b), ...]`` in full class space (copies; float64). A CNN is no
         Dense list: its ``graph()`` is returned instead (``m2_labels`` accepts both)."""
         self._check_fitted()
-        if self.kind == "cnn":
+        if self.kind in ("cnn", "onnx"):
             return self.graph()
         return [(W.copy(), b.copy()) for W, b in self._layers]
 
@@ -401,7 +442,7 @@ class LocalModel:
         from fibench.fi import graph as gr
 
         self._check_fitted()
-        if self.kind == "cnn":
+        if self.kind in ("cnn", "onnx"):
             W, b = self._layers[0]
             return gr.Graph(list(self._body) + [gr.Dense(W.copy(), b.copy())], (self.n_features_,))
         return gr.from_dense_layers(self.weights(), list(self.activations))
@@ -410,7 +451,7 @@ class LocalModel:
         """(n, C) pre-softmax scores; unseen classes get ``UNSEEN_LOGIT``."""
         self._check_fitted()
         z = check_X(X, self.n_features_)
-        if self.kind == "cnn":
+        if self.kind in ("cnn", "onnx"):
             from fibench.fi import graph as gr
 
             z = gr.Graph(self._body, (self.n_features_,)).forward(z)
@@ -444,7 +485,7 @@ class LocalModel:
     def __repr__(self):
         state = "unfitted" if self._layers is None else f"seen={len(self.classes_seen_)}/{self.n_classes} classes"
         sizes = self.hidden if len(self.hidden_sizes) == 1 else self.hidden_sizes
-        extra = f", hidden={sizes}" if self.kind == "mlp" else (f", spec={self._spec!r}" if self.kind == "cnn" else "")
+        extra = f", hidden={sizes}" if self.kind == "mlp" else (f", spec={self._spec!r}" if self._spec else "")
         return f"LocalModel(kind={self.kind!r}{extra}, {state})"
 
 
