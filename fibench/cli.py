@@ -305,8 +305,11 @@ def infer_cmd(
     topology: Annotated[str, typer.Option(help="T1 (owners compute) or T2 (outsourced to --servers).")] = "T1",
     owners: Annotated[int, typer.Option(min=1, max=64, help="Number of owners K.")] = 5,
     alpha: Annotated[str, typer.Option(help="Dirichlet label skew alpha (> 0) or 'iid'.")] = "0.5",
-    model: Annotated[str, typer.Option(help="Local model: lr, mlp, mlp:64,32 (ReLU layers of those sizes) or cnn "
-                                            "(conv 3x3 8ch, ReLU, avgpool 2, dense; cnn:8,16m for more blocks).")] = "lr",
+    model: Annotated[str, typer.Option(help="Local model: lr, mlp, mlp:64,32 (ReLU layers of those sizes), cnn "
+                                            "(conv 3x3 8ch, ReLU, avgpool 2, dense; cnn:8,16m for more blocks) or "
+                                            "onnx:PATH (an ONNX file; each owner retrains its last dense layer).")] = "lr",
+    trainer: Annotated[str, typer.Option(help="sklearn (default; a cnn/onnx model trains only its readout) or torch "
+                                              "(every layer of a cnn/onnx model; needs PyTorch).")] = "sklearn",
     rule: Annotated[str, typer.Option(help="soft_vote, logit_sum, hard_vote or weighted_vote.")] = "soft_vote",
     protocol: Annotated[str, typer.Option(help="Comparison protocol: a2b or fss (2 parties).")] = "a2b",
     servers: Annotated[int, typer.Option(min=2, max=3, help="Compute servers for T2.")] = 2,
@@ -340,7 +343,7 @@ def infer_cmd(
         si.check_setting(mode, topology, owners, servers, protocol)
         d = load_dataset(dataset, seed=seed)
         parts = partition(d.y_train, scheme="dirichlet", n_owners=owners, alpha=a, seed=seed)
-        fe = FederatedEnsemble(model=model, rule=rule, seed=seed).fit(
+        fe = FederatedEnsemble(model=model, rule=rule, seed=seed, trainer=trainer).fit(
             [(d.X_train[p], d.y_train[p]) for p in parts], n_classes=d.n_classes, validation=(d.X_val, d.y_val))
         X, y = d.X_test[:queries], d.y_test[:queries]
         labels, rep = fe.secure_predict(X, mode=mode, topology=topology, protocol=protocol, servers=servers,

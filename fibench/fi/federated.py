@@ -27,7 +27,7 @@ class FederatedEnsemble:
     """K independently trained owners answering together with one aggregation rule."""
 
     def __init__(self, model: str = "lr", rule: str = "soft_vote", hidden: int = DEFAULT_HIDDEN, seed: int = 0,
-                 max_iter: int | None = None, standardize: bool = False):
+                 max_iter: int | None = None, standardize: bool = False, trainer: str = "sklearn"):
         self.model = normalize_model(model)  # "lr", "mlp" (``hidden`` units) or "mlp:64,32" (hidden sizes)
         self.rule = ens.get_rule(rule).name
         if isinstance(hidden, bool) or not isinstance(hidden, (int, np.integer)) or not 1 <= hidden <= 4096:
@@ -38,6 +38,9 @@ class FederatedEnsemble:
         self.seed = int(seed)
         self.max_iter = max_iter
         self.standardize = standardize
+        # checked here, before any training: "sklearn" or "torch" (cnn and onnx:PATH models)
+        LocalModel(self.model, 2, hidden=self.hidden, standardize=standardize, trainer=trainer)
+        self.trainer = trainer
         self.owners_: list[LocalModel] | None = None
         self.weights_: np.ndarray | None = None
 
@@ -68,7 +71,7 @@ class FederatedEnsemble:
         with single_thread_blas():
             self.owners_ = [LocalModel(self.model, self.n_classes, hidden=self.hidden,
                                        seed=derive_seed(self.seed, k), max_iter=self.max_iter,
-                                       standardize=self.standardize).fit(X, y)
+                                       standardize=self.standardize, trainer=self.trainer).fit(X, y)
                             for k, (X, y) in enumerate(data)]
         if validation is not None:
             self.set_validation(*validation)

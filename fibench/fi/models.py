@@ -19,17 +19,20 @@ applied after each layer (``"relu"`` or ``"identity"``):
 
 ``LocalModel(kind="cnn")``: the built-in small CNN for square one-channel images (8x8 digits):
 conv 3x3 (8 channels, padding 1) -> ReLU -> avgpool 2 -> dense. ``"cnn:8,16"`` stacks such
-blocks (one per channel count; ``"16m"``: max-pool instead of avg-pool). Trainer: torch is not
-a dependency, so the conv filters are random (drawn from the owner's seed, He-scaled) and only
-the dense readout is trained, by scikit-learn's ``LogisticRegression`` on the owner's conv
-features (a random-feature CNN, the approach of ``tests/test_secure_graph.py``). Its layers are
+blocks (one per channel count; ``"16m"``: max-pool instead of avg-pool). Trainers:
+``trainer="sklearn"`` (the default, framework-free, what every suite uses): the conv filters are
+random (drawn from the owner's seed, He-scaled) and only the dense readout is trained, by
+scikit-learn's ``LogisticRegression`` on the owner's conv features (a random-feature CNN);
+``trainer="torch"`` (needs the optional ``torch`` extra): PyTorch trains every layer of the same
+graph from that start on the owner's data (``fibench.fi.torch_train``). Either way its layers are
 no Dense list: ``weights()`` returns the ``Graph`` itself (``m2_labels`` takes both).
 
 ``LocalModel(kind="onnx:PATH")``: the ONNX model in file PATH (``fibench.fi.graph.from_onnx``;
 needs the optional ``onnx`` package). Every owner keeps the file's layers up to its last Dense
 (Gemm/MatMul) as given — a shared, pretrained feature extractor — and trains that last layer on
 its own data exactly like the CNN's readout (so each owner has its own weights there, in the full
-class space); the graph must end in that Dense (a Softmax or Identity may follow).
+class space); the graph must end in that Dense (a Softmax or Identity may follow). With
+``trainer="torch"`` every layer is fine-tuned on the owner's data, starting from the file's.
 
 ``logits(X)`` is computed from exactly these layers, and ``predict_proba(X)`` is their softmax
 (with unseen classes set to exactly 0).  Binary owners (two seen classes, for which
@@ -48,6 +51,9 @@ from fibench.validation import check_int as _check_int
 from fibench.validation import NotFittedError, check_labels_array
 
 KINDS = ("lr", "mlp", "cnn", "onnx")
+#: ``trainer``: scikit-learn (LR, MLP; the readout of a CNN / ONNX model) or PyTorch (every layer
+#: of a CNN / ONNX model; the optional ``torch`` extra)
+TRAINERS = ("sklearn", "torch")
 #: accepted synonyms of the model kinds (the latency suite says ``logreg``)
 ALIASES = {"logreg": "lr", "logistic": "lr"}
 #: logit of a class the owner never saw (its probability is exactly 0)
@@ -275,8 +281,24 @@ class LocalModel:
     """One owner's classifier in the full class space (see the module docstring)."""
 
     def __init__(self, kind: str = "lr", n_classes: int | None = None, *, hidden: int = DEFAULT_HIDDEN,
-                 seed: int = 0, max_iter: int | None = None, C: float = 1.0, standardize: bool = False):
+                 seed: int = 0, max_iter: int | None = None, C: float = 1.0, standardize: bool = False,
+                 trainer: str = "sklearn"):
         self.kind, sizes = parse_model(kind)
+        if trainer not in TRAINERS:
+            raise ValueError(f"trainer must be one of {', '.join(TRAINERS)}, got {trainer!r}")
+        if trainer == "torch" and self.kind not in ("cnn", "onnx"):
+            raise ValueError(f"trainer 'torch' trains cnn and onnx:PATH models; model {self.kind!r} is trained by "
+                             "scikit-learn (trainer='sklearn')")
+        if trainer == "torch" and standardize:
+            raise ValueError("standardize=True is not supported with trainer='torch'")
+        if trainer == "torch":
+            from fibench.fi.torch_train import torch_available
+
+            if not torch_available():
+                raise ValueError("trainer='torch' needs PyTorch: pip install 'fibench[torch]' (a CPU build: "
+                                 "pip install 'torch==2.13.0+cpu')")
+        #: who trains the model: "sklearn" (LR/MLP; a CNN's or ONNX file's readout only) or "torch" (every layer)
+        self.trainer = trainer
         self.n_classes = None if n_classes is None else _check_int("n_classes", n_classes, 2)
         #: conv blocks of a CNN ((channels, "avg" | "max"), ...); None for lr/mlp
         self.cnn_blocks = sizes if self.kind == "cnn" else None
@@ -381,6 +403,8 @@ class LocalModel:
             self._body = onnx_body(self.onnx_path, X.shape[1])
         else:
             self._body = cnn_body(self.cnn_blocks, X.shape[1], np.random.default_rng(derive_seed(self.seed, 1)))
+        if self.trainer == "torch" and len(self.classes_seen_) > 1:
+            return self._fit_torch(X, y, C)
         with single_thread_blas():
             F = gr.Graph(self._body, (X.shape[1],)).forward(X)
         F = F.reshape(len(F), -1)
@@ -406,6 +430,23 @@ class LocalModel:
             W_full[:, seen], b_full[seen] = W_s, b_s
         W2 = W_full / sd[:, None]
         self._layers = [(W2, b_full - mu @ W2)]  # the dense readout on the raw conv features
+        return self
+
+    def _fit_torch(self, X, y, C):
+        """Every layer trained by PyTorch (``fibench.fi.torch_train``) from the feature layers
+        above and a small random readout; unseen classes then get ``UNSEEN_LOGIT`` exactly."""
+        from fibench.fi import graph as gr
+        from fibench.fi.torch_train import train_graph
+
+        d = int(np.prod(gr.Graph(self._body, (X.shape[1],)).output_shape))
+        rng = np.random.default_rng(derive_seed(self.seed, 2))
+        readout = gr.Dense(rng.normal(size=(d, C)) / np.sqrt(d), np.zeros(C))
+        trained = train_graph(list(self._body) + [readout], (X.shape[1],), X, y, derive_seed(self.seed, 3))
+        self._body, last = trained[:-1], trained[-1]
+        unseen = np.setdiff1d(np.arange(C), self.classes_seen_)
+        W, b = last.W.copy(), last.b.copy()
+        W[:, unseen], b[unseen] = 0.0, UNSEEN_LOGIT
+        self._layers = [(W, b)]
         return self
 
     def _fold_scaler(self, mu, sd):
