@@ -187,11 +187,16 @@ def run_cmd(
                           "launched with mpiexec; communication, latency ops and crosscheck).")] = None,
     parties: Annotated[Optional[int], typer.Option(
         "--parties", min=2, max=16, help="With --backend mpi: run every point with this many ranks.")] = None,
+    hosts: Annotated[Optional[str], typer.Option(
+        "--hosts", help="With --backend mpi: comma-separated hosts for the ranks (mpiexec -hosts; docs/mpi.md).")] = None,
+    hostfile: Annotated[Optional[Path], typer.Option(
+        "--hostfile", help="With --backend mpi: an MPICH host file (mpiexec -f; 'host:slots' per line).")] = None,
 ):
     """Run a suite (or every suite) and store results, meta.json and figures."""
     overrides = _parse_sets(set_)
     try:
-        plans = runner.prepare(suite, preset, overrides, out, resume, backend=backend, parties=parties)
+        plans = runner.prepare(suite, preset, overrides, out, resume, backend=backend, parties=parties,
+                               hosts=hosts, hostfile=hostfile)
     except SuiteError as exc:
         raise typer.BadParameter(str(exc), param_hint=exc.param) from None
     except OSError as exc:

@@ -332,19 +332,69 @@ def _backend_measure(suite: ModuleType, backend: str):
     return measure
 
 
-def _pin_backend(config: dict, backend: str, parties) -> dict:
-    """Store a non-local backend (and the pinned number of parties) in the run's configuration."""
+def _check_hosts(hosts, hostfile) -> tuple:
+    """``hosts``: host names (``"a,b"`` or a list) for ``mpiexec -hosts``; ``hostfile``: an
+    MPICH host file for ``mpiexec -f``. At most one; returns ``(hosts str | None, hostfile abs |
+    None)``."""
+    if hosts is not None and hostfile is not None:
+        raise SuiteError("give --hosts or --hostfile, not both", "--hosts")
+    if hosts is not None:
+        names = hosts.split(",") if isinstance(hosts, str) else list(hosts)
+        names = [str(h).strip() for h in names]
+        if not names or any(not h or any(c.isspace() for c in h) or h.startswith("-") for h in names):
+            raise SuiteError(f"--hosts must be comma-separated host names (e.g. node1,node2), got {hosts!r}",
+                             "--hosts")
+        hosts = ",".join(names)
+    if hostfile is not None:
+        path = Path(hostfile)
+        if not path.is_file():
+            raise SuiteError(f"--hostfile {hostfile}: no such file", "--hostfile")
+        hostfile = str(path.resolve())
+    return hosts, hostfile
+
+
+def _pin_backend(config: dict, backend: str, parties, hosts=None, hostfile=None) -> dict:
+    """Store a non-local backend (the pinned number of parties, the hosts) in the run's configuration."""
     if backend == "local":
         if parties is not None:
             raise SuiteError("parties= pins the number of mpi ranks: use it with backend='mpi' "
                              "(or --set parties=...)", "--parties")
+        if hosts is not None or hostfile is not None:
+            raise SuiteError("--hosts / --hostfile place the mpi ranks: use them with --backend mpi", "--hosts")
         return config
+    hosts, hostfile = _check_hosts(hosts, hostfile)
     if parties is not None:
         if isinstance(parties, bool) or not isinstance(parties, int) or parties < 2:
             raise SuiteError(f"--parties must be an integer >= 2, got {parties!r}", "--parties")
         for g in config["grids"]:
             g["parties"] = [parties]
-    return {**config, "backend": backend, "parties": parties}
+    placed = {"mpi_hosts": hosts} if hosts else {"mpi_hostfile": hostfile} if hostfile else {}
+    return {**config, "backend": backend, "parties": parties, **placed}
+
+
+_PLACEMENT_ENV = {"mpi_hosts": "FIBENCH_MPI_HOSTS", "mpi_hostfile": "FIBENCH_MPI_HOSTFILE"}
+
+
+def _place_ranks(config: dict) -> dict:
+    """Point ``launch_mpi`` at a run's stored ``mpi_hosts`` / ``mpi_hostfile`` (environment
+    variables of this process); returns the previous values for :func:`_restore_env`."""
+    if not any(config.get(k) for k in _PLACEMENT_ENV):
+        return {}
+    old = {v: os.environ.get(v) for v in _PLACEMENT_ENV.values()}
+    for key, var in _PLACEMENT_ENV.items():
+        if config.get(key):
+            os.environ[var] = config[key]
+        else:
+            os.environ.pop(var, None)
+    return old
+
+
+def _restore_env(old: dict) -> None:
+    for var, value in old.items():
+        if value is None:
+            os.environ.pop(var, None)
+        else:
+            os.environ[var] = value
 
 
 def _resume_target(resume) -> res.RunDir:
@@ -433,15 +483,17 @@ def _check_points_dir(run: res.RunDir) -> None:
 
 def plan(suite=None, preset: str | None = None, overrides: dict | None = None, out=None, resume=None,
          strict: bool = True, results_root="results", backend: str | None = None,
-         parties: int | None = None) -> RunPlan:
+         parties: int | None = None, hosts=None, hostfile=None) -> RunPlan:
     """Load the suite and check a run of it; nothing is written yet.
 
     ``suite``: a name, a suite file, a module, or ``None`` with ``resume`` (the suite is read
     from the run's meta.json). ``out``: the run directory (default ``results/<suite>/<run-id>``);
     ``resume``: an existing run directory whose stored configuration (backend included) is
     re-used (``preset``/``overrides`` must then be left out). ``strict``: an override key
-    unknown to this suite is an error (else it is ignored, as ``run all`` does). Raises
-    ``SuiteError``.
+    unknown to this suite is an error (else it is ignored, as ``run all`` does).
+    ``backend="mpi"``: ``parties`` pins the number of ranks, ``hosts`` (``"a,b"``) or
+    ``hostfile`` (MPICH's ``-f`` file) place them (stored with the run, re-used on resume).
+    Raises ``SuiteError``.
     """
     if resume is not None and (preset is not None or overrides):
         raise SuiteError("--resume re-uses the run's stored configuration; leave out --preset and --set",
@@ -466,6 +518,8 @@ def plan(suite=None, preset: str | None = None, overrides: dict | None = None, o
                              "--resume")
         config = meta["config"]
         stored = config.get("backend", "local")
+        if hosts is not None or hostfile is not None:
+            raise SuiteError("--resume re-uses the run's stored hosts; leave out --hosts and --hostfile", "--resume")
         if backend is not None and backend != stored:
             raise SuiteError(f"--resume: {resume} runs on the {stored} backend, not {backend}", "--resume")
         measure = resolve_measure(_backend_measure(suite, stored))
@@ -473,7 +527,7 @@ def plan(suite=None, preset: str | None = None, overrides: dict | None = None, o
         _, notes = check_config(suite, config)
         return RunPlan(suite, run, config, meta, measure, resumed=True)
     backend = backend or "local"
-    config = _pin_backend(resolve_config(suite, preset, overrides, strict=strict), backend, parties)
+    config = _pin_backend(resolve_config(suite, preset, overrides, strict=strict), backend, parties, hosts, hostfile)
     _, notes = check_config(suite, config)
     run = res.RunDir(out if out is not None else default_run_dir(suite.NAME, results_root))
     if run.exists():
@@ -549,15 +603,17 @@ def plan_all(preset: str | None = None, overrides: dict | None = None, out=None,
 
 
 def prepare(suite, preset: str | None = None, overrides: dict | None = None, out=None, resume=None,
-            results_root="results", backend: str | None = None, parties: int | None = None) -> list:
+            results_root="results", backend: str | None = None, parties: int | None = None, hosts=None,
+            hostfile=None) -> list:
     """What ``fibench run SUITE|all`` runs: ``plan_all`` for ``"all"``, else one :func:`plan`
     (``backend``/``parties``: see :func:`plan`; one suite at a time on the mpi backend)."""
     if suite == "all":
-        if backend not in (None, "local") or parties is not None:
-            raise SuiteError("--backend mpi / --parties run one suite at a time (e.g. fibench run communication "
+        if backend not in (None, "local") or parties is not None or hosts is not None or hostfile is not None:
+            raise SuiteError("--backend mpi / --parties / --hosts run one suite at a time (e.g. fibench run communication "
                              "--backend mpi), not 'all'", "--backend")
         return plan_all(preset, overrides, out, resume, results_root)
-    return [plan(suite, preset, overrides, out, resume, results_root=results_root, backend=backend, parties=parties)]
+    return [plan(suite, preset, overrides, out, resume, results_root=results_root, backend=backend, parties=parties,
+                 hosts=hosts, hostfile=hostfile)]
 
 
 # -- running -------------------------------------------------------------------------------------
@@ -672,6 +728,7 @@ def execute(prepared: RunPlan, progress: bool = True, argv: list | None = None) 
         bar = tqdm(total=len(tasks), initial=len(done), desc=suite.NAME, unit="pt",
                    file=sys.stderr, dynamic_ncols=True, mininterval=0.2)
     status, error, writing = "complete", None, False
+    placed = _place_ranks(config)
     try:
         for tid, point, rep, index in tasks:
             if tid in done:
@@ -700,6 +757,7 @@ def execute(prepared: RunPlan, progress: bool = True, argv: list | None = None) 
         raise RunFailed(f"suite {suite.NAME!r} failed {where} ({error}); "
                         f"{len(done)}/{len(tasks)} tasks stored; resume with --resume {run.path}", run.path) from exc
     finally:
+        _restore_env(placed)
         if bar is not None:
             bar.close()
         try:
