@@ -215,3 +215,29 @@ def test_html_report_needs_no_matplotlib(base, tmp_path):
             f"write_html({str(base)!r}, {str(tmp_path / 'r.html')!r})\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
     assert len(_parse(tmp_path / "r.html").imgs) == len(list((base / "figures").glob("*.png")))
+
+
+def _chromium():
+    return next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
+
+
+@pytest.mark.skipif(_chromium() is None, reason="no headless Chromium (Debian: apt-get install chromium)")
+def test_html_report_renders_in_a_headless_browser(base, tmp_path):
+    """The documented browser check (docs/compare_report.md): Chromium loads the report offline
+    and every embedded image decodes (naturalWidth > 0), counted by a script in a wrapper page."""
+    import subprocess
+
+    out = tmp_path / "r.html"
+    assert run("report", base, "--html", out).exit_code == 0
+    wrapper = tmp_path / "check.html"
+    wrapper.write_text(f"""<!DOCTYPE html><html><body><iframe id="f" src="{out.name}"></iframe><pre id="r">pending</pre>
+<script>document.getElementById("f").onload = function () {{
+  var imgs = this.contentDocument.images, ok = 0;
+  for (var i = 0; i < imgs.length; i++) {{ if (imgs[i].complete && imgs[i].naturalWidth > 0) ok++; }}
+  document.getElementById("r").textContent = "IMAGES " + ok + "/" + imgs.length;
+}};</script></body></html>""")
+    proc = subprocess.run([_chromium(), "--headless=new", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
+                           "--virtual-time-budget=10000", "--dump-dom", wrapper.as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    n = len(list((base / "figures").glob("*.png")))
+    assert n and f"IMAGES {n}/{n}" in proc.stdout, (proc.stdout[-2000:], proc.stderr[-2000:])

@@ -32,6 +32,7 @@ img { max-width: 100%; border: 1px solid #eee; margin: 0.5em 0; }
 pre { background: #f7f7f7; padding: 0.5em; overflow-x: auto; font-size: 0.85em; }
 section.suite { border-top: 2px solid #888; margin-top: 2em; }
 nav li { margin: 0.2em 0; }
+div.scroll { overflow-x: auto; }
 </style>
 </head>
 <body>
@@ -41,29 +42,29 @@ nav li { margin: 0.2em 0; }
 {% endif %}
 {% for s in sections %}
 <section class="suite" id="{{ s.anchor }}">
-<h2>{{ s.title }}</h2>
+{% if sections|length > 1 %}<h2>{{ s.title }}</h2>{% endif %}
 {% if s.description %}<p>{{ s.description }}</p>{% endif %}
 <table class="info">
 {% for k, v in s.info %}<tr><th class="l">{{ k }}</th><td class="l">{{ v }}</td></tr>
 {% endfor %}
 </table>
 {% if s.empty %}<p><em>no results yet</em></p>{% endif %}
-{% for t in s.tables %}
-<h3>{{ t.title }}</h3>
-<table class="results">
-<thead><tr>{% for c in t.columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
-<tbody>
-{% for row in t.rows %}<tr>{% for v in row %}<td>{{ v }}</td>{% endfor %}</tr>
-{% endfor %}
-</tbody>
-</table>
-{% endfor %}
 {% if s.figures %}
 <h3>Figures</h3>
 {% for f in s.figures %}
 <figure><img src="data:image/png;base64,{{ f.data }}" alt="{{ f.name }}"><figcaption>{{ f.name }}</figcaption></figure>
 {% endfor %}
 {% endif %}
+{% for t in s.tables %}
+<h3>{{ t.title }}</h3>
+<div class="scroll"><table class="results">
+<thead><tr>{% for c in t.columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
+<tbody>
+{% for row in t.rows %}<tr>{% for v in row %}<td>{{ v }}</td>{% endfor %}</tr>
+{% endfor %}
+</tbody>
+</table></div>
+{% endfor %}
 <h3>Environment</h3>
 <table class="env">
 {% for k, v in s.env %}<tr><th class="l">{{ k }}</th><td class="l">{{ v }}</td></tr>
