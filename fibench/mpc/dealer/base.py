@@ -120,9 +120,9 @@ class Dealer:
         if not self.hosts_dealer:
             return None, {p: self._expand(p, t, shape) for p in self.parties}
         shares = {p: self._expand(p, t, shape) for p in range(self.P)}
-        total = shares[0].copy()
         combine = np.bitwise_xor if xor else np.add
-        for p in range(1, self.P):
+        total = combine(shares[0], shares[1])  # P >= 2
+        for p in range(2, self.P):
             combine(total, shares[p], out=total)
         return total, {p: shares[p] for p in self.parties}
 
@@ -137,21 +137,21 @@ class Dealer:
                 self.comm.exchange({}, label)  # the host sends party 0's corrections; book the round
             return out
         values = compute()
-        out, explicit = [], []
-        for (shape, xor), t, v in zip(specs, streams, values):
-            v = np.ascontiguousarray(v, dtype=np.uint64).reshape(shape)
+        sizes = [int(np.prod(shape)) if shape else 1 for shape, _ in specs]
+        msg = np.empty(sum(sizes), dtype=np.uint64)  # party 0's corrections, written in place
+        out, off = [], 0
+        for (shape, xor), t, v, size in zip(specs, streams, values, sizes):
+            v = np.asarray(v, dtype=np.uint64).reshape(shape)
             shares = {p: self._expand(p, t, shape) for p in range(1, self.P)}
-            s0 = v.copy()
-            for p in range(1, self.P):
-                if xor:
-                    s0 ^= shares[p]
-                else:
-                    s0 -= shares[p]
+            s0 = msg[off: off + size].reshape(shape)
+            off += size
+            op = np.bitwise_xor if xor else np.subtract
+            op(v, shares[1], out=s0)  # P >= 2
+            for p in range(2, self.P):
+                op(s0, shares[p], out=s0)
             shares[0] = s0
-            explicit.append(s0.reshape(-1))
             out.append({p: shares[p] for p in self.parties})
-        if explicit:
-            msg = explicit[0] if len(explicit) == 1 else np.concatenate(explicit)
+        if specs:
             self.comm.exchange({("dealer", 0): msg}, label)
         return out
 
