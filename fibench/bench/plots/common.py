@@ -74,6 +74,14 @@ def setting_text(settings: dict, keys=None) -> str:
     return ", ".join(f"{k}={fmt_value(v)}" for k, v in settings.items() if keys is None or k in keys)
 
 
+def facet_stem(base: str, settings: dict, keys) -> str:
+    """``base`` alone, or ``base_k-v_k-v`` naming the facet by the settings in ``keys``."""
+    if not keys:
+        return base
+    part = "_".join(f"{k}-{fmt_value(settings.get(k, 'na'))}" for k in keys)
+    return base + "_" + "".join(ch if ch.isalnum() or ch in "-._" else "_" for ch in part)
+
+
 def constants(settings: list[dict]) -> dict:
     """The settings that all facets share."""
     if not settings:
@@ -118,21 +126,6 @@ def spans_decades(values, decades: float = 1.5) -> bool:
     v = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce").dropna(), dtype=float)
     v = v[np.isfinite(v) & (v > 0)]
     return v.size > 1 and math.log10(v.max() / v.min()) >= decades
-
-
-def fix_others(df: pd.DataFrame, keep: list[str], candidates: list[str]) -> tuple[pd.DataFrame, str]:
-    """Restrict ``df`` to the most common value of every column in ``candidates`` not in
-    ``keep`` that has several values; returns the slice and a caption of what was fixed."""
-    fixed = []
-    for c in candidates:
-        if c in keep or c not in df.columns:
-            continue
-        vals = df[c].dropna()
-        if vals.nunique() > 1:
-            v = vals.mode().iloc[0]
-            df = df[df[c] == v]
-            fixed.append(f"{c}={fmt_value(v)}")
-    return df, ", ".join(fixed)
 
 
 def numeric(df: pd.DataFrame, *cols) -> pd.DataFrame:

@@ -81,7 +81,8 @@ def plot_rank_vs_alpha(df, outdir) -> list[Path]:
                 if part.empty:
                     continue
                 ax.errorbar([xpos[a] + dodge for a in part.index], part["mean"],
-                            yerr=[part["mean"] - part["min"], part["max"] - part["mean"]] if n_seeds > 1 else None,
+                            yerr=np.clip([part["mean"] - part["min"], part["max"] - part["mean"]], 0, None)
+                            if n_seeds > 1 else None,
                             capsize=2, color=color, marker=style["marker"], linestyle=line,
                             label=s if (part is fin or fin.empty) else None)
         ax.set_xticks(range(len(alphas)), [_alpha_label(a) for a in alphas])
