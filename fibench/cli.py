@@ -6,6 +6,7 @@
     fibench plot RUN_DIR                         PNG + SVG figures into RUN_DIR/figures
     fibench report RUN_DIR [-o FILE] [--html FILE]  markdown summary table (HTML: one file)
     fibench compare A B [--fail-on PCT]          changes between two runs of one suite
+    fibench explain RUN_DIR                      what the run's files and columns mean (units)
 
 ``--set`` values are JSON-ish: ``--set owners=2,5`` (a list), ``--set alpha=0.1``,
 ``--set networks=wan,geo``, ``--set repeats=3``, ``--set seed=1``. Without ``--out`` a run goes
@@ -68,7 +69,8 @@ def _describe_suite(name: str, mod, verbose: bool = True) -> list[str]:
         try:
             cfg = runner.resolve_config(mod, preset)
             n = len(runner.expand(cfg, getattr(mod, "VALID", None)))
-            head = f"  preset {preset}: {n} grid points x {cfg['repeats']} repeats"
+            took = runner.estimated_duration(mod, preset, n * int(cfg["repeats"]))
+            head = f"  preset {preset}: {n} grid points x {cfg['repeats']} repeats, estimated {took}"
         except SuiteError as exc:
             head = f"  preset {preset}: invalid ({exc})"
             cfg = None
@@ -273,6 +275,23 @@ def report_cmd(
             atomic_write_text(output, text)
         except OSError as exc:
             _fail(f"cannot write the report: {_os_error(exc)}")
+
+
+@app.command("explain")
+def explain_cmd(run_dir: Annotated[Path, typer.Argument(help="A run directory (holds meta.json).")]):
+    """Say what a run's files (points/, meta.json, results.csv/.parquet, figures/) and each column
+    mean, with units (the same text as RUN_DIR/README.md)."""
+    _run_dir_arg(run_dir)
+    from fibench.bench.explain import explain
+    from fibench.bench.results import DamagedRun
+
+    try:
+        text = explain(run_dir)
+    except DamagedRun as exc:
+        raise typer.BadParameter(str(exc), param_hint="RUN_DIR") from None
+    except OSError as exc:
+        _fail(f"cannot read {run_dir}: {_os_error(exc)}")
+    typer.echo(text)
 
 
 @app.command("compare")

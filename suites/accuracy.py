@@ -32,6 +32,9 @@ PRESETS = {
 }
 # accuracy is deterministic for a seed: repetitions would only repeat the same numbers
 REPEATS = {"quick": 1, "paper": 1}
+# wall time of the preset (fibench list), measured on the 2-core reference machine at load ~1;
+# presets without a number are estimated from it as a lower bound
+DURATION_S = {"quick": 35}
 
 # allowed values of every grid key (checked for every point before a run writes anything;
 # format: fibench.bench.keys)

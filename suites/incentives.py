@@ -52,6 +52,9 @@ PRESETS = {
 # training (cached in fibench.bench.measures.incentives); results are deterministic for a seed, so
 # seeds, not repetitions, give the spread
 REPEATS = {"quick": 1, "paper": 1}
+# wall time of the preset (fibench list), measured on the 2-core reference machine at load ~1;
+# presets without a number are estimated from it as a lower bound
+DURATION_S = {"quick": 10}
 
 KEYS = {
     "dataset": {"dataset": ("digits", "synthetic")},
