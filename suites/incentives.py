@@ -57,7 +57,7 @@ REPEATS = {"quick": 1, "paper": 1}
 DURATION_S = {"quick": 10}
 
 KEYS = {
-    "dataset": {"dataset": ("digits", "synthetic")},
+    "dataset": {"dataset": ("digits", "iris", "wine", "breast_cancer", "synthetic")},
     "model": {"model": ("lr", "mlp", "cnn")},  # lr, mlp, mlp:64,32 (any depth), cnn (8x8 digits)
     "owners": {"int": (2, 64)},
     "alpha": {"real": (0, None), "open": True, "also": ("iid", "inf")},
