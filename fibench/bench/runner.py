@@ -678,6 +678,8 @@ def execute(prepared: RunPlan, progress: bool = True, argv: list | None = None) 
                 continue
             params = dict(point)
             params["rep"] = rep
+            if bar is not None:  # what is being measured (or trained) now
+                bar.set_postfix_str(_point_text(point), refresh=True)
             t0 = time.perf_counter()
             rows = _rows_of(measure(params), suite.NAME)
             wall = time.perf_counter() - t0
@@ -727,6 +729,12 @@ def execute(prepared: RunPlan, progress: bool = True, argv: list | None = None) 
         raise RunFailed(f"suite {suite.NAME!r}: {error}; {len(done)}/{len(tasks)} tasks stored; "
                         f"resume with --resume {run.path}", run.path)
     return RunResult(run.path, suite.NAME, len(tasks), len(done), skipped, status)
+
+
+def _point_text(point: dict, width: int = 60) -> str:
+    """The grid point in a few words for the progress bar: its scalar settings, cut to ``width``."""
+    text = " ".join(f"{k}={v}" for k, v in point.items() if _scalar(v) and k != "seed" and v is not None)
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _write_readme(run: res.RunDir, meta: dict, df, suite) -> None:
