@@ -104,7 +104,7 @@ PRESETS = {
 REPEATS = {"quick": 1, "paper": 3}
 # wall time of the preset (fibench list), measured on the 2-core reference machine at load ~1;
 # presets without a number are estimated from it as a lower bound
-DURATION_S = {"quick": 10}
+DURATION_S = {"quick": 15}
 REPORT = {
     "index": ["label", "network"],
     "values": ["compute_s", "latency_s", "transfer_s", "est_time_s", "online_rounds", "online_bytes_per_party",

@@ -176,8 +176,11 @@ def test_crosscheck_model_vs_measured(saved, tmp_path):
     rows.append({"op": "lt", "parties": 2, "profile": "none", "measured_s": np.nan, "est_time_s": np.nan})
     pxc.plot_crosscheck(pd.DataFrame(rows), tmp_path)
     axes = visible(saved["crosscheck_model_vs_measured"])
-    assert len(axes) == 2 and [ax.get_title().split("profile=")[1] for ax in axes] == ["lan", "region"]
+    assert len(axes) == 2 and [ax.get_title() for ax in axes] == ["profile=lan", "profile=region"]
     assert [t.get_text() for t in axes[0].texts] == ["+10%", "+10%"]
+    legend = axes[-1].get_legend()
+    assert legend is not None and [t.get_text() for t in legend.get_texts()] == [
+        "measured (mpi, delays injected)", "model estimate"]
     out = pxc.plot_crosscheck(pd.DataFrame(rows[-1:]), tmp_path)
     assert isinstance(out[0], common.NotDrawn)
 

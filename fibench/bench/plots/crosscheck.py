@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from fibench.bench.formatting import profile_order
-from fibench.bench.plots.common import NotDrawn, facets, legend_outside, numeric, save, setting_text, subplots
+from fibench.bench.plots.common import NotDrawn, constants, facets, numeric, save, setting_text, subplots, varying
 
 _PANEL_DIMS = ["op", "protocol", "cmp_bits", "n", "rows", "transport", "profile"]
 
@@ -34,6 +34,7 @@ def plot_model_vs_measured(df, outdir) -> list:
     panels = facets(d, _PANEL_DIMS)
     rank = {p: i for i, p in enumerate(profile_order(d["profile"]))}
     panels.sort(key=lambda sp: (str(sp[0].get("op")), rank.get(sp[0].get("profile"), 99), setting_text(sp[0])))
+    vary, const = varying([st for st, _ in panels]), constants([st for st, _ in panels])
     nc = min(3, len(panels))
     nr = -(-len(panels) // nc)
     fig, axes = subplots(nr, nc, figsize=(4.3 * nc + 1.8, 3.4 * nr + 0.6), squeeze=False)
@@ -55,11 +56,13 @@ def plot_model_vs_measured(df, outdir) -> list:
         ax.set_xticks(x, [str(int(p)) for p in agg.index])
         ax.set_xlabel("parties P")
         ax.set_ylabel("time per call [s]")
-        ax.set_title(setting_text(sett), fontsize=8)
+        ax.set_title(setting_text(sett, vary) or setting_text(sett), fontsize=8)
         ax.grid(axis="y", alpha=0.3)
-    legend_outside(axes[0][-1] if len(panels) >= nc else axes.flat[len(panels) - 1])
+    handles, labels = axes.flat[0].get_legend_handles_labels()  # the labels sit on the first panel
+    axes[0][-1].legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=8)
     fig.suptitle("network model vs measured time on MPI ranks with injected delays "
-                 "(median over repetitions; error = model / measured - 1)", fontsize=9)
+                 "(median over repetitions; error = model / measured - 1)"
+                 + (f"\n{setting_text(const)}" if const and vary else ""), fontsize=9)
     fig.tight_layout()
     return save(fig, outdir, "crosscheck_model_vs_measured")
 
