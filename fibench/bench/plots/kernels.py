@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib.ticker
+
 from fibench.bench.plots.common import (
     NotDrawn,
     col,
@@ -50,6 +52,11 @@ def plot_kernels(df, outdir) -> list:
                 ax.plot(m.index, m.to_numpy(), marker="o", label=kern, linestyle="-" if i < 10 else "--")
             ax.set_xscale("log")
             ax.set_yscale("log")
+            if fam is not ELEMENTWISE:  # a few sizes: a plain tick at each (no 2x10^1 labels)
+                ns = sorted(d[d[kcol].isin(kernels)]["n"].dropna().unique())
+                ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(ns))
+                ax.xaxis.set_major_formatter(matplotlib.ticker.FixedFormatter([f"{int(n)}" for n in ns]))
+                ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
             ax.set_title(fam[0], fontsize=9)
             ax.set_xlabel(fam[1])
             ax.set_ylabel(fam[2])
