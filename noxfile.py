@@ -1,4 +1,9 @@
-"""nox sessions: tests, nojit, bench, regress, figures, lint. Each installs fibench in its own venv."""
+"""nox sessions: tests, nojit, bench, regress, figures, lint. Each installs fibench in its own venv
+(``nox --no-venv -s NAME`` runs one in the current environment instead)."""
+import shutil
+import sys
+from pathlib import Path
+
 import nox
 
 nox.options.sessions = ["tests"]
@@ -41,11 +46,35 @@ def regress(session):
     session.run("python", "-m", "fibench.bench.regress", "--check", *session.posargs)
 
 
+#: the README's figures: (suite, figure) of `fibench run all --preset quick`, copied to docs/figures/
+README_FIGURES = [("latency", "latency_vs_owners_m2"), ("latency", "latency_vs_complexity"),
+                  ("latency", "protocol_crossover"), ("accuracy", "gain_vs_alpha_lr"),
+                  ("communication", "communication_bytes_rounds"), ("communication", "communication_per_layer"),
+                  ("incentives", "incentives_rank_vs_alpha"), ("crosscheck", "crosscheck_model_vs_measured")]
+FIGURES_RUN = Path("results") / "readme-figures"
+
+
+def _passthrough(session) -> bool:
+    return isinstance(session.virtualenv, nox.virtualenv.PassthroughEnv)
+
+
 @nox.session
 def figures(session):
-    """Every suite's quick preset with its figures (the README's main job)."""
-    session.install("-e", ".[mpi]")
-    session.run("fibench", "run", "all", "--preset", "quick", "--out", "results/quick")
+    """Every suite's quick preset with its figures (the README's main job, into
+    results/readme-figures/), then the README's figures copied into docs/figures/."""
+    if _passthrough(session):
+        py = sys.executable
+    else:
+        session.install("-e", ".[mpi]")
+        py = "python"
+    if FIGURES_RUN.exists():
+        shutil.rmtree(FIGURES_RUN)  # a fresh run: figures from one grid and one commit
+    session.run(py, "-m", "fibench.cli", "run", "all", "--preset", "quick", "--out", str(FIGURES_RUN),
+                "--no-progress", external=True)
+    for suite, stem in README_FIGURES:
+        src = FIGURES_RUN / suite / "figures" / f"{stem}.png"
+        shutil.copyfile(src, Path("docs") / "figures" / src.name)
+        session.log(f"docs/figures/{src.name} <- {src}")
 
 
 @nox.session

@@ -6,6 +6,7 @@
     fibench plot RUN_DIR                         PNG + SVG figures into RUN_DIR/figures
     fibench report RUN_DIR [-o FILE] [--html FILE]  markdown summary table (HTML: one file)
     fibench compare A B [--fail-on PCT]          changes between two runs of one suite
+    fibench explain RUN_DIR                      what the run's files and columns mean (units)
 
 ``--set`` values are JSON-ish: ``--set owners=2,5`` (a list), ``--set alpha=0.1``,
 ``--set networks=wan,geo``, ``--set repeats=3``, ``--set seed=1``. Without ``--out`` a run goes
@@ -68,7 +69,8 @@ def _describe_suite(name: str, mod, verbose: bool = True) -> list[str]:
         try:
             cfg = runner.resolve_config(mod, preset)
             n = len(runner.expand(cfg, getattr(mod, "VALID", None)))
-            head = f"  preset {preset}: {n} grid points x {cfg['repeats']} repeats"
+            took = runner.estimated_duration(mod, preset, n * int(cfg["repeats"]))
+            head = f"  preset {preset}: {n} grid points x {cfg['repeats']} repeats, estimated {took}"
         except SuiteError as exc:
             head = f"  preset {preset}: invalid ({exc})"
             cfg = None
@@ -129,11 +131,11 @@ def _parse_sets(items) -> dict:
         raise typer.BadParameter(str(exc), param_hint=exc.param) from None
 
 
-def _plot(path: Path, suite=None) -> None:
+def _plot(path: Path, suite=None, progress: bool = False) -> None:
     from fibench.bench.plots import plot_run
 
     try:
-        out = plot_run(path, suite)
+        out = plot_run(path, suite, progress=progress)
     except OSError as exc:
         _err(f"  plots failed: {_os_error(exc)}")
         return
@@ -154,7 +156,7 @@ def _execute(plan, progress: bool, plot: bool) -> bool:
     except runner.RunFailed as exc:
         _err(f"error: {exc}")
         if plot:
-            _plot(exc.path, plan.suite)
+            _plot(exc.path, plan.suite, progress)
         return False
     except KeyboardInterrupt:
         _err(f"\ninterrupted: finished tasks are stored; resume with: fibench run --resume {plan.run.path}")
@@ -165,7 +167,7 @@ def _execute(plan, progress: bool, plot: bool) -> bool:
     typer.echo(f"{result.suite}: {result.n_done}/{result.n_tasks} tasks done"
                + (f" ({result.n_skipped} resumed)" if result.n_skipped else "") + f" -> {result.path}")
     if plot:
-        _plot(result.path, plan.suite)
+        _plot(result.path, plan.suite, progress)
     return True
 
 
@@ -181,7 +183,8 @@ def run_cmd(
     resume: Annotated[Optional[Path], typer.Option(
         "--resume", help="Resume an interrupted run directory (for 'all': a directory of suite runs).")] = None,
     plot: Annotated[bool, typer.Option("--plot/--no-plot", help="Write the figures after the run.")] = True,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")] = True,
+    progress: Annotated[bool, typer.Option(
+        "--progress/--no-progress", help="Progress bars on stderr (only on a terminal, not in CI).")] = True,
     backend: Annotated[Optional[str], typer.Option(
         "--backend", help="local (default: every party in this process) or mpi (one MPI rank per party, "
                           "launched with mpiexec; communication, latency ops and crosscheck).")] = None,
@@ -202,24 +205,31 @@ def run_cmd(
     except OSError as exc:
         _fail(_os_error(exc), 2)
     ok = True
+    from fibench.bench.progress import wanted
+
     for plan in plans:
         if isinstance(plan, runner.Skipped):
             _err(f"{'error' if plan.failed else 'warning'}: {plan.message}")
             ok = ok and not plan.failed
         else:
-            ok = _execute(plan, progress, plot) and ok
+            ok = _execute(plan, wanted(progress), plot) and ok
     raise typer.Exit(0 if ok else 1)
 
 
 @app.command("plot")
-def plot_cmd(run_dir: Annotated[Path, typer.Argument(help="A run directory (holds meta.json).")]):
+def plot_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (holds meta.json).")],
+    progress: Annotated[bool, typer.Option(
+        "--progress/--no-progress", help="Progress bar on stderr (only on a terminal, not in CI).")] = True,
+):
     """Write the figures of a run (PNG and SVG) into RUN_DIR/figures."""
     _run_dir_arg(run_dir)
     from fibench.bench.plots import plot_run
+    from fibench.bench.progress import wanted
     from fibench.bench.results import DamagedRun
 
     try:
-        out = plot_run(run_dir)
+        out = plot_run(run_dir, progress=wanted(progress))
     except DamagedRun as exc:
         raise typer.BadParameter(str(exc), param_hint="RUN_DIR") from None
     except OSError as exc:
@@ -280,6 +290,23 @@ def report_cmd(
             _fail(f"cannot write the report: {_os_error(exc)}")
 
 
+@app.command("explain")
+def explain_cmd(run_dir: Annotated[Path, typer.Argument(help="A run directory (holds meta.json).")]):
+    """Say what a run's files (points/, meta.json, results.csv/.parquet, figures/) and each column
+    mean, with units (the same text as RUN_DIR/README.md)."""
+    _run_dir_arg(run_dir)
+    from fibench.bench.explain import explain
+    from fibench.bench.results import DamagedRun
+
+    try:
+        text = explain(run_dir)
+    except DamagedRun as exc:
+        raise typer.BadParameter(str(exc), param_hint="RUN_DIR") from None
+    except OSError as exc:
+        _fail(f"cannot read {run_dir}: {_os_error(exc)}")
+    typer.echo(text)
+
+
 @app.command("compare")
 def compare_cmd(
     a: Annotated[Path, typer.Argument(help="Run directory A (the reference).")],
@@ -317,53 +344,68 @@ def infer_cmd(
                                               "(every layer of a cnn/onnx model; needs PyTorch).")] = "sklearn",
     rule: Annotated[str, typer.Option(help="soft_vote, logit_sum, hard_vote or weighted_vote.")] = "soft_vote",
     protocol: Annotated[str, typer.Option(help="Comparison protocol: a2b or fss (2 parties).")] = "a2b",
-    servers: Annotated[int, typer.Option(min=2, max=3, help="Compute servers for T2.")] = 2,
-    dataset: Annotated[str, typer.Option(help="digits, synthetic, or a .npz/.csv path.")] = "digits",
+    servers: Annotated[Optional[int], typer.Option(min=2, max=3, help="Compute servers for T2 (default 2).")] = None,
+    dataset: Annotated[str, typer.Option(help="digits, iris, wine, breast_cancer (scikit-learn's embedded sets), "
+                                              "synthetic, or a .npz/.csv path.")] = "digits",
+    label_column: Annotated[Optional[str], typer.Option(
+        help="CSV data: the label column, a name or a position (0 first, -1 last; default: the last).")] = None,
+    standardize: Annotated[bool, typer.Option(
+        "--standardize/--no-standardize", help="Scale features to mean 0, sd 1 (training split's statistics).")] = False,
     queries: Annotated[int, typer.Option(min=1, help="Test queries to answer (at most the test set).")] = 360,
     batch_size: Annotated[int, typer.Option(min=1, help="Queries per secure batch.")] = 120,
     seed: Annotated[int, typer.Option(min=0, help="Seed of split, partition and training.")] = 0,
+    progress: Annotated[bool, typer.Option(
+        "--progress/--no-progress", help="Progress bars on stderr (only on a terminal, not in CI).")] = True,
 ):
     """Train K owners on a non-IID partition, then answer test queries securely; print accuracy,
-    agreement with the plaintext pipeline, bytes, rounds and time."""
+    agreement with the plaintext pipeline, bytes, rounds, time, and the estimated end-to-end
+    time under every network profile."""
+    from fibench.bench import infer
+    from fibench.bench.formatting import fmt_seconds
+    from fibench.bench.progress import wanted
     from fibench.fi import secure_inference as si
-    from fibench.fi.data import load_dataset
-    from fibench.fi.federated import FederatedEnsemble
-    from fibench.fi.partition import partition
+    from fibench.mpc import COMPARISONS
 
     if mode not in si.MODES:
         raise typer.BadParameter(f"must be one of {si.MODES}", param_hint="--mode")
     if topology not in si.TOPOLOGIES:
         raise typer.BadParameter(f"must be one of {si.TOPOLOGIES}", param_hint="--topology")
-    from fibench.mpc import COMPARISONS
-
     if protocol not in COMPARISONS:
         raise typer.BadParameter(f"must be one of {tuple(COMPARISONS)}", param_hint="--protocol")
     try:
-        a = "iid" if alpha.lower() in ("iid", "inf") else float(alpha)
-        if a != "iid" and not a > 0:
-            raise ValueError
+        infer.parse_alpha(alpha)
     except ValueError:
         raise typer.BadParameter("must be a number > 0 or 'iid'", param_hint="--alpha") from None
+    col = label_column
+    if col is not None and col.lstrip("-").isdigit():
+        col = int(col)
     try:
-        si.check_setting(mode, topology, owners, servers, protocol)
-        d = load_dataset(dataset, seed=seed)
-        parts = partition(d.y_train, scheme="dirichlet", n_owners=owners, alpha=a, seed=seed)
-        fe = FederatedEnsemble(model=model, rule=rule, seed=seed, trainer=trainer).fit(
-            [(d.X_train[p], d.y_train[p]) for p in parts], n_classes=d.n_classes, validation=(d.X_val, d.y_val))
-        X, y = d.X_test[:queries], d.y_test[:queries]
-        labels, rep = fe.secure_predict(X, mode=mode, topology=topology, protocol=protocol, servers=servers,
-                                        batch_size=batch_size, progress=True)
+        plan = infer.plan_infer(trainer=trainer, mode=mode, topology=topology, owners=owners, alpha=alpha, model=model,
+                                rule=rule,
+                                protocol=protocol, servers=servers, dataset=dataset, queries=queries,
+                                batch_size=batch_size, seed=seed, label_column=col, standardize=standardize)
+        result = infer.run_infer(plan, progress=wanted(progress))
     except ValueError as e:
         _err(str(e))
         raise typer.Exit(2)
+    for note in result.notes:
+        _err(f"warning: {note}")
+    rep = result.report
     typer.echo(f"{mode}/{topology} K={owners} alpha={alpha} model={model} rule={rule} protocol={protocol} "
-               f"parties={rep.parties} queries={rep.queries}")
-    typer.echo(f"accuracy (secure)      {np.mean(labels == y):.4f}")
+               f"parties={rep.parties} queries={rep.queries} dataset={dataset}")
+    typer.echo(f"accuracy (secure)      {result.accuracy:.4f}")
     typer.echo(f"agreement w/ plaintext {rep.agreement:.4f}")
     typer.echo(f"online bytes / party   {rep.online_bytes_sent_per_party:,} sent, {rep.online_bytes_recv_per_party:,} received")
     typer.echo(f"online rounds          {rep.online_rounds}")
     typer.echo(f"offline bytes / party  {rep.offline_bytes_per_party:,}")
     typer.echo(f"time (local backend)   {rep.time_s:.3f} s (online {rep.online_s:.3f} s, dealer {rep.dealer_s:.3f} s)")
+    typer.echo(f"estimated online time of the {rep.queries} queries ({plan.batch_size} per batch) per network profile "
+               "(compute = this run's measured online time, all parties in one process, first-call overhead "
+               "included):")
+    for e in result.estimates:
+        typer.echo(f"  {e['profile']:<8} {fmt_seconds(e['est_time_s']):>9}  ({fmt_seconds(e['per_query_s'])} per query; "
+                   f"compute {fmt_seconds(e['compute_s'])}, latency {fmt_seconds(e['latency_s'])}, "
+                   f"transfer {fmt_seconds(e['transfer_s'])})")
 
 
 @app.command("regress")
@@ -371,11 +413,14 @@ def regress_cmd(
     update: Annotated[bool, typer.Option("--update", help="Rewrite results/baseline after an intended change.")] = False,
     spread: Annotated[int, typer.Option("--spread", min=1, max=100,
                                         help="Runs used by --update to measure the speed-ratio spread.")] = 10,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress",
+                                           help="Progress bars on stderr (only on a terminal, not in CI).")] = True,
 ):
     """Performance-regression gate: exact counters and in-run speed ratios vs results/baseline."""
     from fibench.bench import regress
 
-    code = regress.main(["--update", "--spread", str(spread)] if update else ["--check"])
+    args = ["--update", "--spread", str(spread)] if update else ["--check"]
+    code = regress.main(args + ([] if progress else ["--no-progress"]))
     raise typer.Exit(code)
 
 

@@ -1,6 +1,10 @@
 """Accuracy suite: plaintext ensemble accuracy (all aggregation rules) vs owners K and label
 skew alpha, against the best/mean single owner and the centralized upper bound.
 
+``dataset``: digits, iris, wine, breast_cancer (scikit-learn's embedded sets), synthetic or a
+.npz/.csv path; ``standardize``: z-score the features with the training split's statistics
+(``--set dataset=wine --set standardize=true``: wine's features span four decades).
+
 Each grid point trains K local models (each on its own partition) and returns one row per
 rule (soft_vote, logit_sum, hard_vote, weighted_vote).  ``alpha="iid"`` is an IID split.
 ``model``: ``lr``, ``mlp`` (``hidden`` units), ``mlp:64,32`` (any depth) or ``cnn`` (the built-in
@@ -16,11 +20,12 @@ ALPHAS = [0.05, 0.1, 0.5, 1, 10, "iid"]
 PRESETS = {
     "quick": {
         "dataset": "digits", "model": ["lr", "mlp"], "partition": "dirichlet",
-        "alpha": ALPHAS, "owners": [2, 5, 10, 20], "seed": [0],
+        "alpha": ALPHAS, "owners": [2, 5, 10, 20], "seed": [0], "standardize": False,
     },
     "paper": [
         {"dataset": "digits", "model": ["lr", "mlp", "mlp:64,32", "cnn"], "partition": "dirichlet",
-         "alpha": ALPHAS, "owners": [2, 5, 10, 20, 50], "seed": [0, 1, 2, 3, 4]},
+         "alpha": ALPHAS, "owners": [2, 5, 10, 20, 50], "seed": [0, 1, 2, 3, 4],
+         "standardize": False},
         {"dataset": "synthetic", "n_samples": 5000, "n_features": 20, "n_classes": 10,
          "model": ["lr", "mlp"], "partition": "dirichlet",
          "alpha": ALPHAS, "owners": [2, 5, 10, 20, 50], "seed": [0, 1, 2, 3, 4]},
@@ -32,11 +37,14 @@ PRESETS = {
 }
 # accuracy is deterministic for a seed: repetitions would only repeat the same numbers
 REPEATS = {"quick": 1, "paper": 1}
+# wall time of the preset (fibench list), measured on the 2-core reference machine at load ~1;
+# presets without a number are estimated from it as a lower bound
+DURATION_S = {"quick": 40}
 
 # allowed values of every grid key (checked for every point before a run writes anything;
 # format: fibench.bench.keys)
 KEYS = {
-    "dataset": {"dataset": ("digits", "synthetic")},
+    "dataset": {"dataset": ("digits", "iris", "wine", "breast_cancer", "synthetic")},
     "model": {"model": ("lr", "mlp", "cnn", "onnx")},  # lr, mlp, mlp:64,32 (any depth), cnn, cnn:8,16m, onnx:PATH
     "partition": {"choice": ("dirichlet", "iid", "shards", "quantity")},
     "alpha": {"real": (0, None), "open": True, "also": ("iid", "inf")},
@@ -46,6 +54,7 @@ KEYS = {
     "n_classes": {"int": (2, 1000)},
     "classes_per_owner": {"int": (1, 1000)},
     "beta": {"real": (0, None), "open": True},
+    "standardize": {"choice": (True, False)},  # z-score features with the training split's statistics
 }
 
 

@@ -41,6 +41,9 @@ PRESETS = {
     }, _layers([2, 3], [1, 100, 1000])],
 }
 REPEATS = {"quick": 1, "paper": 1}
+# wall time of the preset (fibench list), measured on the 2-core reference machine at load ~1;
+# presets without a number are estimated from it as a lower bound
+DURATION_S = {"quick": 25}
 
 KEYS = {
     "op": {"choice": ("share", "reveal", "mul", "matmul", "lt", "relu", "argmax", "layers")},

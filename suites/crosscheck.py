@@ -5,7 +5,7 @@ NAME = "crosscheck"
 DESCRIPTION = ("mpi backend (one rank per party): counts equal to the local backend's, wall time on "
                "shared memory and TCP, and the network model against injected delays")
 MEASURE = "fibench.bench.measures.crosscheck:run_point"
-PLOTS = ()  # the numbers are the point (see docs/mpi.md); no figures yet
+PLOTS = ("fibench.bench.plots.crosscheck:plot_crosscheck",)  # model vs measured with injected delays
 
 _OPS = ["lt", "relu", "argmax", "mlp"]
 
@@ -13,8 +13,9 @@ PRESETS = {
     "quick": [
         {"op": _OPS, "parties": [2, 3, 5], "n": [10_000], "rows": [100], "transport": ["shm", "tcp"],
          "profile": ["none"], "reps": [3]},
+        # the figure: the network model against injected delays, two profiles x two party counts
         {"op": ["lt"], "parties": [2, 3], "n": [10_000], "rows": [100], "transport": ["shm"],
-         "profile": ["region"], "reps": [3]},
+         "profile": ["lan", "region"], "reps": [3]},
     ],
     "paper": [
         # the figures: x<y / ReLU on 10^6 elements, argmax 1000 x 10, MLP 1000 queries
@@ -34,6 +35,9 @@ PRESETS = {
     ],
 }
 REPEATS = {"quick": 1, "paper": 1}
+# wall time of the preset (fibench list), measured on the 2-core reference machine at load ~1;
+# presets without a number are estimated from it as a lower bound
+DURATION_S = {"quick": 175}
 
 KEYS = {
     "op": {"choice": ("share", "reveal", "mul", "matmul", "lt", "relu", "argmax", "mlp")},

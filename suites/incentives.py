@@ -22,7 +22,7 @@ PRESETS = {
         "model": "lr",
         "owners": [5, 10],
         "alpha": [0.05, 0.5, "iid"],
-        "seed": [0],
+        "seed": [0, 1, 2],  # three seeds: the rank figure's min..max is a spread (72 points, ~10 s)
         "adversary": ["none", "sybil", "random", "constant"],
         "rule": "soft",
     },
@@ -52,9 +52,12 @@ PRESETS = {
 # training (cached in fibench.bench.measures.incentives); results are deterministic for a seed, so
 # seeds, not repetitions, give the spread
 REPEATS = {"quick": 1, "paper": 1}
+# wall time of the preset (fibench list), measured on the 2-core reference machine at load ~1;
+# presets without a number are estimated from it as a lower bound
+DURATION_S = {"quick": 12}
 
 KEYS = {
-    "dataset": {"dataset": ("digits", "synthetic")},
+    "dataset": {"dataset": ("digits", "iris", "wine", "breast_cancer", "synthetic")},
     "model": {"model": ("lr", "mlp", "cnn", "onnx")},  # lr, mlp, mlp:64,32 (any depth), cnn (8x8 digits), onnx:PATH
     "owners": {"int": (2, 64)},
     "alpha": {"real": (0, None), "open": True, "also": ("iid", "inf")},

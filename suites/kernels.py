@@ -29,6 +29,9 @@ PRESETS = {
     ],
 }
 REPEATS = {"quick": 1, "paper": 5}
+# wall time of the preset (fibench list), measured on the 2-core reference machine at load ~1;
+# presets without a number are estimated from it as a lower bound
+DURATION_S = {"quick": 20}  # first run (numba compiles); ~1 s with the compile cache warm
 
 KEYS = {
     "kernel": {"choice": ("ring_add", "ring_mul", "ring_sum", "encode", "decode", "beaver_combine",

@@ -8,6 +8,8 @@ run (counts do not depend on the network), so the grid is cheap. Workloads:
 * ``m1``: output-level ensemble (M1): K ``owners`` secret-share their logits for ``batch``
   queries; the parties sum them and take the argmax; only the label goes to the querier.
   ``logits``: ``synthetic`` or a dataset (``digits``: real owners from ``fibench.fi.federated``).
+  ``--set dataset=NAME`` (as in the accuracy suite) does this for every M1 point and gives M2
+  the dataset's features, classes and test queries.
 * ``m2``: full private inference (M2): query and the weights of K models (``model`` logreg, a
   one-hidden-layer ReLU ``mlp`` with ``hidden`` units, or a spec: ``mlp:512,512`` (any depth),
   ``cnn`` (conv 3x3 8 channels -> ReLU -> avgpool 2 -> dense on the 8x8 input), ``cnn:16,32m``
@@ -30,7 +32,9 @@ TABLES = {"Estimated time per inference and latency share, per network profile":
 NO_EXPAND = ("networks",)
 
 NETWORKS = ["lan", "region", "wan", "geo"]
-_COMMON = {"networks": NETWORKS, "network_file": None, "features": 64, "classes": 10}
+# dataset (None: synthetic inputs of `features` x `classes`): a named dataset sets features and
+# classes from its data, m1 takes the logits of owners trained on it, m2 its test queries
+_COMMON = {"networks": NETWORKS, "network_file": None, "features": 64, "classes": 10, "dataset": None}
 # timing: median of `timing_reps` calls per run; `threads` numba threads (0: numba's default)
 _TIMING = {"quick": {"timing_reps": 3, "threads": 1}, "paper": {"timing_reps": 3, "threads": 0}}
 
@@ -98,6 +102,9 @@ PRESETS = {
     ],
 }
 REPEATS = {"quick": 1, "paper": 3}
+# wall time of the preset (fibench list), measured on the 2-core reference machine at load ~1;
+# presets without a number are estimated from it as a lower bound
+DURATION_S = {"quick": 15}
 REPORT = {
     "index": ["label", "network"],
     "values": ["compute_s", "latency_s", "transfer_s", "est_time_s", "online_rounds", "online_bytes_per_party",
@@ -116,7 +123,8 @@ KEYS = {
     "servers": {"int": (2, 16)},
     "batch": {"int": (1, 100_000)},
     "argmax": {"choice": ("tree", "pairs")},
-    "logits": {"dataset": ("synthetic", "digits")},
+    "logits": {"dataset": ("synthetic", "digits", "iris", "wine", "breast_cancer")},
+    "dataset": {"dataset": ("digits", "iris", "wine", "breast_cancer", "synthetic"), "none": True},
     "owner_model": {"model": ("lr", "mlp", "cnn")},
     "model": {"choice": ("logreg", "mlp"), "model": ("lr", "mlp", "cnn")},  # or mlp:64,32, cnn, cnn:16,32m
     "hidden": {"int": (0, 4096)},

@@ -111,7 +111,7 @@ def test_latency_complexity_points_and_figure(tmp_path):
     span = complexity_span(df)
     assert span["lo_profile"] == "lan" and span["hi_profile"] == "geo" and span["decades"] > 1
     paths = plot_latency_complexity(df, tmp_path)
-    assert any(p.name == "latency_vs_complexity.png" for p in paths)
+    assert any(getattr(p, "name", None) == "latency_vs_complexity.png" for p in paths)
 
 
 def test_layer_costs_rows_table_and_figure(tmp_path):

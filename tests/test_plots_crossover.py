@@ -6,6 +6,7 @@ import math
 import pandas as pd
 import pytest
 
+from fibench.bench.plots.common import NotDrawn
 from fibench.bench.plots.latency import plot_latency, plot_protocol_crossover, protocol_crossover_table
 
 BATCHES = (1, 10, 100)
@@ -38,13 +39,17 @@ def synthetic(**kw):
 
 def test_table_crossover_and_winner_everywhere():
     t = protocol_crossover_table(synthetic())
-    assert list(t.columns[:4]) == ["network", "series", "crossover_batch", "speedup_at_max_batch"]
+    assert list(t.columns[:6]) == ["network", "series", "crossover_lo", "crossover_hi", "crossover_batch",
+                                   "speedup_at_max_batch"]
     assert t["network"].tolist() == ["lan", "wan"] and set(t["series"]) == {"fss (l=64)"}
     lan, wan = t.iloc[0], t.iloc[1]
     assert math.isnan(lan["crossover_batch"]) and lan["note"] == "a2b wins at all batches"
+    assert math.isnan(lan["crossover_lo"]) and math.isnan(lan["crossover_hi"])
     assert lan["speedup_at_max_batch"] == pytest.approx(0.5)
     assert wan["crossover_batch"] == pytest.approx(10 ** 0.5)  # ratio 0.5 -> 1.5 between b=1 and b=10
-    assert wan["speedup_at_max_batch"] == pytest.approx(3.0) and wan["note"].startswith("fss wins above")
+    assert (wan["crossover_lo"], wan["crossover_hi"]) == (1, 10)
+    # the note is no more precise than the grid: the two measured batches, no interpolated number
+    assert wan["speedup_at_max_batch"] == pytest.approx(3.0) and wan["note"] == "fss wins above a batch in (1, 10]"
 
 
 def test_table_series_per_cmp_bits_and_downward_crossing():
@@ -61,7 +66,7 @@ def test_table_series_per_cmp_bits_and_downward_crossing():
     down = {("geo", "a2b"): (2.0, 1.5, 0.5), ("geo", "fss"): (1.0, 1.0, 1.0)}
     t = protocol_crossover_table(pd.DataFrame(rows(down)))
     assert t["crossover_batch"].iloc[0] == pytest.approx(10 ** 1.5)
-    assert t["note"].iloc[0].startswith("a2b wins above")
+    assert t["note"].iloc[0] == "a2b wins above a batch in (10, 100]"
 
 
 @pytest.mark.parametrize("df", [
@@ -83,5 +88,16 @@ def test_plot_written_and_called_from_plot_latency(tmp_path):
     assert sorted(p.name for p in paths) == ["protocol_crossover.png", "protocol_crossover.svg"]
     png = tmp_path / "a" / "protocol_crossover.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
-    names = [p.name for p in plot_latency(synthetic(), tmp_path / "b")]
+    names = [p.name for p in plot_latency(synthetic(), tmp_path / "b") if not isinstance(p, NotDrawn)]
     assert "protocol_crossover.png" in names
+
+
+def test_settings_are_facets_not_a_most_common_value(tmp_path):
+    """Two hidden sizes, both with a2b and fss at several batches: two figures, one per setting,
+    and table rows for both (nothing fixed to the most common value)."""
+    df = pd.DataFrame(rows() + rows(hidden=64) + rows(hidden=64))  # hidden=64 twice as common
+    t = protocol_crossover_table(df)
+    assert "hidden" in t.columns and sorted(set(t["hidden"])) == [32, 64]
+    names = sorted(p.name for p in plot_protocol_crossover(df, tmp_path))
+    assert names == ["protocol_crossover_1.png", "protocol_crossover_1.svg",
+                     "protocol_crossover_2.png", "protocol_crossover_2.svg"]

@@ -280,7 +280,7 @@ def test_atomic_write_replaces_or_keeps(tmp_path, monkeypatch):
     assert [p.name for p in f.parent.iterdir()] == ["x.json"]  # temp file cleaned up
     res.atomic_write_csv(tmp_path / "t.csv", pd.DataFrame({"a": [1, 2]}))
     assert (tmp_path / "t.csv").read_text().splitlines() == ["a", "1", "2"]
-    assert res.atomic_write_parquet(tmp_path / "t.parquet", pd.DataFrame({"a": [1]})) is None or res.have_pyarrow()
+    assert pd.read_parquet(res.atomic_write_parquet(tmp_path / "t.parquet", pd.DataFrame({"a": [1]})))["a"].tolist() == [1]
 
 
 def test_categorical_override_selects_subgrids():

@@ -31,3 +31,14 @@ def profile_order(names) -> list:
     """The distinct network profile names, known profiles first in ``PROFILE_ORDER``."""
     names = list(dict.fromkeys(names))
     return [p for p in PROFILE_ORDER if p in names] + sorted(n for n in names if n not in PROFILE_ORDER)
+
+
+def fmt_duration(s: float) -> str:
+    """A run's length, to two significant digits: ``40 s``, ``12 min``, ``2.5 h``."""
+    if not math.isfinite(s):
+        return "n/a"
+    if s < 90:
+        return f"{s:.2g} s" if s < 10 else f"{round(s):.0f} s"
+    if s < 5400:
+        return f"{s / 60:.2g} min"
+    return f"{s / 3600:.2g} h"

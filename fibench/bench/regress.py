@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fibench.bench.progress import bar, wanted
 from fibench.bench.results import atomic_write_json
 
 BASELINE_SUBDIR = Path("results") / "baseline"
@@ -73,20 +74,20 @@ def _case_key(c: dict) -> str:
     return f"{c['op']}/{c['protocol']}/P{c['parties']}"
 
 
-def measure_counters() -> dict:
-    """All deterministic counters: ``{case: {field: value}}``."""
+def measure_counters(progress: bool = False) -> dict:
+    """All deterministic counters: ``{case: {field: value}}``. ``progress``: bars on stderr."""
     from fibench.bench.measures.communication import run_point
 
     out = {}
-    for case in counter_cases():
+    for case in bar(counter_cases(), enabled=progress, desc="counters: ops", unit="case"):
         rows = run_point(case)
         if rows:
             out[_case_key(case)] = {k: int(rows[0][k]) for k in COUNTER_FIELDS}
-    out.update(_pipeline_counters())
+    out.update(_pipeline_counters(progress))
     return dict(sorted(out.items()))
 
 
-def _pipeline_counters() -> dict:
+def _pipeline_counters(progress: bool = False) -> dict:
     """End-to-end secure inference (M1/M2, LR/MLP, digits) and the quick accuracy preset."""
     from fibench.fi.data import load_dataset
     from fibench.fi.federated import FederatedEnsemble
@@ -95,31 +96,38 @@ def _pipeline_counters() -> dict:
     out = {}
     d = load_dataset("digits", seed=0)
     parts = partition(d.y_train, scheme="dirichlet", n_owners=3, alpha=0.5, seed=0)
+    settings = [(m, t, p) for m in ("M1", "M2") for t, p in (("T1", "a2b"), ("T2", "a2b"), ("T2", "fss"))]
+    pb = bar(enabled=progress, total=2 * (1 + len(settings)), desc="counters: pipelines", unit="step")
     for model in ("lr", "mlp"):
+        pb.set_postfix_str(f"training {model} owners")
         fe = FederatedEnsemble(model=model, rule="soft_vote", seed=0).fit(
             [(d.X_train[p], d.y_train[p]) for p in parts], n_classes=d.n_classes)
-        for mode in ("M1", "M2"):
-            for topology, protocol in (("T1", "a2b"), ("T2", "a2b"), ("T2", "fss")):
-                rule = "logit_sum" if mode == "M2" else None  # M2 has no secure softmax
-                _, rep = fe.secure_predict(d.X_test[:64], mode=mode, topology=topology, protocol=protocol,
-                                           servers=2, rule=rule)
-                out[f"pipeline/{mode}/{topology}/{protocol}/{model}/K3"] = {
-                    "online_bytes_sent_per_party": rep.online_bytes_sent_per_party,
-                    "online_bytes_recv_per_party": rep.online_bytes_recv_per_party,
-                    "online_rounds": rep.online_rounds, "offline_bytes_per_party": rep.offline_bytes_per_party,
-                    "agreement_x1e6": round(rep.agreement * 1e6)}
-    out.update(_accuracy_counters())
+        pb.update(1)
+        for mode, topology, protocol in settings:
+            pb.set_postfix_str(f"{mode}/{topology}/{protocol}/{model}")
+            rule = "logit_sum" if mode == "M2" else None  # M2 has no secure softmax
+            _, rep = fe.secure_predict(d.X_test[:64], mode=mode, topology=topology, protocol=protocol,
+                                       servers=2, rule=rule)
+            out[f"pipeline/{mode}/{topology}/{protocol}/{model}/K3"] = {
+                "online_bytes_sent_per_party": rep.online_bytes_sent_per_party,
+                "online_bytes_recv_per_party": rep.online_bytes_recv_per_party,
+                "online_rounds": rep.online_rounds, "offline_bytes_per_party": rep.offline_bytes_per_party,
+                "agreement_x1e6": round(rep.agreement * 1e6)}
+            pb.update(1)
+    pb.close()
+    out.update(_accuracy_counters(progress))
     return out
 
 
-def _accuracy_counters() -> dict:
+def _accuracy_counters(progress: bool = False) -> dict:
     """Accuracy (x 1e6, integer) of every point of the quick accuracy preset."""
     from fibench.bench import runner
 
     suite = runner.load_suite("accuracy")
     measure = runner.resolve_measure(suite.MEASURE)
     out = {}
-    for point in runner.expand(runner.resolve_config(suite, "quick")):
+    points = runner.expand(runner.resolve_config(suite, "quick"))
+    for point in bar(points, enabled=progress, desc="counters: accuracy", unit="pt"):
         for row in measure(point):
             key = f"accuracy/{row['model']}/alpha={row['alpha']}/K{row['owners']}/{row['rule']}"
             out[key] = {"accuracy_x1e6": round(float(row["accuracy"]) * 1e6)}
@@ -172,7 +180,7 @@ def speed_cases() -> dict:
     return {name: (case(kernel, n, rng, **opts)[0], probe) for name, (kernel, n, opts) in SPEED_CASES.items()}
 
 
-def measure_ratios(rounds: int = ROUNDS, only=None) -> dict:
+def measure_ratios(rounds: int = ROUNDS, only=None, progress: bool = False) -> dict:
     """``{name: best reference time / best kernel time}`` over interleaved rounds.
 
     Interference from other processes only ever adds time, so the best of several
@@ -184,14 +192,14 @@ def measure_ratios(rounds: int = ROUNDS, only=None) -> dict:
     # one thread: a parallel region stalls at its barrier whenever another process holds a
     # core, which on a shared box swings timings by 10x or more; per-core speed is stable
     with num_threads(1):
-        return _measure_ratios(rounds, only)
+        return _measure_ratios(rounds, only, progress)
 
 
-def _measure_ratios(rounds, only):
+def _measure_ratios(rounds, only, progress: bool = False):
     ratios = {}
-    for name, (fn, ref) in speed_cases().items():
-        if only and name not in only:
-            continue
+    cases = {k: v for k, v in speed_cases().items() if not only or k in only}
+    for name, (fn, ref) in bar(cases.items(), enabled=progress, total=len(cases), desc="speed ratios",
+                               unit="kernel"):
         for _ in range(3):  # warm-up: JIT compile, page faults and malloc's adaptive thresholds
             fn(), ref()
         t_fn, t_ref = [], []
@@ -219,16 +227,16 @@ def check_speed(expected: dict, measured: dict) -> list[tuple]:
     return bad
 
 
-def gate_speed(expected: dict, only=None, retries: int = 3):
+def gate_speed(expected: dict, only=None, retries: int = 3, progress: bool = False):
     """Measure and check ratios; kernels below their floor are re-measured up to ``retries``
     times and keep their best ratio (noise comes and goes, a real regression stays).
     Returns ``(measured, failing_rows)``."""
-    measured = measure_ratios(only=only)
+    measured = measure_ratios(only=only, progress=progress)
     bad = check_speed(expected, measured)
     for _ in range(retries):
         if not bad:
             break
-        again = measure_ratios(only={b[0] for b in bad})
+        again = measure_ratios(only={b[0] for b in bad}, progress=progress)
         measured.update({k: max(measured[k], again[k]) for k in again})
         bad = check_speed(expected, measured)
     return measured, bad
@@ -246,10 +254,10 @@ def load(base: Path | None = None):
     return json.loads((base / "counters.json").read_text()), json.loads((base / "speed.json").read_text())
 
 
-def update(base: Path | None = None, spread_runs: int = 0) -> None:
+def update(base: Path | None = None, spread_runs: int = 0, progress: bool = False) -> None:
     base = find_baseline() if base is None else Path(base)
-    _write_json(base / "counters.json", measure_counters())
-    runs = [measure_ratios() for _ in range(max(1, spread_runs))]
+    _write_json(base / "counters.json", measure_counters(progress))
+    runs = [measure_ratios(progress=progress) for _ in range(max(1, spread_runs))]
     names = runs[0].keys()
     ratios = {k: statistics.median(r[k] for r in runs) for k in names}
     spread, tol = {}, {}
@@ -263,10 +271,10 @@ def update(base: Path | None = None, spread_runs: int = 0) -> None:
                                       "relative_range": spread})
 
 
-def run_check(base: Path | None = None, out=sys.stdout) -> bool:
+def run_check(base: Path | None = None, out=sys.stdout, progress: bool = False) -> bool:
     counters, speed = load(base)
     ok = True
-    rows = diff_counters(counters, measure_counters())
+    rows = diff_counters(counters, measure_counters(progress))
     if rows:
         ok = False
         print("FAIL counters changed (update results/baseline with `fibench regress --update` if intended):", file=out)
@@ -275,7 +283,7 @@ def run_check(base: Path | None = None, out=sys.stdout) -> bool:
             print("| " + " | ".join(str(v) for v in r) + " |", file=out)
     else:
         print(f"ok   counters: {len(counters)} cases identical", file=out)
-    measured, bad = gate_speed(speed)
+    measured, bad = gate_speed(speed, progress=progress)
     for name, spec in speed["ratios"].items():
         flag = "FAIL" if any(b[0] == name for b in bad) else "ok  "
         tol = speed["tolerance"].get(name, MIN_TOLERANCE)
@@ -290,6 +298,8 @@ def main(argv=None) -> int:
     g.add_argument("--check", action="store_true", help="compare with results/baseline (exit 1 on regression)")
     g.add_argument("--update", action="store_true", help="rewrite results/baseline after an intended change")
     ap.add_argument("--spread", type=int, default=10, help="runs used by --update to measure the ratio spread")
+    ap.add_argument("--no-progress", action="store_true",
+                    help="no progress bars (they go to stderr, and only to a terminal outside CI)")
     ap.add_argument("--baseline", type=Path, default=None,
                     help="directory of the expectation files (default: results/baseline of this checkout)")
     args = ap.parse_args(argv)
@@ -298,12 +308,13 @@ def main(argv=None) -> int:
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    progress = wanted(not args.no_progress)
     if args.update:
-        update(args.baseline, args.spread)
+        update(args.baseline, args.spread, progress)
         print(f"wrote {args.baseline}/counters.json and speed.json")
         return 0
     t0 = time.perf_counter()
-    ok = run_check(args.baseline)
+    ok = run_check(args.baseline, progress=progress)
     print(f"regression gate {'passed' if ok else 'FAILED'} in {time.perf_counter() - t0:.1f} s")
     return 0 if ok else 1
 

@@ -8,12 +8,18 @@ A run lives in ``results/<suite>/<run-id>/``::
                      atomically as soon as the task finishes: a run killed even with SIGKILL
                      loses no finished task, and ``--resume`` skips what is there
     results.csv      tidy table (one row per grid point and repetition), rebuilt from points/
-    results.parquet  the same table, if pyarrow is importable
+    results.parquet  the same table with its column types (pyarrow)
+    README.md        what the files and every column mean, with units (``fibench explain RUN``)
     figures/         PNG and SVG plots
 
 Every file is written to a temporary file in the same directory, flushed and fsync'ed, then
 moved into place with ``os.replace`` (atomic on POSIX): a reader sees the old or the new file,
-never a torn one.
+never a torn one. Files get mode 0666 and directories 0777 less the umask (0644/0755 under
+the usual 022), so that others can read a run as they read any other output.
+
+Columns that hold integers in every task's rows stay integers in results.csv and
+results.parquet (pandas' nullable ``Int64`` where some rows lack the column), rather than
+becoming floats (``5.0``) when another task's rows have no value there.
 """
 from __future__ import annotations
 
@@ -38,6 +44,7 @@ FIGURES_DIR = "figures"
 META = "meta.json"
 RESULTS_CSV = "results.csv"
 RESULTS_PARQUET = "results.parquet"
+RUN_README = "README.md"
 
 #: a row column in which a measure function may report JIT compile time (seconds)
 JIT_KEY = "jit_compile_s"
@@ -185,12 +192,54 @@ def have_pyarrow() -> bool:
     return True
 
 
-def atomic_write_parquet(path, df: pd.DataFrame) -> Path | None:
+def _parquet_ready(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every object column that mixes types (alpha: ``0.05`` and ``"iid"``) as
+    text, which parquet needs (one type per column); missing values stay missing."""
+    out = df
+    for c in df.columns:
+        if df[c].dtype != object:
+            continue
+        vals = df[c].dropna()
+        if vals.map(type).nunique() > 1:
+            if out is df:
+                out = df.copy()
+            out[c] = df[c].map(lambda v: v if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
+    return out
+
+
+def atomic_write_parquet(path, df: pd.DataFrame) -> Path:
+    """``df`` as parquet (pyarrow, a dependency of fibench), atomically."""
     if not have_pyarrow():
-        return None
+        raise ImportError("writing results.parquet needs pyarrow (a dependency of fibench): pip install pyarrow")
     buf = io.BytesIO()
-    df.to_parquet(buf, index=False)
+    _parquet_ready(df).to_parquet(buf, index=False, engine="pyarrow")
     return atomic_write_bytes(path, buf.getvalue())
+
+
+def integer_columns(frames) -> set[str]:
+    """Columns that hold integers in every frame that has a value in them (a frame whose column
+    is all missing says nothing) and in at least one."""
+    import pandas as pd
+
+    seen, bad = set(), set()
+    for f in frames:
+        for c in f.columns:
+            s = f[c]
+            if pd.api.types.is_integer_dtype(s) and not pd.api.types.is_bool_dtype(s):
+                seen.add(c)
+            elif s.notna().any():
+                bad.add(c)
+    return seen - bad
+
+
+def keep_integers(df: pd.DataFrame, columns) -> pd.DataFrame:
+    """``df`` with ``columns`` as int64 (no missing value) or nullable ``Int64``."""
+    import pandas as pd
+
+    for c in columns:
+        if c in df.columns and not pd.api.types.is_integer_dtype(df[c]):
+            df[c] = df[c].astype("Int64" if df[c].isna().any() else "int64")
+    return df
 
 
 # -- metadata -------------------------------------------------------------------------------------
@@ -370,7 +419,7 @@ class RunDir:
                 frames.append(df)
         if not frames:
             return pd.DataFrame()
-        return pd.concat(frames, ignore_index=True, sort=False)
+        return keep_integers(pd.concat(frames, ignore_index=True, sort=False), integer_columns(frames))
 
     def _read_point(self, task_id: str):
         import pandas as pd
@@ -389,11 +438,17 @@ class RunDir:
         for t in sorted(self.finished()):
             self._read_point(t)
 
+    @property
+    def parquet_path(self) -> Path:
+        return self.path / RESULTS_PARQUET
+
     def write_results(self, df: pd.DataFrame) -> list[Path]:
+        """results.csv and results.parquet (the same table, its column types kept)."""
         written = [atomic_write_csv(self.csv_path, df)]
-        pq = atomic_write_parquet(self.path / RESULTS_PARQUET, df) if len(df.columns) else None
-        if pq is not None:
-            written.append(pq)
+        if len(df.columns):
+            written.append(atomic_write_parquet(self.parquet_path, df))
+        elif self.parquet_path.exists():  # no rows yet: no stale table beside the empty CSV
+            self.parquet_path.unlink()
         return written
 
     def load_results(self) -> pd.DataFrame:

@@ -735,6 +735,8 @@ def execute(prepared: RunPlan, progress: bool = True, argv: list | None = None) 
                 continue
             params = dict(point)
             params["rep"] = rep
+            if bar is not None:  # what is being measured (or trained) now
+                bar.set_postfix_str(_point_text(point), refresh=True)
             t0 = time.perf_counter()
             rows = _rows_of(measure(params), suite.NAME)
             wall = time.perf_counter() - t0
@@ -763,6 +765,7 @@ def execute(prepared: RunPlan, progress: bool = True, argv: list | None = None) 
         try:
             df = run.load_points(order)
             run.write_results(df)
+            _write_readme(run, meta, df, suite)
             jit = _jit_summary(df) if len(df) else None
             if jit is not None:
                 meta["jit_compile"] = jit
@@ -784,6 +787,41 @@ def execute(prepared: RunPlan, progress: bool = True, argv: list | None = None) 
         raise RunFailed(f"suite {suite.NAME!r}: {error}; {len(done)}/{len(tasks)} tasks stored; "
                         f"resume with --resume {run.path}", run.path)
     return RunResult(run.path, suite.NAME, len(tasks), len(done), skipped, status)
+
+
+def _point_text(point: dict, width: int = 60) -> str:
+    """The grid point in a few words for the progress bar: its scalar settings, cut to ``width``."""
+    text = " ".join(f"{k}={v}" for k, v in point.items() if _scalar(v) and k != "seed" and v is not None)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _write_readme(run: res.RunDir, meta: dict, df, suite) -> None:
+    """README.md of the run: what its files and columns mean (``fibench explain``)."""
+    from fibench.bench.explain import explain_text
+
+    text = explain_text(meta, df, suite)
+    res.atomic_write_text(run.path / res.RUN_README, text)
+
+
+def estimated_duration(suite, preset: str, n_tasks: int) -> str:
+    """How long ``preset`` takes, in words: the suite's ``DURATION_S[preset]`` (seconds measured
+    on the reference machine, see the suite), else a lower bound from the quick preset's time
+    per task (larger presets have larger tasks), else "unknown"."""
+    from fibench.bench.formatting import fmt_duration
+
+    known = getattr(suite, "DURATION_S", {}) or {}
+    if preset in known:
+        return f"~{fmt_duration(known[preset])}"
+    base = next(((p, t) for p, t in known.items() if p in suite.PRESETS), None)
+    if base is not None:
+        try:
+            cfg = resolve_config(suite, base[0])
+            base_tasks = len(expand(cfg, getattr(suite, "VALID", None))) * int(cfg["repeats"])
+        except SuiteError:
+            base_tasks = 0
+        if base_tasks:
+            return f">= {fmt_duration(base[1] / base_tasks * n_tasks)} ({base[0]}'s time per task x {n_tasks} tasks)"
+    return "unknown"
 
 
 def _remove_empty_run(run: res.RunDir) -> None:

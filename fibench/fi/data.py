@@ -5,9 +5,16 @@ split (60/20/20 by default) that depends only on ``seed``:
 
 * ``"digits"``: scikit-learn's embedded ``load_digits`` (1797 images 8x8, 10 classes; no
   network), features divided by 16 so that they lie in [0, 1];
+* ``"iris"`` (150 x 4, 3 classes), ``"wine"`` (178 x 13, 3 classes), ``"breast_cancer"``
+  (569 x 30, 2 classes): the other datasets scikit-learn ships inside its package (no network),
+  features as they come (their scales differ by decades: ``standardize=True`` is advised);
 * ``"synthetic"``: ``make_classification`` with any ``n_samples``, ``n_features``, ``n_classes``;
 * a path to a user's ``.npz`` (arrays ``X`` and ``y``) or ``.csv`` (numeric features; the label
   column is ``label_column``, a name or an integer position, default the last column).
+
+``standardize=True`` scales every feature to mean 0 and standard deviation 1 with the statistics
+of the training split only (applied to all three splits, so no test information leaks; a
+constant feature is centred and left unscaled).
 
 Labels are always re-encoded to ``0..C-1`` (``Dataset.classes`` keeps the original values).
 """
@@ -21,7 +28,9 @@ import numpy as np
 
 from fibench.validation import check_int as _check_int
 
-BUILTIN = ("digits", "synthetic")
+#: scikit-learn's embedded datasets (in its package: no network), by name -> loader function name
+EMBEDDED = {"digits": "load_digits", "iris": "load_iris", "wine": "load_wine", "breast_cancer": "load_breast_cancer"}
+BUILTIN = (*EMBEDDED, "synthetic")
 #: default split fractions (train, val, test)
 SPLIT = (0.6, 0.2, 0.2)
 MAX_CLASSES = 1000
@@ -66,11 +75,23 @@ def _check_split(split):
     return split
 
 
-def _load_digits():
-    from sklearn.datasets import load_digits
+def _load_embedded(name: str):
+    import sklearn.datasets
 
-    d = load_digits()
-    return d.data.astype(np.float64) / 16.0, d.target.astype(np.int64)
+    d = getattr(sklearn.datasets, EMBEDDED[name])()
+    X = d.data.astype(np.float64)
+    if name == "digits":
+        X = X / 16.0  # pixel intensities 0..16 -> [0, 1]
+    return X, d.target.astype(np.int64)
+
+
+def standardize_splits(X_train, *others):
+    """``(X_train, *others)`` scaled by the training split's mean and standard deviation (a
+    constant feature: centred, divided by 1)."""
+    mu = X_train.mean(axis=0)
+    sd = X_train.std(axis=0)
+    sd = np.where(sd > 0, sd, 1.0)
+    return tuple((X - mu) / sd for X in (X_train, *others))
 
 
 def _load_synthetic(n_samples, n_features, n_classes, seed):
@@ -182,15 +203,19 @@ def _split(X, y, seed, split):
 
 def load_dataset(name="digits", *, n_samples: int | None = None, n_features: int | None = None,
                  n_classes: int | None = None, label_column=None, seed: int = 0,
-                 split=SPLIT) -> Dataset:
+                 split=SPLIT, standardize: bool = False) -> Dataset:
     """Load a dataset and split it (stratified, fixed by ``seed``) into train/val/test.
 
-    ``name``: ``"digits"``, ``"synthetic"`` or a path to a ``.npz``/``.csv`` file.
+    ``name``: ``"digits"``, ``"iris"``, ``"wine"``, ``"breast_cancer"``, ``"synthetic"`` or a
+    path to a ``.npz``/``.csv`` file. ``standardize``: z-score the features with the training
+    split's statistics (see the module docstring).
     ``n_samples``/``n_features``/``n_classes`` apply to ``synthetic`` only (defaults 2000/20/10);
     ``label_column`` to ``.csv`` only (name or position; default the last column).
     """
     seed = _check_seed(seed)
     split = _check_split(split)
+    if not isinstance(standardize, (bool, np.bool_)):
+        raise TypeError(f"standardize must be True or False, got {standardize!r}")
     if isinstance(name, Path) or (isinstance(name, str) and name not in BUILTIN):
         path = Path(name)
         if isinstance(name, str) and path.suffix.lower() not in (".npz", ".csv"):
@@ -206,8 +231,8 @@ def load_dataset(name="digits", *, n_samples: int | None = None, n_features: int
                     raise ValueError(f"{pname} applies only to name='synthetic', not {name!r}")
         if label_column is not None:
             raise ValueError("label_column applies only to .csv files")
-        if name == "digits":
-            X, y = _load_digits()
+        if name in EMBEDDED:
+            X, y = _load_embedded(name)
         else:
             X, y = _load_synthetic(n_samples, n_features, n_classes, seed)
         ds_name = name
@@ -220,5 +245,7 @@ def load_dataset(name="digits", *, n_samples: int | None = None, n_features: int
     if len(y_enc) < 10:
         raise ValueError(f"dataset {ds_name!r} must have at least 10 samples, got {len(y_enc)}")
     y_enc = y_enc.astype(np.int64)
-    parts = _split(X, y_enc, seed, split)
-    return Dataset(*parts, n_classes=C, name=ds_name, classes=classes)
+    X_tr, y_tr, X_va, y_va, X_te, y_te = _split(X, y_enc, seed, split)
+    if standardize:
+        X_tr, X_va, X_te = standardize_splits(X_tr, X_va, X_te)
+    return Dataset(X_tr, y_tr, X_va, y_va, X_te, y_te, n_classes=C, name=ds_name, classes=classes)

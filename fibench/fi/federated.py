@@ -45,8 +45,10 @@ class FederatedEnsemble:
         self.weights_: np.ndarray | None = None
 
     # -- training ----------------------------------------------------------------------------
-    def fit(self, owner_datasets, n_classes: int | None = None, validation=None) -> "FederatedEnsemble":
-        """``owner_datasets``: a list of (X, y), one per owner (1 to 64 owners)."""
+    def fit(self, owner_datasets, n_classes: int | None = None, validation=None,
+            progress: bool = False) -> "FederatedEnsemble":
+        """``owner_datasets``: a list of (X, y), one per owner (1 to 64 owners). ``progress``:
+        a bar over the owners' trainings on stderr."""
         try:
             owner_datasets = list(owner_datasets)
         except TypeError:
@@ -68,11 +70,19 @@ class FederatedEnsemble:
             n_classes = max(2, max(int(y.max()) + 1 for _, y in data))
         self.n_classes = int(n_classes)
         self.n_features_ = d.pop()
+        todo = enumerate(data)
+        if progress:
+            import sys
+
+            from tqdm import tqdm
+
+            todo = tqdm(todo, total=len(data), desc=f"training {self.model} owners", unit="owner", file=sys.stderr,
+                        leave=False)
         with single_thread_blas():
             self.owners_ = [LocalModel(self.model, self.n_classes, hidden=self.hidden,
                                        seed=derive_seed(self.seed, k), max_iter=self.max_iter,
                                        standardize=self.standardize, trainer=self.trainer).fit(X, y)
-                            for k, (X, y) in enumerate(data)]
+                            for k, (X, y) in todo]
         if validation is not None:
             self.set_validation(*validation)
         else:
@@ -181,7 +191,9 @@ class FederatedEnsemble:
         if progress:
             from tqdm import tqdm
 
-            starts = tqdm(starts, desc=f"secure {mode}/{topology}", unit="batch")
+            import sys
+
+            starts = tqdm(starts, desc=f"secure {mode}/{topology}", unit="batch", file=sys.stderr, leave=False)
         labels, reports = [], []
         layers = [m.graph() for m in self.owners_] if mode == "M2" else None  # graphs keep each activation
         for st in starts:

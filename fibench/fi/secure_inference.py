@@ -23,7 +23,7 @@ round (owners send in parallel).
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -60,9 +60,13 @@ class CostReport:
     dealer_s: float
     online_s: float
     agreement: float | None = None
+    #: the online and offline rounds with their links (``fibench.mpc.comm.stats.Round``), for
+    #: pricing the run under a network profile (``fibench.bench.network.estimate``)
+    rounds: list = field(default_factory=list, repr=False, compare=False)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """The report's numbers (the rounds left out)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "rounds"}
 
 
 def check_setting(mode: str, topology: str, owners: int, servers: int, protocol: str) -> int:
@@ -180,7 +184,8 @@ def run_secure(X, *, mode: str, topology: str = "T2", servers: int = 2, protocol
     summ, q = st.summary(), st.party_summary("online").get("querier", {})
     rep = CostReport(mode, topology, protocol, P, K, n, summ["online_bytes_sent_per_party"],
                      summ["online_bytes_recv_per_party"], summ["online_rounds"], summ["offline_bytes_per_party"],
-                     q.get("bytes_sent", 0), q.get("bytes_recv", 0), wall, deal, wall - deal)
+                     q.get("bytes_sent", 0), q.get("bytes_recv", 0), wall, deal, wall - deal,
+                     rounds=list(st.rounds))
     return labels, rep
 
 
@@ -192,4 +197,4 @@ def merge_reports(reports: list) -> CostReport:
     d = r0.as_dict()
     for key in add:
         d[key] = sum(getattr(r, key) for r in reports)
-    return CostReport(**d)
+    return CostReport(**d, rounds=[rnd for r in reports for rnd in r.rounds])  # batches run one after another

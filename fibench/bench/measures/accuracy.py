@@ -46,7 +46,7 @@ def _norm_alpha(alpha):
 
 def _dataset(params, seed):
     key = (str(params.get("dataset", "digits")), params.get("n_samples"), params.get("n_features"),
-           params.get("n_classes"), params.get("label_column"), seed)
+           params.get("n_classes"), params.get("label_column"), bool(params.get("standardize", False)), seed)
     if key not in _DATASETS:
         if len(_DATASETS) >= _CACHE_MAX:
             _DATASETS.clear()
@@ -56,7 +56,7 @@ def _dataset(params, seed):
             kw = {k: params[k] for k in ("n_samples", "n_features", "n_classes") if params.get(k) is not None}
         elif params.get("label_column") is not None:
             kw["label_column"] = params["label_column"]
-        _DATASETS[key] = load_dataset(name, seed=seed, **kw)
+        _DATASETS[key] = load_dataset(name, seed=seed, standardize=bool(params.get("standardize", False)), **kw)
     return _DATASETS[key], key
 
 

@@ -277,6 +277,7 @@ def mpi_point(params: dict, comm=None):
     if delayed is not None:
         row.update(_estimates(rounds, profile, base["time_s"], delayed["time_s"]))
         row["measured_min_s"] = delayed["time_min_s"]
+        row["measured_max_s"] = delayed["time_max_s"]
         row["measured_online_s"] = delayed["online_s"]
         row["injected_s"] = comm.injected_s / max(1, reps)
     return [row]

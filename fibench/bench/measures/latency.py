@@ -111,6 +111,11 @@ def _check(params: dict) -> dict:
     p.setdefault("schedule", "parallel")
     p.setdefault("topology", "T2")
     p.setdefault("servers", 2)
+    if p.get("dataset") and wl != "relu":  # a named dataset: its shape, its owners, its queries
+        ds = _load(str(p["dataset"]), int(p.get("seed", 0)))
+        p["features"], p["classes"] = ds.n_features, ds.n_classes
+        if wl == "m1":
+            p["logits"] = str(p["dataset"])
     if wl == "relu":
         if int(p.get("n", 0)) < 1:
             raise ValueError(f"relu needs n >= 1, got {p.get('n')!r}")
@@ -141,18 +146,36 @@ def _check(params: dict) -> dict:
 
 
 _ensembles: dict = {}
+_datasets: dict = {}
+
+
+def _load(name: str, seed: int):
+    """``fibench.fi.data.load_dataset(name, seed=seed)``, the last one kept in memory."""
+    from fibench.fi.data import load_dataset
+
+    if (name, seed) not in _datasets:
+        _datasets.clear()
+        _datasets[(name, seed)] = load_dataset(name, seed=seed)
+    return _datasets[(name, seed)]
+
+
+def _queries(p: dict, rng, B: int, d: int):
+    """The M2 queries: ``B`` test rows of ``p['dataset']`` (cycled), else Gaussian ``B x d``."""
+    if p.get("dataset"):
+        X = _load(str(p["dataset"]), int(p.get("seed", 0))).X_test
+        return X[np.arange(B) % len(X)]
+    return rng.normal(size=(B, d))
 
 
 def _trained_logits(dataset: str, K: int, batch: int, seed: int, model: str):
     """Real owners: K models trained by fibench.fi.federated on an IID split of ``dataset``; their
     logits for the first ``batch`` test queries, and the slowest owner's local inference time."""
-    from fibench.fi.data import load_dataset
     from fibench.fi.federated import FederatedEnsemble
     from fibench.fi.partition import iid_partition
 
     key = (dataset, K, seed, model)
     if key not in _ensembles:
-        ds = load_dataset(dataset, seed=seed)
+        ds = _load(dataset, seed)
         parts = iid_partition(ds.y_train, K, seed=seed)
         fe = FederatedEnsemble(model=model, rule="logit_sum", seed=seed)
         fe.fit([(ds.X_train[ix], ds.y_train[ix]) for ix in parts], n_classes=ds.n_classes)
@@ -196,7 +219,7 @@ def _build(s: Session, p: dict, rng):
     # m2
     d, model, h = int(p["features"]), p.get("model", "mlp"), int(p.get("hidden", 0) or 0)
     if _graph_spec(p):
-        xq = rng.normal(size=(B, d))
+        xq = _queries(p, rng, B, d)
         graphs = [fim.random_graph(model, d, C, rng) for _ in range(K)]
 
         def gfn():
@@ -205,7 +228,7 @@ def _build(s: Session, p: dict, rng):
         return gfn, np.argmax(sum(g.logits(xq) for g in graphs), axis=1)
     if model == "mlp" and h < 1:
         raise ValueError(f"model 'mlp' needs hidden >= 1, got {p.get('hidden')!r}")
-    xq = rng.normal(size=(B, d))
+    xq = _queries(p, rng, B, d)
     models = []
     for _ in range(K):
         if model == "logreg":
@@ -254,7 +277,7 @@ def _tiny(p: dict) -> dict:
     t = dict(p)
     cnn = _graph_spec(p) and str(p["model"]).startswith("cnn")
     t.update(n=2, batch=1, features=int(p["features"]) if cnn else 4, classes=min(int(p.get("classes", 10)), 3), hidden=2 if p.get("hidden") else 0,
-             logits="synthetic")
+             logits="synthetic", dataset=None)
     if t.get("workload") != "relu":
         t["owners"] = int(p["owners"]) if p["topology"] == "T1" else 2
     return t
@@ -367,6 +390,8 @@ def run_point(params: dict) -> list[dict]:
         "agree": agree,
         "jit_compile_s": jit,
     }
+    if p.get("dataset") and p["workload"] != "relu":  # the dataset's shape, not the grid's defaults
+        base.update(features=p["features"], classes=p["classes"], logits=p.get("logits"))
     rows = []
     for prof in profiles:
         est = network.estimate(rounds, prof, compute)

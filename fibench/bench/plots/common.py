@@ -26,6 +26,70 @@ from fibench.bench.formatting import fmt_value
 FORMATS = ("png", "svg")
 
 
+class NotDrawn:
+    """What a figure function returns (among its paths) for a figure it did not draw, and why
+    (one point, one value where the title promises a comparison...); ``plot_run`` lists it."""
+
+    def __init__(self, stem: str, reason: str):
+        self.stem, self.reason = stem, reason
+
+    def __str__(self) -> str:
+        return f"{self.stem} not drawn: {self.reason}"
+
+    def __repr__(self) -> str:
+        return f"NotDrawn({self.stem!r}, {self.reason!r})"
+
+
+def facets(df: pd.DataFrame, dims, min_values: dict | None = None) -> list[tuple[dict, pd.DataFrame]]:
+    """Explicit facets: ``df`` split by every column of ``dims`` present in it (missing values
+    are a value of their own), in sorted order, as ``(settings, rows)`` pairs. ``min_values``
+    (column -> n) keeps only the facets in which that column has at least n distinct values
+    (a line needs two points). No value is ever picked for the user: every facet is returned."""
+    dims = [c for c in dims if c in df.columns]
+    groups = df.groupby(dims, dropna=False, sort=True) if dims else [((), df)]
+    out = []
+    for key, g in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        if any(g[c].nunique() < n for c, n in (min_values or {}).items() if c in g.columns):
+            continue
+        out.append(({c: v for c, v in zip(dims, key) if not _missing(v)}, g))
+    return out
+
+
+def _missing(v) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def varying(settings: list[dict]) -> list[str]:
+    """The keys whose value differs between facets (those worth naming per facet)."""
+    keys = list(dict.fromkeys(k for s in settings for k in s))
+    return [k for k in keys if len({fmt_value(s.get(k)) for s in settings}) > 1]
+
+
+def setting_text(settings: dict, keys=None) -> str:
+    """``k=v, k=v`` of ``settings`` (only ``keys`` when given)."""
+    return ", ".join(f"{k}={fmt_value(v)}" for k, v in settings.items() if keys is None or k in keys)
+
+
+def facet_stem(base: str, settings: dict, keys) -> str:
+    """``base`` alone, or ``base_k-v_k-v`` naming the facet by the settings in ``keys``."""
+    if not keys:
+        return base
+    part = "_".join(f"{k}-{fmt_value(settings.get(k, 'na'))}" for k in keys)
+    return base + "_" + "".join(ch if ch.isalnum() or ch in "-._" else "_" for ch in part)
+
+
+def constants(settings: list[dict]) -> dict:
+    """The settings that all facets share."""
+    if not settings:
+        return {}
+    keys = [k for k in settings[0] if all(k in s for s in settings)]
+    return {k: settings[0][k] for k in keys if len({fmt_value(s[k]) for s in settings}) == 1}
+
+
 def subplots(nrows: int = 1, ncols: int = 1, *, figsize=None, **kw):
     """``(figure, axes)`` like ``pyplot.subplots``, on an Agg canvas of its own."""
     fig = Figure(figsize=figsize)
@@ -62,21 +126,6 @@ def spans_decades(values, decades: float = 1.5) -> bool:
     v = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce").dropna(), dtype=float)
     v = v[np.isfinite(v) & (v > 0)]
     return v.size > 1 and math.log10(v.max() / v.min()) >= decades
-
-
-def fix_others(df: pd.DataFrame, keep: list[str], candidates: list[str]) -> tuple[pd.DataFrame, str]:
-    """Restrict ``df`` to the most common value of every column in ``candidates`` not in
-    ``keep`` that has several values; returns the slice and a caption of what was fixed."""
-    fixed = []
-    for c in candidates:
-        if c in keep or c not in df.columns:
-            continue
-        vals = df[c].dropna()
-        if vals.nunique() > 1:
-            v = vals.mode().iloc[0]
-            df = df[df[c] == v]
-            fixed.append(f"{c}={fmt_value(v)}")
-    return df, ", ".join(fixed)
 
 
 def numeric(df: pd.DataFrame, *cols) -> pd.DataFrame:

@@ -8,12 +8,15 @@ import numpy as np
 
 from fibench.bench.plots.common import (
     col,
-    fix_others,
+    facet_stem,
+    facets,
     legend_outside,
     numeric,
     save,
     spans_decades,
+    setting_text,
     subplots,
+    varying,
 )
 
 
@@ -42,8 +45,17 @@ def plot_communication(df, outdir) -> list[Path]:
         sizes = d.groupby(op, sort=False)["n"].first()
         size_note = "n = " + ", ".join(f"{k}:{int(v)}" for k, v in sizes.items()) if sizes.nunique() > 1 \
             else (f"n={int(sizes.iloc[0])}" if len(sizes) else "")
-    d, fixed = fix_others(d, [op, "protocol", pcol], ["frac_bits", "batch", "owners", "phase", "rows"])
-    note = "; ".join(x for x in (size_note, fixed) if x)
+    combos = facets(d, ["frac_bits", "batch", "owners", "phase", "rows"])
+    vary = varying([st for st, _ in combos])
+    paths = []
+    for sett, dc in combos:
+        note = "; ".join(x for x in (size_note, setting_text(sett, vary)) if x)
+        paths += _bytes_rounds_figure(dc, op, bcol, rcol, pcol, note,
+                                      facet_stem("communication_bytes_rounds", sett, vary), outdir)
+    return paths
+
+
+def _bytes_rounds_figure(d, op, bcol, rcol, pcol, note, stem, outdir) -> list[Path]:
     hue_cols = [c for c in ("protocol", pcol) if c and c in d.columns and d[c].nunique() > 1]
     if hue_cols:
         hues = list(dict.fromkeys(tuple(r) for r in d[hue_cols].itertuples(index=False)))
@@ -51,8 +63,9 @@ def plot_communication(df, outdir) -> list[Path]:
     else:
         hues = [()]
 
-    def hue_label(h):
-        return ", ".join(f"P={int(v)}" if c == pcol else str(v) for c, v in zip(hue_cols, h))
+    def hue_label(h):  # ops without a comparison protocol record protocol "-"
+        return ", ".join(f"P={int(v)}" if c == pcol else ("no comparison" if str(v) == "-" else str(v))
+                         for c, v in zip(hue_cols, h))
 
     ops = list(dict.fromkeys(d[op]))
     metrics = [(c, lab) for c, lab in ((bcol, "bytes sent per party"), (rcol, "rounds")) if c]
@@ -76,7 +89,7 @@ def plot_communication(df, outdir) -> list[Path]:
     legend_outside(axes[0][-1], " / ".join("parties" if c == pcol else c for c in hue_cols) or None)
     fig.suptitle("online communication per operation and protocol" + (f"\n({note})" if note else ""), fontsize=9)
     fig.tight_layout()
-    return save(fig, outdir, "communication_bytes_rounds")
+    return save(fig, outdir, stem)
 
 
 LAYER_ORDER = ("share", "dense", "conv", "relu", "maxpool", "avgpool", "argmax")
@@ -91,7 +104,15 @@ def plot_layer_costs(df, outdir) -> list[Path]:
     if d.empty:
         return []
     d = numeric(d, "online_bytes_sent_per_party", "online_rounds", "n", "parties")
-    d, fixed = fix_others(d, ["model", "protocol", "layer"], ["parties", "n", "owners", "argmax_method"])
+    combos = facets(d, ["parties", "rows", "n", "owners", "argmax_method"])
+    vary = varying([st for st, _ in combos])
+    paths = []
+    for sett, dc in combos:
+        paths += _layer_figure(dc, setting_text(sett), facet_stem("communication_per_layer", sett, vary), outdir)
+    return paths
+
+
+def _layer_figure(d, fixed: str, stem: str, outdir) -> list[Path]:
     bars = list(dict.fromkeys(zip(d["model"].astype(str), d["protocol"].astype(str))))
     kinds = [k for k in LAYER_ORDER if k in set(d["layer"])] + sorted(set(d["layer"]) - set(LAYER_ORDER))
     fig, axes = subplots(1, 2, figsize=(max(6.0, 0.8 * len(bars)) * 2 + 2.0, 4.2))
@@ -113,4 +134,4 @@ def plot_layer_costs(df, outdir) -> list[Path]:
     fig.suptitle("per-layer cost of one secure inference (M2 logit_sum, T2)" + (f"\n({fixed})" if fixed else ""),
                  fontsize=9)
     fig.tight_layout()
-    return save(fig, outdir, "communication_per_layer")
+    return save(fig, outdir, stem)

@@ -3,8 +3,9 @@
 ``plot_incentives(df, outdir)`` writes, into ``outdir``:
 
 * ``incentives_rank_vs_alpha``: Spearman rank correlation with exact Shapley vs the Dirichlet
-  alpha (IID last), one line per scheme, one panel per number of owners (no adversary; mean
-  over seeds, bars = min..max);
+  alpha (IID last, a marker of its own), one line per scheme, one panel per number of owners (no
+  adversary; mean over seeds, bars = min..max when there are several seeds, and the title says
+  how many);
 * ``incentives_shares``: reward share of every owner under every scheme for one setting
   (the most heterogeneous alpha, the largest number of owners, a sybil if present), the
   adversary's bar hatched;
@@ -63,18 +64,30 @@ def plot_rank_vs_alpha(df, outdir) -> list[Path]:
     owners = sorted(d["owners"].unique())
     alphas = sorted(d["alpha_key"].unique())
     xpos = {a: i for i, a in enumerate(alphas)}
+    n_seeds = int(d["seed"].nunique()) if "seed" in d.columns else 1
     fig, axes = subplots(1, len(owners), figsize=(4.6 * len(owners) + 1.8, 3.8), sharey=True, squeeze=False)
     for ax, K in zip(axes[0], owners):
         dk = d[d["owners"] == K]
-        for s in _schemes(dk):
+        schemes = _schemes(dk)
+        for si, s in enumerate(schemes):
+            dodge = (si - (len(schemes) - 1) / 2) * 0.04  # side by side, so the bars stay readable
             g = dk[dk["scheme"] == s].groupby("alpha_key")["spearman"].agg(["mean", "min", "max"])
             g = g.dropna()
             if g.empty:
                 continue
-            x = [xpos[a] for a in g.index]
-            ax.errorbar(x, g["mean"], yerr=[g["mean"] - g["min"], g["max"] - g["mean"]], capsize=2,
-                        label=s, **_style(s))
+            style, color = _style(s), f"C{si % 10}"
+            fin, iid = g[np.isfinite(g.index)], g[np.isinf(g.index)]
+            for part, line in ((fin, style["linestyle"]), (iid, "none")):  # IID: a marker, no line to it
+                if part.empty:
+                    continue
+                ax.errorbar([xpos[a] + dodge for a in part.index], part["mean"],
+                            yerr=np.clip([part["mean"] - part["min"], part["max"] - part["mean"]], 0, None)
+                            if n_seeds > 1 else None,
+                            capsize=2, color=color, marker=style["marker"], linestyle=line,
+                            label=s if (part is fin or fin.empty) else None)
         ax.set_xticks(range(len(alphas)), [_alpha_label(a) for a in alphas])
+        if np.isinf(alphas[-1]) and len(alphas) > 1:
+            ax.axvspan(len(alphas) - 1.6, len(alphas) - 1.4, color="0.92", zorder=0)  # the jump to ∞
         ax.set_xlabel("Dirichlet α (label skew; smaller = more heterogeneous)")
         ax.set_title(f"{K} owners", fontsize=10)
         ax.axhline(0.0, color="grey", linewidth=0.6)
@@ -82,8 +95,10 @@ def plot_rank_vs_alpha(df, outdir) -> list[Path]:
     axes[0][0].set_ylabel("Spearman ρ with exact Shapley")
     axes[0][-1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), title="scheme", fontsize=8)
     extra = (", " + ", ".join(setting)) if setting else ""
+    data = f", dataset {d['dataset'].iloc[0]}" if "dataset" in d.columns and d["dataset"].nunique() == 1 else ""
+    spread = f"mean, bars min..max over {n_seeds} seeds" if n_seeds > 1 else "one seed: no spread shown"
     fig.suptitle("Rank agreement of reward schemes with exact Shapley "
-                 f"(no adversary{extra}; mean, min..max over seeds)", fontsize=10)
+                 f"(no adversary{extra}{data}; {spread})", fontsize=10)
     fig.tight_layout()
     return save(fig, outdir, "incentives_rank_vs_alpha")
 
