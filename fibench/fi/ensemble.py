@@ -119,6 +119,56 @@ def aggregate(rule, outputs, weights=None) -> np.ndarray:
     return get_rule(rule).predict(outputs, weights)
 
 
+# -- noisy vote (plaintext simulation and reference of the secure noisy vote) ----------------------
+
+VOTE_RULES = ("hard_vote", "weighted_vote")
+
+
+def raw_vote_counts(votes, weights=None, frac_bits: int = 16) -> np.ndarray:
+    """(n, C) int64 vote counts on the fixed-point lattice 2^-frac_bits, exactly as the secure
+    vote holds them: sum over owners of ``round(w_k 2^f) * votes[k]`` (hard vote: w_k = 1).
+    ``votes``: (K, n, C) one-hot votes (``to_votes``)."""
+    from fibench.mpc.encoding import encode
+
+    v = _check_stack(votes, "votes")
+    w = np.ones(v.shape[0]) if weights is None else check_weights(weights, v.shape[0])
+    wr = encode(w, frac_bits).view(np.int64)
+    return np.tensordot(wr, np.rint(v).astype(np.int64), axes=(0, 0))
+
+
+def vote_noise(kind: str, sigma: float, shape, frac_bits: int = 16, seed=None) -> np.ndarray:
+    """Discrete noise (int64, ``shape``) of scale ``sigma`` vote units on the lattice
+    2^-frac_bits, from the sampler the dealer uses (``fibench.mpc.noise``). ``seed``: ``None``
+    draws from ``secrets``; an integer makes a plaintext SIMULATION reproducible (such noise
+    protects nothing: never use a seeded draw for a released answer)."""
+    import hashlib
+
+    from fibench.mpc import noise as dpnoise
+    from fibench.mpc import prg
+
+    kind = dpnoise.check_kind(kind)
+    sigma = dpnoise.check_scale(sigma, "sigma", 1e6)
+    if seed is None:
+        stream = prg.SeededStream()
+    else:
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+            raise ValueError(f"seed must be None or an integer in [0, 2**63), got {seed!r}")
+        stream = prg.SeededStream(hashlib.sha256(b"fibench/vote-noise/%d" % int(seed)).digest()[:16])
+    shape = tuple(int(d) for d in shape)
+    n = int(np.prod(shape)) if shape else 1
+    return dpnoise.sample(kind, sigma * 2.0 ** frac_bits, n, stream.next).reshape(shape)
+
+
+def noisy_argmax(raw_counts, raw_noise) -> np.ndarray:
+    """Labels (n,) of the noisy vote: argmax of counts + noise (int64, ties to the lowest
+    label) — the exact plaintext reference of the secure noisy vote."""
+    c = np.asarray(raw_counts, dtype=np.int64)
+    z = np.asarray(raw_noise, dtype=np.int64)
+    if c.ndim != 2 or c.shape != z.shape:
+        raise ValueError(f"raw_counts and raw_noise must be (n, C) of one shape, got {c.shape} and {z.shape}")
+    return np.argmax(c + z, axis=1)
+
+
 # -- metrics and baselines --------------------------------------------------------------------
 
 def accuracy(y_true, y_pred) -> float:
