@@ -92,3 +92,16 @@ def test_small_run_rows_and_figures(tmp_path):
     assert not out.skipped
     figs = sorted(p.name for p in (r.path / "figures").iterdir())
     assert "accuracy_vs_epsilon.png" in figs and "queries_vs_budget.png" in figs
+
+
+def test_run_all_skips_the_suite_without_the_library(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "dp_accounting", None)
+    monkeypatch.delitem(sys.modules, "fibench.bench.measures.privacy", raising=False)
+    entries = runner.plan_all("quick")
+    skipped = [e for e in entries if isinstance(e, runner.Skipped) and e.suite == "privacy"]
+    assert len(skipped) == 1 and "pip install 'fibench[privacy]'" in skipped[0].message
+    assert not skipped[0].failed
+    with pytest.raises(SuiteError, match=r"fibench\[privacy\]"):
+        runner.plan("privacy", "quick")
