@@ -8,6 +8,8 @@ Three parts (``part``; see ``fibench.bench.measures.privacy``):
   per 100 queries at ``delta`` (data-independent; PATE's data-dependent epsilon of 100
   queries next to it);
 * ``budget``: answered queries within an epsilon ``budget`` at ``delta``, per noise and sigma;
+* ``confident``: PATE's confident GNMax (plaintext): share of queries answered, their
+  accuracy and the epsilon of 100 asked queries, at K = 250;
 * ``cost``: the secure noisy vote next to the noiseless one (M1/M2, T2, exact bytes and
   rounds, local-backend time) at K = 50.
 
@@ -18,6 +20,7 @@ DESCRIPTION = "noisy secure vote (GNMax/LNMax): accuracy vs sigma and epsilon, q
 MEASURE = "fibench.bench.measures.privacy:run_point"
 PLOTS = ("fibench.bench.plots.privacy:plot_accuracy_vs_epsilon", "fibench.bench.plots.privacy:plot_queries_vs_budget")
 TABLES = {"Secure cost of the noisy vote next to the noiseless one": "fibench.bench.measures.privacy:cost_table",
+          "Confident GNMax (plaintext simulation)": "fibench.bench.measures.privacy:confident_table",
           "Answered queries within an epsilon budget (data-independent)": "fibench.bench.measures.privacy:budget_table"}
 REPORT = {"index": ["part", "dataset", "alpha", "owners", "rule", "noise", "sigma"],
           "values": ["accuracy", "noiseless_accuracy", "eps_per_query", "eps_100", "eps_100_data_dependent"]}
@@ -39,6 +42,12 @@ def _budget(sigmas, noises):
     return {"part": "budget", "noise": noises, "sigma": sigmas, "budget": BUDGETS, "delta": DELTA}
 
 
+def _confident(dataset, seeds, **extra):
+    return {"part": "confident", "dataset": dataset, **extra, "model": "lr", "alpha": [0.1, "iid"], "owners": 250,
+            "seed": seeds, "min_samples": 2, "rule": "hard_vote", "sigma1": [20, 60], "sigma": [10, 40],
+            "threshold_frac": [0.3, 0.5, 0.7], "delta": DELTA}
+
+
 def _cost(modes, protocols, reps, queries):
     return {"part": "cost", "dataset": "digits", "model": "lr", "alpha": "iid", "owners": 50, "seed": 0,
             "min_samples": 2, "rule": RULES, "noise": "gaussian", "sigma": 40, "mode": modes, "protocol": protocols,
@@ -49,6 +58,7 @@ PRESETS = {
     "quick": [
         _accuracy("digits", [0, 1, 2, 5, 10, 20, 40], ["gaussian"], [0]),
         _budget([5, 20, 40, 100], ["gaussian", "laplace"]),
+        _confident("digits", [0]),
         _cost(["M1"], ["a2b"], 1, 16),
     ],
     "paper": [
@@ -56,13 +66,14 @@ PRESETS = {
         _accuracy("synthetic", [0, 2, 5, 10, 20, 40, 80], ["gaussian", "laplace"], [0, 1, 2], n_samples=125_000),
         _accuracy("digits", [0, 2, 5, 10, 20, 40, 80], ["gaussian", "laplace"], [0, 1, 2]),
         _budget([2, 5, 10, 20, 40, 80, 160], ["gaussian", "laplace"]),
+        _confident("synthetic", [0, 1, 2], n_samples=125_000),
         _cost(["M1", "M2"], ["a2b", "fss"], 3, 16),
     ],
 }
 REPEATS = {"quick": 1, "paper": 1}  # deterministic for a seed (accuracy) or medians inside (cost)
 
 KEYS = {
-    "part": {"choice": ("accuracy", "budget", "cost")},
+    "part": {"choice": ("accuracy", "budget", "confident", "cost")},
     "dataset": {"dataset": ("digits", "synthetic")},
     "model": {"model": ("lr", "mlp")},
     "owners": {"int": (2, 256)},
@@ -71,6 +82,8 @@ KEYS = {
     "rule": {"choice": ("hard_vote", "weighted_vote")},
     "noise": {"choice": ("gaussian", "laplace")},
     "sigma": {"real": (0, 1_000_000)},
+    "sigma1": {"real": (0, 1_000_000), "open": True},
+    "threshold_frac": {"real": (0, 1)},
     "delta": {"real": (0, 1), "open": True},
     "budget": {"real": (0, None), "open": True},
     "mode": {"choice": ("M1", "M2")},

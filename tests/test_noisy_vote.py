@@ -185,3 +185,27 @@ def test_256_owners_noisy_vote():
     lab = si.m1_labels(s, votes, "T2", to="querier", noise="gaussian", sigma=40.0).view(np.int64)
     z = reconstruct(dealt[0].z).view(np.int64)
     assert np.array_equal(lab, ens.noisy_argmax(ens.raw_vote_counts(votes), z))
+
+
+def test_confident_gnmax_against_a_plain_loop(fe5):
+    fe, X = fe5
+    counts = fe.raw_vote_counts(X, "hard_vote")
+    rng = np.random.default_rng(1)
+    z1 = rng.integers(-3 * 2**16, 3 * 2**16, len(X))
+    z2 = rng.integers(-2**16, 2**16, counts.shape)
+    T = 3 * 2**16
+    got = ens.confident_noisy_argmax(counts, T, z1, z2)
+    for i in range(len(X)):
+        row = [int(c) + int(z) for c, z in zip(counts[i], z2[i])]
+        best = max(range(len(row)), key=lambda j: (row[j], -j))  # ties to the lowest label
+        assert got[i] == (best if int(counts[i].max()) + int(z1[i]) >= T else -1)
+    assert (got == -1).any() and (got >= 0).any()  # both branches exercised
+    # threshold 0 with no noise: every query answered; above K: none
+    assert np.all(ens.confident_noisy_argmax(counts, 0, np.zeros(len(X), np.int64), np.zeros_like(counts)) >= 0)
+    assert np.all(fe.confident_predict(X, 6.0, 0.01, 1.0, rule="hard_vote", seed=0) == -1)
+    lab = fe.confident_predict(X, 0.0, 0.01, 0.01, rule="hard_vote", seed=0)
+    assert np.mean(lab == fe.predict(X, "hard_vote")) > 0.9
+    with pytest.raises(ValueError, match="threshold"):
+        fe.confident_predict(X, float("nan"), 1.0, 1.0, rule="hard_vote")
+    with pytest.raises(ValueError, match="raw_noise1"):
+        ens.confident_noisy_argmax(counts, 0, np.zeros(3, np.int64), z2)

@@ -13,7 +13,8 @@ from fibench.bench.runner import SuiteError
 
 pytest.importorskip("dp_accounting")
 
-SMALL = {"owners": 10, "alpha": "iid", "rule": "hard_vote", "sigma": [0, 2, 40], "noise": "gaussian"}
+SMALL = {"owners": 10, "alpha": "iid", "rule": "hard_vote", "sigma": [0, 2, 40], "noise": "gaussian",
+         "sigma1": 20, "threshold_frac": 0.5}
 
 
 def test_registered_and_in_run_order():
@@ -30,7 +31,7 @@ def test_every_preset_passes_its_key_checks():
     for preset in suite.PRESETS:
         points, _ = runner.check_config(suite, runner.resolve_config(suite, preset))
         parts = {p["part"] for p in points}
-        assert parts == {"accuracy", "budget", "cost"}
+        assert parts == {"accuracy", "budget", "confident", "cost"}
         acc = [p for p in points if p["part"] == "accuracy"]
         assert {p["owners"] for p in acc} == {10, 50, 250}
         assert {str(p["alpha"]) for p in acc} == {"0.1", "1", "iid"}
@@ -90,6 +91,11 @@ def test_small_run_rows_and_figures(tmp_path):
 
     out = plot_run(r.path)
     assert not out.skipped
+    conf = df[df["part"] == "confident"]
+    assert len(conf) > 0 and ((conf["answered_share"] >= 0) & (conf["answered_share"] <= 1)).all()
+    for _, row in conf.iterrows():
+        answered = int(round(100 * row["answered_share"]))
+        assert row["eps_100_asked"] == pytest.approx(pv.confident_epsilon(row["sigma1"], row["sigma"], 100, answered))
     figs = sorted(p.name for p in (r.path / "figures").iterdir())
     assert "accuracy_vs_epsilon.png" in figs and "queries_vs_budget.png" in figs
 

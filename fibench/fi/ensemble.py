@@ -169,6 +169,19 @@ def noisy_argmax(raw_counts, raw_noise) -> np.ndarray:
     return np.argmax(c + z, axis=1)
 
 
+def confident_noisy_argmax(raw_counts, raw_threshold, raw_noise1, raw_noise2) -> np.ndarray:
+    """Confident GNMax (PATE 2018), plaintext: query i is answered iff its largest count plus
+    ``raw_noise1[i]`` reaches ``raw_threshold``; then its label is ``noisy_argmax`` with
+    ``raw_noise2``; unanswered queries get -1. Shapes: counts and noise2 (n, C), noise1 (n,);
+    all int64 on one lattice."""
+    c = np.asarray(raw_counts, dtype=np.int64)
+    z1 = np.asarray(raw_noise1, dtype=np.int64)
+    if c.ndim != 2 or z1.shape != (c.shape[0],):
+        raise ValueError(f"raw_noise1 must have one value per query ({c.shape[0]},), got shape {z1.shape}")
+    lab = noisy_argmax(c, raw_noise2)
+    return np.where(c.max(axis=1) + z1 >= int(raw_threshold), lab, -1)
+
+
 # -- metrics and baselines --------------------------------------------------------------------
 
 def accuracy(y_true, y_pred) -> float:

@@ -179,6 +179,21 @@ class FederatedEnsemble:
         counts = self.raw_vote_counts(X, rule, frac_bits)
         return ens.noisy_argmax(counts, ens.vote_noise(noise, sigma, counts.shape, frac_bits, seed))
 
+    def confident_predict(self, X, threshold: float, sigma1: float, sigma2: float, rule: str | None = None,
+                          seed=None, frac_bits: int = 16) -> np.ndarray:
+        """Confident GNMax (plaintext simulation): answer a query only when its largest count
+        plus N_Z(0, sigma1^2) reaches ``threshold`` (vote units), then with the GNMax label of
+        scale ``sigma2``; unanswered queries get -1. Accounting:
+        ``fibench.fi.privacy.confident_epsilon``."""
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(threshold):
+            raise ValueError(f"threshold must be a finite number of votes, got {threshold!r}")
+        counts = self.raw_vote_counts(X, rule, frac_bits)
+        s2 = None if seed is None else 2 * int(seed) + 1
+        z1 = ens.vote_noise("gaussian", sigma1, (len(counts),), frac_bits, None if seed is None else 2 * int(seed))
+        z2 = ens.vote_noise("gaussian", sigma2, counts.shape, frac_bits, s2)
+        return ens.confident_noisy_argmax(counts, round(float(threshold) * 2 ** frac_bits), z1, z2)
+
     # -- secure inference -----------------------------------------------------------------------
     def m1_scores(self, X, rule: str | None = None) -> np.ndarray:
         """(K, n, C) what each owner secret-shares in mode M1 for ``rule`` (weighted vote:

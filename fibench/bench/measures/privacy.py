@@ -13,6 +13,10 @@ Three parts (grid key ``part``):
   histograms, so it exists in the simulation only).
 * ``budget`` — pure accounting: how many answered queries fit in ``budget`` (epsilon) at
   ``delta`` for (noise, sigma), data-independent (``fibench.fi.privacy.queries_within``).
+* ``confident`` — PATE's confident GNMax (plaintext simulation): a query is answered only when
+  its top count plus N_Z(0, ``sigma1``^2) reaches ``threshold_frac`` x the total vote weight;
+  the answer is GNMax with ``sigma``. Row: share answered, accuracy on the answered queries,
+  data-independent epsilon of 100 asked queries (with the share answered measured here).
 * ``cost`` — the secure noisy vote next to the noiseless one on the same owners and queries
   (``FederatedEnsemble.secure_predict``, mode M1 or M2, T2 with ``servers``): exact online /
   offline bytes and rounds, wall time (local backend; median of ``timing_reps`` calls after a
@@ -37,7 +41,7 @@ from fibench.fi.partition import partition
 
 pv._dp()  # the accounting library is required: without it this module does not import (``run all`` skips the suite)
 
-PARTS = ("accuracy", "budget", "cost")
+PARTS = ("accuracy", "budget", "confident", "cost")
 _FITTED: dict = {}
 _CACHE_MAX = 8
 
@@ -117,6 +121,31 @@ def _accuracy(p: dict) -> list[dict]:
     return [row]
 
 
+def _confident(p: dict) -> list[dict]:
+    ds, fe, votes, _ = _fitted(p)
+    rule = str(p.get("rule", "hard_vote"))
+    sigma1, sigma2 = float(p.get("sigma1", 20.0)), float(p.get("sigma", 40.0))
+    frac = float(p.get("threshold_frac", 0.5))
+    delta = float(p.get("delta", 1e-5))
+    seed = int(p.get("seed", 0))
+    r = ens.get_rule(rule)
+    w = fe.weights_ if r.weighted else None
+    counts = ens.raw_vote_counts(votes, w)
+    total = float((np.ones(len(votes)) if w is None else np.asarray(w)).sum())
+    z1 = ens.vote_noise("gaussian", sigma1, (len(counts),), seed=2 * seed)
+    z2 = ens.vote_noise("gaussian", sigma2, counts.shape, seed=2 * seed + 1)
+    lab = ens.confident_noisy_argmax(counts, round(frac * total * 2 ** 16), z1, z2)
+    answered = lab >= 0
+    c = fe.vote_scale(rule)
+    share = float(answered.mean())
+    return [{**_common(p), "part": "confident", "rule": r.name, "noise": "gaussian", "sigma1": sigma1, "sigma": sigma2,
+             "threshold_frac": frac, "delta": delta, "answered_share": share,
+             "accuracy_answered": float(np.mean(lab[answered] == ds.y_test[answered])) if answered.any() else float("nan"),
+             "noiseless_accuracy": ens.accuracy(ds.y_test, ens.noisy_argmax(counts, np.zeros_like(counts))),
+             "eps_100_asked": pv.confident_epsilon(sigma1, sigma2, 100, int(round(100 * share)), delta, c),
+             "eps_100_gnmax": pv.epsilon("gaussian", sigma2, 100, delta, c)}]
+
+
 def _budget(p: dict) -> list[dict]:
     noise = str(p.get("noise", "gaussian"))
     sigma = float(p["sigma"])
@@ -173,7 +202,7 @@ def run_point(params: dict) -> list[dict]:
     part = params.get("part", "accuracy")
     if part not in PARTS:
         raise ValueError(f"part must be one of {PARTS}, got {part!r}")
-    return {"accuracy": _accuracy, "budget": _budget, "cost": _cost}[part](params)
+    return {"accuracy": _accuracy, "budget": _budget, "confident": _confident, "cost": _cost}[part](params)
 
 
 def cost_table(df):
@@ -198,3 +227,16 @@ def budget_table(df):
     if d.empty:
         return None
     return d.pivot_table(index=["noise", "sigma"], columns="budget", values="queries", aggfunc="first").reset_index()
+
+
+def confident_table(df):
+    """Confident GNMax: share answered, accuracy on them, epsilon of 100 asked (report table)."""
+    if "part" not in df.columns:
+        return None
+    d = df[df["part"] == "confident"]
+    if d.empty:
+        return None
+    cols = ["dataset", "alpha", "owners", "sigma1", "sigma", "threshold_frac", "answered_share", "accuracy_answered",
+            "noiseless_accuracy", "eps_100_asked", "eps_100_gnmax"]
+    keys = ["dataset", "alpha", "owners", "sigma1", "sigma", "threshold_frac"]
+    return d[cols].groupby(keys, dropna=False).median(numeric_only=True).reset_index()
