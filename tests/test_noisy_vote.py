@@ -209,3 +209,12 @@ def test_confident_gnmax_against_a_plain_loop(fe5):
         fe.confident_predict(X, float("nan"), 1.0, 1.0, rule="hard_vote")
     with pytest.raises(ValueError, match="raw_noise1"):
         ens.confident_noisy_argmax(counts, 0, np.zeros(3, np.int64), z2)
+
+
+def test_counts_from_labels_equal_counts_from_votes(fe5):
+    fe, X = fe5
+    labels = np.stack([m.predict(X) for m in fe.owners_])
+    for w in (None, fe.weights_):
+        assert np.array_equal(ens.raw_counts_from_labels(labels, 10, w), ens.raw_vote_counts(fe.owner_outputs(X, "votes"), w))
+    with pytest.raises(ValueError, match="labels"):
+        ens.raw_counts_from_labels(labels, 3)

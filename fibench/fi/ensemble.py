@@ -136,6 +136,24 @@ def raw_vote_counts(votes, weights=None, frac_bits: int = 16) -> np.ndarray:
     return np.tensordot(wr, np.rint(v).astype(np.int64), axes=(0, 0))
 
 
+def raw_counts_from_labels(labels, n_classes: int, weights=None, frac_bits: int = 16) -> np.ndarray:
+    """``raw_vote_counts`` from the owners' labels (K, n) instead of one-hot votes (K, n, C):
+    the same (n, C) int64 counts, without the K x n x C array."""
+    from fibench.mpc.encoding import encode
+
+    lab = np.asarray(labels)
+    if lab.ndim != 2 or not np.issubdtype(lab.dtype, np.integer) or (lab.size and (lab.min() < 0 or lab.max() >= n_classes)):
+        raise ValueError(f"labels must be (K, n) integers in [0, {n_classes - 1}], got shape {lab.shape}")
+    K, n = lab.shape
+    w = np.ones(K) if weights is None else check_weights(weights, K)
+    wr = encode(w, frac_bits).view(np.int64)
+    out = np.zeros((n, n_classes), dtype=np.int64)
+    rows = np.arange(n)
+    for k in range(K):
+        out[rows, lab[k]] += wr[k]
+    return out
+
+
 def vote_noise(kind: str, sigma: float, shape, frac_bits: int = 16, seed=None) -> np.ndarray:
     """Discrete noise (int64, ``shape``) of scale ``sigma`` vote units on the lattice
     2^-frac_bits, from the sampler the dealer uses (``fibench.mpc.noise``). ``seed``: ``None``
