@@ -100,7 +100,10 @@ KEYS = {
 def VALID(point: dict) -> bool:
     """sigma = 0 (the noiseless vote) is a point of the accuracy part only: the budget of no
     noise is nil, and the cost part measures the noiseless vote next to every noisy one."""
-    return point.get("part", "accuracy") == "accuracy" or float(point.get("sigma", 0) or 0) > 0
+    noiseless = not float(point.get("sigma", 0) or 0) > 0
+    if point.get("part", "accuracy") == "accuracy":
+        return not (noiseless and point.get("noise") == "laplace")  # one noiseless row per point, not two
+    return not noiseless
 
 
 def CHECK(point: dict):

@@ -218,3 +218,32 @@ def test_counts_from_labels_equal_counts_from_votes(fe5):
         assert np.array_equal(ens.raw_counts_from_labels(labels, 10, w), ens.raw_vote_counts(fe.owner_outputs(X, "votes"), w))
     with pytest.raises(ValueError, match="labels"):
         ens.raw_counts_from_labels(labels, 3)
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("P, protocol", [(2, "a2b"), (2, "fss"), (3, "a2b")])
+def test_noisy_vote_on_mpi_ranks_equals_local(P, protocol):
+    """The dealer's noise shares through the mpi backend: with the same (test-only) dealer seed,
+    the ranks' label and counts equal the local backend's."""
+    from test_mpi import _mpi_unusable
+
+    reason = _mpi_unusable()
+    if reason is not None:
+        pytest.skip(f"MPI not usable: {reason}")
+    from fibench.bench.mpi_worker import run_point_mpi
+    from fibench.mpc import Session
+
+    seed = b"mpi-noise-test!!"
+    params = {"owners": 5, "queries": 8, "classes": 4, "vote_seed": 3, "sigma": 2.0, "noise": "laplace",
+              "protocol": protocol, "dealer_seed_hex": seed.hex()}
+    (row,) = run_point_mpi(P, params, measure="fibench.bench.measures.privacy:mpi_noisy_vote_point", timeout=180)
+    rng = np.random.default_rng(3)
+    votes = np.zeros((5, 8, 4))
+    votes[np.arange(5)[:, None], np.arange(8)[None, :], rng.integers(0, 4, (5, 8))] = 1.0
+    s = Session(P, dealer_seed=seed, protocol=protocol)
+    lab = si.m1_labels(s, votes, "T2", to=0, noise="laplace", sigma=2.0).view(np.int64)
+    st = s.stats.summary()
+    assert row["labels"] == lab.tolist()
+    assert row["online_rounds"] == st["online_rounds"]
+    assert row["online_bytes_sent_per_party"] == st["online_bytes_sent_per_party"]
+    assert row["offline_bytes_per_party"] == st["offline_bytes_per_party"]

@@ -250,3 +250,25 @@ def confident_table(df):
             "noiseless_accuracy", "eps_100_asked", "eps_100_gnmax"]
     keys = ["dataset", "alpha", "owners", "sigma1", "sigma", "threshold_frac"]
     return d[cols].groupby(keys, dropna=False).median(numeric_only=True).reset_index()
+
+
+def mpi_noisy_vote_point(params: dict, comm) -> list[dict]:
+    """One noisy M1 vote on the ``mpi`` backend, on the rank's communicator ``comm`` (every
+    rank calls it, through ``fibench.bench.mpi_worker.run_point_mpi``): ``owners`` x ``queries`` x ``classes`` random
+    one-hot votes from ``vote_seed``, GNMax/LNMax of ``sigma``, label to party 0. Returns, on
+    rank 0, the label and the exact counts. ``dealer_seed_hex`` (tests only: it fixes the
+    dealer's randomness, noise included, so that a local run can reproduce it)."""
+    from fibench.fi import secure_inference as si
+    from fibench.mpc import Session
+
+    rng = np.random.default_rng(int(params.get("vote_seed", 0)))
+    K, n, C = int(params.get("owners", 5)), int(params.get("queries", 8)), int(params.get("classes", 4))
+    votes = np.zeros((K, n, C))
+    votes[np.arange(K)[:, None], np.arange(n)[None, :], rng.integers(0, C, (K, n))] = 1.0
+    seed = bytes.fromhex(params["dealer_seed_hex"]) if params.get("dealer_seed_hex") else None
+    s = Session(comm.n_parties, comm=comm, dealer_seed=seed, protocol=str(params.get("protocol", "a2b")))
+    lab = si.m1_labels(s, votes, "T2", to=0, noise=str(params.get("noise", "gaussian")), sigma=float(params["sigma"]))
+    st = s.stats.summary()
+    row = {k: int(st[k]) for k in ("online_bytes_sent_per_party", "online_rounds", "offline_bytes_per_party")}
+    row["labels"] = None if lab is None else lab.view(np.int64).tolist()
+    return [row] if lab is not None else []
