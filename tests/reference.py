@@ -138,3 +138,71 @@ class RefDCF:
         c = self.convert(s)
         v = [(v[w] + c[w] + (last[w] if t else 0)) % MOD for w in range(m)]
         return v if b == 0 else [(-vw) % MOD for vw in v]
+
+
+# -- differential privacy of the noisy vote (issue 17) -----------------------------------------
+
+def discrete_laplace_cdf(k: int, t: float) -> float:
+    """P(Z <= k) of the discrete Laplace P(z) ∝ exp(-|z|/t), in closed form."""
+    import math
+
+    q = math.exp(-1.0 / t)
+    return 1.0 - q ** (k + 1) / (1.0 + q) if k >= 0 else q ** (-k) / (1.0 + q)
+
+
+def gaussian_rdp_epsilon(sigma: float, scale: float, queries: int, delta: float, orders) -> float:
+    """Epsilon of ``queries`` GNMax answers, by hand: RDP alpha * (sqrt(2) c)^2 / (2 sigma^2) per
+    answer, composed by addition, converted by eps = rdp + log(1 - 1/a) - log(delta a) / (a - 1)
+    (Canonne-Kamath-Steinke 2020 / Asoodeh et al.), minimised over the orders a > 1.01."""
+    import math
+
+    best = math.inf
+    for a in orders:
+        a = float(a)
+        if a <= 1.01:
+            continue
+        rdp = queries * a * 2.0 * scale * scale / (2.0 * sigma * sigma)
+        best = min(best, rdp + math.log(1.0 - 1.0 / a) - math.log(delta * a) / (a - 1.0))
+    return max(best, 0.0)
+
+
+def laplace_rdp(eps: float, a: float) -> float:
+    """Mironov 2017 Proposition 6, as written there: RDP of the Laplace mechanism with pure
+    epsilon ``eps`` at order a > 1."""
+    import math
+
+    # log(a/(2a-1) e^{(a-1)eps} + (a-1)/(2a-1) e^{-a eps}), the larger term factored out
+    big = math.log(a / (2 * a - 1)) + (a - 1) * eps
+    return (big + math.log1p((a - 1) / a * math.exp(-(2 * a - 1) * eps))) / (a - 1)
+
+
+def pate_data_dependent_rdp(counts, sigma: float, scale: float, order: float) -> float:
+    """PATE 2018 (Papernot et al.), Theorem 6 with Proposition 10's higher orders, one query and
+    one order, in plain Python; q bounded by the discrete Gaussian's sub-Gaussian tail
+    exp(-d^2 / (4 sigma^2)) per runner-up (union bound, capped at 1)."""
+    import math
+
+    counts = [float(c) for c in counts]
+    top = max(range(len(counts)), key=lambda i: (counts[i], -i))
+    q = 0.0
+    for i, c in enumerate(counts):
+        if i != top:
+            d = counts[top] - c
+            q += math.exp(-d * d / (4 * sigma * sigma)) if d > 0 else 1.0
+    q = min(q, 1.0)
+    s = sigma / scale
+    indep = order / (s * s)
+    if q == 0.0:
+        return 0.0
+    logq = math.log(q)
+    mu2 = math.sqrt(s * s * -logq)
+    mu1 = mu2 + 1
+    if not (mu1 > order and mu2 > 1):
+        return indep
+    eps1, eps2 = mu1 / (s * s), mu2 / (s * s)
+    if not logq <= (mu2 - 1) * eps2 - mu2 * (math.log(1 + 1 / (mu1 - 1)) + math.log(1 + 1 / (mu2 - 1))):
+        return indep
+    A = (1 - q) / (1 - (math.exp(eps2) * q) ** (1 - 1 / mu2))
+    B = math.exp(eps1) / q ** (1 / (mu1 - 1))
+    val = math.log((1 - q) * A ** (order - 1) + q * B ** (order - 1)) / (order - 1)
+    return min(indep, val)

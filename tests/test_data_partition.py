@@ -114,6 +114,18 @@ def test_k_one_and_k64():
         check_valid(partition(y, scheme, 64, alpha=0.05, seed=3, min_samples=5), 700, 64, 5)
 
 
+def test_k256_pate_sized_and_flower_aliases():
+    """Up to 256 owners (PATE / CaPC ensembles), each with a few points; Flower Datasets'
+    parameter names are aliases of ours."""
+    y = labels(2000)
+    for scheme in ("dirichlet", "iid", "shards", "quantity"):
+        check_valid(partition(y, scheme, 256, alpha=0.1, classes_per_owner=1, seed=1, min_samples=2), 2000, 256, 2)
+    a = partition(y, "dirichlet", num_partitions=250, alpha=1.0, min_partition_size=3, seed=2)
+    b = partition(y, "dirichlet", 250, alpha=1.0, min_samples=3, seed=2)
+    assert len(a) == 250 and all(np.array_equal(p, q) for p, q in zip(a, b))
+    assert min(len(p) for p in a) >= 3
+
+
 def test_seed_changes_partition():
     y = labels()
     a = dirichlet_partition(y, 5, 0.5, seed=1)
@@ -166,7 +178,8 @@ def test_quantity_skew_sizes():
 
 @pytest.mark.parametrize("call, word", [
     (lambda y: partition(y, "dirichlet", 0), "n_owners"),
-    (lambda y: partition(y, "dirichlet", 65), "n_owners"),
+    (lambda y: partition(y, "dirichlet", 257), "n_owners"),
+    (lambda y: partition(y, "dirichlet", 7, num_partitions=6), "disagree"),
     (lambda y: partition(y, "dirichlet", 2.5), "n_owners"),
     (lambda y: partition(y, "dirichlet", 5, alpha=0), "alpha"),
     (lambda y: partition(y, "dirichlet", 5, alpha=-1.0), "alpha"),

@@ -79,7 +79,7 @@ def test_bad_params(digits):
     with pytest.raises(ValueError, match="owner_datasets"):
         FederatedEnsemble().fit([])
     with pytest.raises(ValueError, match="owner_datasets"):
-        FederatedEnsemble().fit([(X, y)] * 65)
+        FederatedEnsemble().fit([(X, y)] * 257)
     with pytest.raises(ValueError, match="same number of features"):
         FederatedEnsemble().fit([(X, y), (X[:, :10], y)])
     fe = FederatedEnsemble().fit([(X, y)], n_classes=10)

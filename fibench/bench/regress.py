@@ -4,7 +4,8 @@ Two committed expectation files under ``results/baseline/``:
 
 ``counters.json``
     For fixed seeds, the exact online/offline bytes per party, rounds and messages of every
-    op (``fibench.bench.measures.communication``), of the end-to-end pipelines (where available) and
+    op (``fibench.bench.measures.communication``), of the end-to-end pipelines (where available;
+    the noisy vote next to the noiseless one: ``noisy_vote/...``) and
     the accuracy of fixed small accuracy grids. Any change fails the gate with a readable
     diff (case, field, before, after) until ``fibench regress --update`` rewrites the file
     in the same commit.
@@ -115,7 +116,32 @@ def _pipeline_counters(progress: bool = False) -> dict:
                 "agreement_x1e6": round(rep.agreement * 1e6)}
             pb.update(1)
     pb.close()
+    out.update(_noisy_vote_counters(d, parts))
     out.update(_accuracy_counters(progress))
+    return out
+
+
+def _noisy_vote_counters(d, parts) -> dict:
+    """The noisy vote (issue 17) next to the noiseless one: M1/M2 hard and weighted vote, T2,
+    a2b and fss, 64 queries, K = 3. Counts do not depend on the noise values (they are fresh);
+    the labels do, so no agreement is kept for the noisy cases."""
+    from fibench.fi.federated import FederatedEnsemble
+
+    fe = FederatedEnsemble(model="lr", rule="hard_vote", seed=0).fit(
+        [(d.X_train[p], d.y_train[p]) for p in parts], n_classes=d.n_classes, validation=(d.X_val, d.y_val))
+    out = {}
+    for mode in ("M1", "M2"):
+        for protocol in ("a2b", "fss"):
+            for rule in ("hard_vote", "weighted_vote"):
+                for noise in (None, "gaussian", "laplace"):
+                    kw = {} if noise is None else {"noise": noise, "sigma": 40.0}
+                    _, rep = fe.secure_predict(d.X_test[:64], mode=mode, topology="T2", protocol=protocol, servers=2,
+                                               rule=rule, **kw)
+                    out[f"noisy_vote/{mode}/T2/{protocol}/lr/K3/{rule}/{noise or 'none'}"] = {
+                        "online_bytes_sent_per_party": rep.online_bytes_sent_per_party,
+                        "online_bytes_recv_per_party": rep.online_bytes_recv_per_party,
+                        "online_rounds": rep.online_rounds, "offline_bytes_per_party": rep.offline_bytes_per_party,
+                        "querier_bytes_recv": rep.querier_bytes_recv}
     return out
 
 

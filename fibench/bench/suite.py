@@ -30,7 +30,7 @@ from pathlib import Path
 from types import ModuleType
 
 #: suites in the order ``fibench run all`` runs them (others follow alphabetically)
-SUITE_ORDER = ("kernels", "communication", "latency", "accuracy", "incentives", "crosscheck")
+SUITE_ORDER = ("kernels", "communication", "latency", "accuracy", "incentives", "privacy", "crosscheck")
 
 
 class SuiteError(ValueError):

@@ -119,6 +119,87 @@ def aggregate(rule, outputs, weights=None) -> np.ndarray:
     return get_rule(rule).predict(outputs, weights)
 
 
+# -- noisy vote (plaintext simulation and reference of the secure noisy vote) ----------------------
+
+VOTE_RULES = ("hard_vote", "weighted_vote")
+
+
+def raw_vote_counts(votes, weights=None, frac_bits: int = 16) -> np.ndarray:
+    """(n, C) int64 vote counts on the fixed-point lattice 2^-frac_bits, exactly as the secure
+    vote holds them: sum over owners of ``round(w_k 2^f) * votes[k]`` (hard vote: w_k = 1).
+    ``votes``: (K, n, C) one-hot votes (``to_votes``)."""
+    from fibench.mpc.encoding import encode
+
+    v = _check_stack(votes, "votes")
+    w = np.ones(v.shape[0]) if weights is None else check_weights(weights, v.shape[0])
+    wr = encode(w, frac_bits).view(np.int64)
+    return np.tensordot(wr, np.rint(v).astype(np.int64), axes=(0, 0))
+
+
+def raw_counts_from_labels(labels, n_classes: int, weights=None, frac_bits: int = 16) -> np.ndarray:
+    """``raw_vote_counts`` from the owners' labels (K, n) instead of one-hot votes (K, n, C):
+    the same (n, C) int64 counts, without the K x n x C array."""
+    from fibench.mpc.encoding import encode
+
+    lab = np.asarray(labels)
+    if lab.ndim != 2 or not np.issubdtype(lab.dtype, np.integer) or (lab.size and (lab.min() < 0 or lab.max() >= n_classes)):
+        raise ValueError(f"labels must be (K, n) integers in [0, {n_classes - 1}], got shape {lab.shape}")
+    K, n = lab.shape
+    w = np.ones(K) if weights is None else check_weights(weights, K)
+    wr = encode(w, frac_bits).view(np.int64)
+    out = np.zeros((n, n_classes), dtype=np.int64)
+    rows = np.arange(n)
+    for k in range(K):
+        out[rows, lab[k]] += wr[k]
+    return out
+
+
+def vote_noise(kind: str, sigma: float, shape, frac_bits: int = 16, seed=None) -> np.ndarray:
+    """Discrete noise (int64, ``shape``) of scale ``sigma`` vote units on the lattice
+    2^-frac_bits, from the sampler the dealer uses (``fibench.mpc.noise``). ``seed``: ``None``
+    draws from ``secrets``; an integer makes a plaintext SIMULATION reproducible (such noise
+    protects nothing: never use a seeded draw for a released answer)."""
+    import hashlib
+
+    from fibench.mpc import noise as dpnoise
+    from fibench.mpc import prg
+
+    kind = dpnoise.check_kind(kind)
+    sigma = dpnoise.check_scale(sigma, "sigma", 1e6)
+    if seed is None:
+        stream = prg.SeededStream()
+    else:
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+            raise ValueError(f"seed must be None or an integer in [0, 2**63), got {seed!r}")
+        stream = prg.SeededStream(hashlib.sha256(b"fibench/vote-noise/%d" % int(seed)).digest()[:16])
+    shape = tuple(int(d) for d in shape)
+    n = int(np.prod(shape)) if shape else 1
+    return dpnoise.sample(kind, sigma * 2.0 ** frac_bits, n, stream.next).reshape(shape)
+
+
+def noisy_argmax(raw_counts, raw_noise) -> np.ndarray:
+    """Labels (n,) of the noisy vote: argmax of counts + noise (int64, ties to the lowest
+    label) — the exact plaintext reference of the secure noisy vote."""
+    c = np.asarray(raw_counts, dtype=np.int64)
+    z = np.asarray(raw_noise, dtype=np.int64)
+    if c.ndim != 2 or c.shape != z.shape:
+        raise ValueError(f"raw_counts and raw_noise must be (n, C) of one shape, got {c.shape} and {z.shape}")
+    return np.argmax(c + z, axis=1)
+
+
+def confident_noisy_argmax(raw_counts, raw_threshold, raw_noise1, raw_noise2) -> np.ndarray:
+    """Confident GNMax (PATE 2018), plaintext: query i is answered iff its largest count plus
+    ``raw_noise1[i]`` reaches ``raw_threshold``; then its label is ``noisy_argmax`` with
+    ``raw_noise2``; unanswered queries get -1. Shapes: counts and noise2 (n, C), noise1 (n,);
+    all int64 on one lattice."""
+    c = np.asarray(raw_counts, dtype=np.int64)
+    z1 = np.asarray(raw_noise1, dtype=np.int64)
+    if c.ndim != 2 or z1.shape != (c.shape[0],):
+        raise ValueError(f"raw_noise1 must have one value per query ({c.shape[0]},), got shape {z1.shape}")
+    lab = noisy_argmax(c, raw_noise2)
+    return np.where(c.max(axis=1) + z1 >= int(raw_threshold), lab, -1)
+
+
 # -- metrics and baselines --------------------------------------------------------------------
 
 def accuracy(y_true, y_pred) -> float:

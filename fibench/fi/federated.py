@@ -9,6 +9,11 @@ Each owner trains its own :class:`~fibench.fi.models.LocalModel` on its own data
 ``random_state`` is derived from ``(seed, k)``).  ``weighted_vote`` weighs owner k by its
 accuracy on ``validation`` (when given); without validation data the weights are the owners'
 training-set sizes (label-free).
+
+Noisy vote (label privacy): ``noisy_predict(X, noise="gaussian", sigma=40)`` is the plaintext
+simulation of the GNMax/LNMax vote; ``secure_predict(..., noise=..., sigma=...)`` computes it
+under MPC; ``vote_scale(rule)`` is the per-owner vote weight bound that the accounting of
+``fibench.fi.privacy`` takes as sensitivity scale.
 """
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ from fibench.fi.models import (DEFAULT_HIDDEN, LocalModel, check_X, check_labels
                             single_thread_blas)
 
 OUTPUT_KINDS = ("proba", "logits", "votes")
-MAX_OWNERS = 64
+MAX_OWNERS = 256
 
 
 class FederatedEnsemble:
@@ -47,7 +52,7 @@ class FederatedEnsemble:
     # -- training ----------------------------------------------------------------------------
     def fit(self, owner_datasets, n_classes: int | None = None, validation=None,
             progress: bool = False) -> "FederatedEnsemble":
-        """``owner_datasets``: a list of (X, y), one per owner (1 to 64 owners). ``progress``:
+        """``owner_datasets``: a list of (X, y), one per owner (1 to 256 owners). ``progress``:
         a bar over the owners' trainings on stderr."""
         try:
             owner_datasets = list(owner_datasets)
@@ -155,6 +160,53 @@ class FederatedEnsemble:
     def score(self, X, y, rule: str | None = None) -> float:
         return ens.accuracy(np.asarray(y), self.predict(X, rule))
 
+    # -- noisy vote (plaintext simulation) ------------------------------------------------------
+    def _vote_rule(self, rule):
+        r = ens.get_rule(self.rule if rule is None else rule)
+        if r.name not in ens.VOTE_RULES:
+            raise ValueError(f"noise applies to the vote-count rules {ens.VOTE_RULES}, got rule {r.name!r}")
+        return r
+
+    def raw_vote_counts(self, X, rule: str | None = None, frac_bits: int = 16) -> np.ndarray:
+        """(n, C) int64 counts of a vote rule on the lattice 2^-frac_bits, as the secure vote
+        holds them (``fibench.fi.ensemble.raw_vote_counts``)."""
+        r = self._vote_rule(rule)
+        return ens.raw_vote_counts(self.owner_outputs(X, "votes"), self.weights_ if r.weighted else None, frac_bits)
+
+    def vote_scale(self, rule: str | None = None, frac_bits: int = 16) -> float:
+        """Largest weight one owner's vote carries (hard vote: 1; weighted: the largest
+        encoded public weight): the histogram's L2 sensitivity is sqrt(2) times it, L1 twice it."""
+        r = self._vote_rule(rule)
+        self._check_fitted()
+        if not r.weighted:
+            return 1.0
+        from fibench.mpc.encoding import encode
+
+        return float(encode(self.weights_, frac_bits).view(np.int64).max() * 2.0 ** -frac_bits)
+
+    def noisy_predict(self, X, noise: str = "gaussian", sigma: float = 40.0, rule: str | None = None,
+                      seed=None, frac_bits: int = 16) -> np.ndarray:
+        """Labels of the noisy vote (plaintext simulation): argmax of the counts plus discrete
+        noise of scale ``sigma`` vote units (``fibench.fi.ensemble.vote_noise``; ``seed``
+        makes the simulation reproducible and protects nothing)."""
+        counts = self.raw_vote_counts(X, rule, frac_bits)
+        return ens.noisy_argmax(counts, ens.vote_noise(noise, sigma, counts.shape, frac_bits, seed))
+
+    def confident_predict(self, X, threshold: float, sigma1: float, sigma2: float, rule: str | None = None,
+                          seed=None, frac_bits: int = 16) -> np.ndarray:
+        """Confident GNMax (plaintext simulation): answer a query only when its largest count
+        plus N_Z(0, sigma1^2) reaches ``threshold`` (vote units), then with the GNMax label of
+        scale ``sigma2``; unanswered queries get -1. Accounting:
+        ``fibench.fi.privacy.confident_epsilon``."""
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(threshold):
+            raise ValueError(f"threshold must be a finite number of votes, got {threshold!r}")
+        counts = self.raw_vote_counts(X, rule, frac_bits)
+        s2 = None if seed is None else 2 * int(seed) + 1
+        z1 = ens.vote_noise("gaussian", sigma1, (len(counts),), frac_bits, None if seed is None else 2 * int(seed))
+        z2 = ens.vote_noise("gaussian", sigma2, counts.shape, frac_bits, s2)
+        return ens.confident_noisy_argmax(counts, round(float(threshold) * 2 ** frac_bits), z1, z2)
+
     # -- secure inference -----------------------------------------------------------------------
     def m1_scores(self, X, rule: str | None = None) -> np.ndarray:
         """(K, n, C) what each owner secret-shares in mode M1 for ``rule`` (weighted vote:
@@ -167,14 +219,15 @@ class FederatedEnsemble:
 
     def secure_predict(self, X, mode: str = "M1", topology: str = "T1", protocol: str = "a2b",
                        servers: int = 2, rule: str | None = None, argmax_method: str = "pairs",
-                       batch_size: int | None = None, progress: bool = False):
+                       batch_size: int | None = None, progress: bool = False, noise=None, sigma=None):
         """Secure ensemble labels for ``X`` and a cost report: ``(labels, report)``.
 
         ``mode`` "M1" (owners share their outputs) or "M2" (query and weights shared; soft_vote
         by a secure softmax of each owner's logits); every rule runs in both; ``topology``
         "T1" (owners compute, K >= 2) or "T2" (``servers`` = 2 or 3). ``report.agreement`` is
-        the share of queries whose secure label equals the plaintext pipeline's.
-        See ``fibench.fi.secure_inference``.
+        the share of queries whose secure label equals the plaintext pipeline's (noiseless).
+        ``noise`` ("gaussian" | "laplace") and ``sigma``: the noisy vote (``hard_vote``,
+        ``weighted_vote``), noise dealt by the dealer inside MPC. See ``fibench.fi.secure_inference``.
         """
         from fibench.fi import secure_inference as si
 
@@ -184,6 +237,7 @@ class FederatedEnsemble:
         si.check_setting(mode, topology, self.n_owners, servers, protocol)
         if mode == "M2":
             si.check_m2_rule(rule)
+        si.check_noise(rule, noise, sigma)
         if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
             raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
         bs = len(X) if batch_size is None else int(batch_size)
@@ -199,9 +253,9 @@ class FederatedEnsemble:
         for st in starts:
             Xb = X[st: st + bs]
             kw = ({"owner_scores": self.m1_scores(Xb, rule)} if mode == "M1" else
-                  {"owner_layers": layers, "rule": rule, "weights": self.weights_})
+                  {"owner_layers": layers, "weights": self.weights_})
             lab, rep = si.run_secure(Xb, mode=mode, topology=topology, servers=servers, protocol=protocol,
-                                     argmax_method=argmax_method, **kw)
+                                     argmax_method=argmax_method, rule=rule, noise=noise, sigma=sigma, **kw)
             labels.append(lab)
             reports.append(rep)
         labels = np.concatenate(labels) if labels else np.zeros(0, dtype=np.int64)

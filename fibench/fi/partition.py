@@ -16,6 +16,10 @@ only on the inputs and ``seed``.
   c classes (c + boundary classes when shards straddle two classes).
 * ``quantity_skew_partition``: owner sizes ~ Dir(beta * 1_K) (at least ``min_samples`` each), the
   samples themselves drawn at random (IID labels).
+
+Up to ``MAX_OWNERS`` = 256 owners (PATE / CaPC ensembles of 250 teachers). ``partition`` also
+takes Flower Datasets' names for two of its parameters: ``num_partitions`` (= ``n_owners``) and
+``min_partition_size`` (= ``min_samples``).
 """
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ import numpy as np
 from fibench.validation import check_int as _check_int
 from fibench.validation import check_labels_array
 
-MIN_OWNERS, MAX_OWNERS = 1, 64
+MIN_OWNERS, MAX_OWNERS = 1, 256
 SCHEMES = ("dirichlet", "iid", "shards", "quantity")
 #: default minimum number of training samples per owner
 MIN_SAMPLES = 5
@@ -185,10 +189,23 @@ def quantity_skew_partition(y, n_owners: int, beta=0.5, seed: int = 0,
     return _to_parts(owner, K)
 
 
+def _alias(name, value, alias_name, alias_value, default):
+    """One parameter given under its name or its Flower alias (both: they must agree)."""
+    if alias_value is None:
+        return value
+    if value != default and value != alias_value:
+        raise ValueError(f"{name}={value!r} and its alias {alias_name}={alias_value!r} disagree: give one of them")
+    return alias_value
+
+
 def partition(y, scheme: str = "dirichlet", n_owners: int = 5, *, alpha=0.5, classes_per_owner: int = 2,
-              beta=0.5, seed: int = 0, min_samples: int = MIN_SAMPLES) -> list[np.ndarray]:
+              beta=0.5, seed: int = 0, min_samples: int = MIN_SAMPLES, num_partitions: int | None = None,
+              min_partition_size: int | None = None) -> list[np.ndarray]:
     """Dispatch to a scheme: ``dirichlet`` (alpha), ``iid``, ``shards`` (classes_per_owner),
-    ``quantity`` (beta)."""
+    ``quantity`` (beta). ``num_partitions`` / ``min_partition_size``: Flower Datasets' names of
+    ``n_owners`` / ``min_samples``."""
+    n_owners = _alias("n_owners", n_owners, "num_partitions", num_partitions, 5)
+    min_samples = _alias("min_samples", min_samples, "min_partition_size", min_partition_size, MIN_SAMPLES)
     if scheme == "dirichlet":
         return dirichlet_partition(y, n_owners, alpha, seed, min_samples)
     if scheme == "iid":

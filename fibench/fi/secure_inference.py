@@ -19,6 +19,13 @@ owners of different architectures run one after another.
 Topologies: ``T1`` — the K owners are the compute parties (K >= 2); ``T2`` — owners and querier
 share to ``servers`` (2 or 3) non-colluding servers. All inputs of one step are shared in ONE
 round (owners send in parallel).
+
+Noisy vote (label privacy, PATE's GNMax/LNMax under MPC as in CaPC): with the vote-count rules
+(``hard_vote``, ``weighted_vote``) and ``noise="gaussian"|"laplace"``, the shared counts get
+dealer-drawn discrete noise of scale ``sigma`` (vote units) before the argmax
+(``fibench.mpc.protocols.noise``: 0 online bytes and rounds; 8 bytes per count offline). The
+querier learns the noisy label only; what the noise guarantees is accounted by
+``fibench.fi.privacy``.
 """
 from __future__ import annotations
 
@@ -30,7 +37,9 @@ import numpy as np
 from fibench.fi import secure_graph as sg
 from fibench.mpc import Session
 from fibench.mpc.context import comparison
+from fibench.mpc import noise as dpnoise
 from fibench.mpc.protocols import arithmetic as ar
+from fibench.mpc.protocols import noise as noisy
 from fibench.mpc.protocols import softmax as smx
 from fibench.mpc.protocols.sharing import share_many
 from fibench.mpc.shares import AShare
@@ -38,6 +47,8 @@ from fibench.mpc.shares import AShare
 MODES = ("M1", "M2")
 TOPOLOGIES = ("T1", "T2")
 M2_RULES = ("soft_vote", "logit_sum", "hard_vote", "weighted_vote")
+#: the rules whose scores are vote counts: the only ones that take noise
+NOISE_RULES = ("hard_vote", "weighted_vote")
 
 
 @dataclass
@@ -93,6 +104,32 @@ def check_m2_rule(rule: str) -> None:
         raise ValueError(f"mode M2 supports the rules {M2_RULES}, got {rule!r}: use mode='M1' for it")
 
 
+def check_noise(rule: str, noise, sigma):
+    """``(noise, sigma)`` as given, validated: ``noise`` None (then ``sigma`` must be None too)
+    or ``"gaussian"``/``"laplace"`` with a vote rule and ``sigma`` in (0, 1e6] vote units."""
+    if noise is None:
+        if sigma is not None:
+            raise ValueError(f"sigma={sigma!r} needs noise='gaussian' or 'laplace' (noise is None)")
+        return None, None
+    dpnoise.check_kind(noise)
+    if rule not in NOISE_RULES:
+        raise ValueError(f"noise applies to the vote-count rules {NOISE_RULES}, got rule {rule!r}")
+    if sigma is None:
+        raise ValueError(f"noise={noise!r} needs sigma, a float in (0, 1e6] (vote units)")
+    return noise, dpnoise.check_scale(sigma, "sigma", 1e6)
+
+
+def _noisy(s: Session, counts: AShare, bound: float, noise, sigma) -> AShare:
+    """Counts plus dealer noise (``noise`` None: as they are), after checking that the
+    comparison range promise holds the noisy counts (``bound``: the counts' bound, reals)."""
+    if noise is None:
+        return counts
+    scale = noisy.raw_scale(sigma, s.frac_bits)
+    zmax = dpnoise.max_abs(noise, scale) * 2.0 ** -s.frac_bits
+    _check_promise(s, cmp_bits_needed(bound + zmax, s.frac_bits), "noisy vote counts")
+    return noisy.add_noise(s, counts, noise, sigma)
+
+
 owner_entity = sg.owner_entity
 _enc = sg.enc
 cmp_bits_needed = sg.cmp_bits_needed
@@ -104,21 +141,33 @@ def _score_bound(owner_scores: np.ndarray) -> float:
     return float(sum(np.max(np.abs(sc)) if sc.size else 0.0 for sc in owner_scores))
 
 
-def m1_labels(s: Session, owner_scores: np.ndarray, topology: str, argmax_method: str = "pairs", to=None):
+def m1_labels(s: Session, owner_scores: np.ndarray, topology: str, argmax_method: str = "pairs", to=None,
+              noise=None, sigma=None):
     """M1 on a session: ``owner_scores`` (K, n, C) plaintext, each row block known to its owner.
-    ``to``: as in ``m2_labels``."""
+    ``to``: as in ``m2_labels``. ``noise``/``sigma``: noisy vote (see the module docstring);
+    then ``owner_scores`` must be (weighted) one-hot votes: at most one non-zero, non-negative
+    entry per owner and query."""
     K, n, C = owner_scores.shape
-    _check_promise(s, cmp_bits_needed(_score_bound(owner_scores), s.frac_bits), "summed scores")
+    bound = _score_bound(owner_scores)
+    if noise is not None:
+        noise, sigma = check_noise("hard_vote", noise, sigma)
+        if np.any(owner_scores < 0) or np.any((owner_scores != 0).sum(axis=2) > 1):
+            raise ValueError("noise needs vote counts: owner_scores must be (weighted) one-hot votes "
+                             "(at most one non-negative entry per owner and query)")
+    else:
+        check_noise("hard_vote", None, sigma)
+    _check_promise(s, cmp_bits_needed(bound, s.frac_bits), "summed scores")
     shared = share_many(s, [(_enc(owner_scores[k]), owner_entity(topology, k), (n, C), s.frac_bits) for k in range(K)],
                         "m1/share")
     total = shared[0]
     for x in shared[1:]:
         total = ar.add(total, x)
-    return _finish(s, total, argmax_method, to)
+    return _finish(s, _noisy(s, total, bound, noise, sigma), argmax_method, to)
 
 
 def m2_labels(s: Session, X: np.ndarray, owner_layers: list, rule: str, topology: str,
-              argmax_method: str = "pairs", weights=None, masked_inputs: bool = True, to=None):
+              argmax_method: str = "pairs", weights=None, masked_inputs: bool = True, to=None,
+              noise=None, sigma=None):
     """M2 on a session. ``owner_layers[k]``: owner k's model in the full class space, a
     ``fibench.fi.graph.Graph`` (any depth: Dense, Conv2d, ReLU, pools, ...) or a list
     ``[(W1, b1), ..., (Wm, bm)]`` of Dense layers with ReLU between them (``[(W, b)]``: logistic
@@ -134,8 +183,10 @@ def m2_labels(s: Session, X: np.ndarray, owner_layers: list, rule: str, topology
     x - a for a dealer mask a; see ``MaskedInput``), so the first matrix product opens nothing
     and the next ones open only their left operand: one round and one opening fewer than
     sharing them and opening ``x - a`` afterwards. ``to``: reveal the label to this receiver
-    (returns the label where it is hosted, else ``None``); ``None`` returns the label's shares."""
+    (returns the label where it is hosted, else ``None``); ``None`` returns the label's shares.
+    ``noise``/``sigma`` (``hard_vote``, ``weighted_vote``): noisy vote counts (module docstring)."""
     check_m2_rule(rule)
+    noise, sigma = check_noise(rule, noise, sigma)
     X = np.asarray(X, dtype=np.float64)
     K, n = len(owner_layers), X.shape[0]
     scores, order = sg.m2_scores(s, X, owner_layers, rule, topology, masked_inputs)
@@ -145,14 +196,16 @@ def m2_labels(s: Session, X: np.ndarray, owner_layers: list, rule: str, topology
     if rule == "soft_vote":
         proba = smx.softmax(s, scores.reshape(n * K, C))
         return _finish(s, ar.sum_axis(proba.reshape(n, K, C), axis=1), argmax_method, to)
+    if rule == "weighted_vote" and (weights is None or len(weights) != K):
+        raise ValueError(f"weighted_vote needs one public weight per owner ({K}), got {weights!r}")
     votes = s.argmax(scores.reshape(n * K, C), method=argmax_method, one_hot=True).reshape(n, K, C)
+    bound = float(K)
     if rule == "weighted_vote":
-        if weights is None or len(weights) != K:
-            raise ValueError(f"weighted_vote needs one public weight per owner ({K}), got {weights!r}")
         w = np.asarray(weights, dtype=np.float64)[np.asarray(order)]  # the owners in the scores' order
         votes = ar.mul_public(votes, _enc(w)[None, :, None], s.frac_bits)
+        bound = float(np.sum(np.abs(w)))
     counts = ar.sum_axis(votes, axis=1)
-    return _finish(s, counts, argmax_method, to)
+    return _finish(s, _noisy(s, counts, bound, noise, sigma), argmax_method, to)
 
 
 def _finish(s: Session, scores: AShare, argmax_method: str, to):
@@ -164,19 +217,24 @@ def _finish(s: Session, scores: AShare, argmax_method: str, to):
 
 def run_secure(X, *, mode: str, topology: str = "T2", servers: int = 2, protocol: str = "a2b",
                owner_scores=None, owner_layers=None, rule: str = "logit_sum", argmax_method: str = "pairs",
-               weights=None, session: Session | None = None):
+               weights=None, session: Session | None = None, noise=None, sigma=None):
     """One secure batch. Returns ``(labels (n,) int64, CostReport)``; labels are what the
-    querier decodes. M1 needs ``owner_scores`` (K, n, C); M2 needs ``owner_layers``."""
+    querier decodes. M1 needs ``owner_scores`` (K, n, C); M2 needs ``owner_layers``.
+    ``noise``/``sigma``: the noisy vote of ``rule`` (``hard_vote``/``weighted_vote``; in M1
+    ``owner_scores`` are then the owners' (weighted) one-hot votes)."""
+    noise, sigma = check_noise(rule, noise, sigma)
     K = len(owner_scores) if mode == "M1" and owner_scores is not None else len(owner_layers or [])
     P = check_setting(mode, topology, K, servers, protocol)
     s = session or Session(P, protocol=protocol)  # the dealer's randomness never comes from a user seed
     mark, d0, t0 = s.stats.mark(), s.dealer.elapsed, time.perf_counter()
     if mode == "M1":
-        labels = m1_labels(s, np.asarray(owner_scores, dtype=np.float64), topology, argmax_method, to="querier")
+        labels = m1_labels(s, np.asarray(owner_scores, dtype=np.float64), topology, argmax_method, to="querier",
+                           noise=noise, sigma=sigma)
         n = owner_scores.shape[1]
     else:
         X = np.asarray(X, dtype=np.float64)
-        labels = m2_labels(s, X, owner_layers, rule, topology, argmax_method, weights, to="querier")
+        labels = m2_labels(s, X, owner_layers, rule, topology, argmax_method, weights, to="querier",
+                           noise=noise, sigma=sigma)
         n = X.shape[0]
     labels = labels.view(np.int64)
     wall, deal = time.perf_counter() - t0, s.dealer.elapsed - d0

@@ -1,7 +1,8 @@
 """The dealer: a trusted third party that hands out NAMED correlations offline.
 
 Protocols ask for what they need (``beaver_triple``, ``trunc_pair``, ``and_triple``,
-``b2a_bits``, ``a2b_masks``, ``dcf_keys``, ``input_mask``, ``random_mask``, ``random_shares``) and receive
+``b2a_bits``, ``a2b_masks``, ``dcf_keys``, ``input_mask``, ``random_mask``, ``random_shares``,
+``noise_shares``) and receive
 the shares of the compute parties hosted by this process, never the dealer's plaintext view.
 The view exists only in the process that hosts the dealer (``comm.is_local("dealer")``); a
 process that does not host it expands its own parties' seeds, books the dealer's messages and
@@ -32,8 +33,9 @@ from fibench.kernels import bitslice as kbs
 from fibench.kernels import compare as kc
 from fibench.kernels import dcf as kdcf
 from fibench.kernels.ring import ring_matmul
+from fibench.mpc import noise as dpnoise
 from fibench.mpc import prg
-from fibench.mpc.dealer.correlations import A2BMasks, FssLtzPre, InputMask, TruncPair, Triple
+from fibench.mpc.dealer.correlations import A2BMasks, FssLtzPre, InputMask, NoiseShares, TruncPair, Triple
 
 U1 = np.uint64(1)
 DCF_PAYLOADS = (None, "relu", "random")
@@ -257,6 +259,25 @@ class Dealer:
 
         msb_sh, low_sh = self._deal([(tuple(shape), False)] * 2, compute, "dealer/trunc")
         return TruncPair(r_sh, msb_sh, low_sh)
+
+    @_offline
+    def noise_shares(self, shape, kind: str, scale: float) -> NoiseShares:
+        """Additive shares of discrete noise z of ``kind`` (``"gaussian"``: N_Z(0, scale^2);
+        ``"laplace"``: P(z) ∝ exp(-|z|/scale)), i.i.d. per element, as int64 ring elements
+        (``fibench.mpc.noise``). Drawn from the dealer's own CSPRNG stream; no party, and not
+        the querier, learns z (every strict subset of the parties' shares is uniform) — the
+        dealer does, as it knows every correlation. 8 bytes per element to party 0, 1 offline
+        message."""
+        kind = dpnoise.check_kind(kind)
+        scale = dpnoise.check_scale(scale, "scale")
+        shape = tuple(int(d) for d in shape)
+        n = int(np.prod(shape)) if shape else 1
+
+        def compute():
+            return [dpnoise.sample(kind, scale, n, self._own.next).view(np.uint64)]
+
+        (z_sh,) = self._deal([(shape, False)], compute, "dealer/noise")
+        return NoiseShares(z_sh, kind, scale, shape)
 
     @_offline
     def and_triple(self, shape) -> Triple:

@@ -88,3 +88,14 @@ class FssLtzPre:
 
     def __repr__(self) -> str:  # never show key material
         return f"FssLtzPre(n={self.n}, bits={self.bits}, m={self.m}, parties={sorted(self.key)})"
+
+
+@dataclass(repr=False)
+class NoiseShares(_Hidden):
+    """Additive shares of dealer-drawn discrete noise z (``fibench.mpc.noise``): ``z[p]`` is
+    party p's uint64 share; ``kind`` and ``scale`` (raw lattice units) say what z follows."""
+
+    z: dict
+    kind: str
+    scale: float
+    shape: tuple
