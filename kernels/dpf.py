@@ -142,13 +142,15 @@ def _gen_prep(sd0, sd1, j0, k, D, tw, inb):
 
 
 @njit(cache=True)
-def _gen_level(inb, outb, alpha, j0, k, pos, t0, t1, scw0, scw1, tcw0, tcw1, tw, last):
-    """One tree level of Gen for comparisons j0 .. j0+k-1 (j0 a multiple of 8).
+def _gen_level(inb, outb, alpha, j0, k, pos, t0, t1, scw, tl, tr, tw, last):
+    """One tree level of Gen for comparisons j0 .. j0+k-1.
 
-    scw*: the level's (n, 2) rows of both keys, tcw*: its (2, nb) bit-packed rows. Branch-free
-    (alpha's bits and the control bits are random). ``last``: lay out the leaf pass instead of
-    the next level. Every array is sliced to the chunk first, so that the loop indexes from 0
-    (no negative-index fix-ups, no 2-D stride arithmetic)."""
+    Writes the level's seed corrections into ``scw`` (party 0's (n, 2) row; the two keys share
+    every correction word, copied once at the end) and the control-bit corrections into the
+    chunk's ``tl``, ``tr`` (u64, 0/1; packed by ``_pack_tcw``). ``t0``, ``t1``: the parties'
+    control bits (u64). Branch-free (alpha's bits and the control bits are random); every array
+    is sliced to the chunk first, so that the loop indexes from 0. ``last``: lay out the leaf
+    pass instead of the next level."""
     iL0 = inb[0: 2 * k]
     iR0 = inb[2 * k: 4 * k]
     iL1 = inb[4 * k: 6 * k]
@@ -158,21 +160,13 @@ def _gen_level(inb, outb, alpha, j0, k, pos, t0, t1, scw0, scw1, tcw0, tcw1, tw,
     oL1 = outb[4 * k: 6 * k]
     oR1 = outb[6 * k: 8 * k]
     al = alpha[j0: j0 + k]
-    c0 = scw0[j0: j0 + k].reshape(2 * k)
-    c1 = scw1[j0: j0 + k].reshape(2 * k)
-    nbk = (k + 7) >> 3
-    b0l = tcw0[0, j0 >> 3: (j0 >> 3) + nbk]
-    b0r = tcw0[1, j0 >> 3: (j0 >> 3) + nbk]
-    b1l = tcw1[0, j0 >> 3: (j0 >> 3) + nbk]
-    b1r = tcw1[1, j0 >> 3: (j0 >> 3) + nbk]
+    cw = scw[j0: j0 + k].reshape(2 * k)
     twL0 = tw[0, 0]
     twL1 = tw[0, 1]
     twR0 = tw[1, 0]
     twR1 = tw[1, 1]
     twV0 = tw[2, 0]
     twV1 = tw[2, 1]
-    bl = U0
-    br = U0
     for j in range(k):
         w = 2 * j
         L0l = oL0[w] ^ iL0[w]
@@ -183,56 +177,39 @@ def _gen_level(inb, outb, alpha, j0, k, pos, t0, t1, scw0, scw1, tcw0, tcw1, tw,
         L1h = oL1[w + 1] ^ iL1[w + 1]
         R1l = oR1[w] ^ iR1[w]
         R1h = oR1[w + 1] ^ iR1[w + 1]
-        tL0 = L0l & U1
-        tR0 = R0l & U1
-        tL1 = L1l & U1
-        tR1 = R1l & U1
         a = (al[j] >> pos) & U1
         am = U0 - a  # all ones: alpha goes right (keep right, lose left)
         d = (L0l ^ R0l) & am
-        k0l = (L0l ^ d) & NOT1
-        x0l = (R0l ^ d) & NOT1
+        k0l = L0l ^ d  # kept child of party 0 (bit 0: its control bit)
+        x0l = R0l ^ d  # lost child
         d = (L0h ^ R0h) & am
         k0h = L0h ^ d
         x0h = R0h ^ d
         d = (L1l ^ R1l) & am
-        k1l = (L1l ^ d) & NOT1
-        x1l = (R1l ^ d) & NOT1
+        k1l = L1l ^ d
+        x1l = R1l ^ d
         d = (L1h ^ R1h) & am
         k1h = L1h ^ d
         x1h = R1h ^ d
-        cl = x0l ^ x1l
+        tl[j] = (L0l ^ L1l ^ a ^ U1) & U1  # left correction: XOR 1 on the kept side, 0 on the lost
+        tr[j] = (R0l ^ R1l ^ a) & U1
+        tck = (k0l ^ k1l ^ U1) & U1  # the kept side's correction
+        cl = (x0l ^ x1l) & NOT1
         ch = x0h ^ x1h
-        tcl = tL0 ^ tL1 ^ a ^ U1
-        tcr = tR0 ^ tR1 ^ a
-        tck = tcl ^ ((tcl ^ tcr) & am)
-        kt0 = tL0 ^ ((tL0 ^ tR0) & am)
-        kt1 = tL1 ^ ((tL1 ^ tR1) & am)
-        tp0 = np.uint64(t0[j])
-        tp1 = np.uint64(t1[j])
+        tp0 = t0[j]
+        tp1 = t1[j]
         m0 = U0 - tp0
         m1 = U0 - tp1
-        n0l = k0l ^ (cl & m0)
+        n0l = k0l ^ (cl & m0)  # bit 0 still the kept control bit (cl's bit 0 is clear)
         n0h = k0h ^ (ch & m0)
         n1l = k1l ^ (cl & m1)
         n1h = k1h ^ (ch & m1)
-        t0[j] = np.uint8(kt0 ^ (tck & tp0))
-        t1[j] = np.uint8(kt1 ^ (tck & tp1))
-        c0[w] = cl
-        c0[w + 1] = ch
-        c1[w] = cl
-        c1[w + 1] = ch
-        sh = np.uint64(j & 7)
-        bl |= tcl << sh
-        br |= tcr << sh
-        if (j & 7) == 7 or j == k - 1:
-            q = j >> 3
-            b0l[q] = np.uint8(bl)
-            b0r[q] = np.uint8(br)
-            b1l[q] = np.uint8(bl)
-            b1r[q] = np.uint8(br)
-            bl = U0
-            br = U0
+        t0[j] = (n0l ^ (tck & tp0)) & U1
+        t1[j] = (n1l ^ (tck & tp1)) & U1
+        n0l &= NOT1
+        n1l &= NOT1
+        cw[w] = cl
+        cw[w + 1] = ch
         if last:  # leaf inputs: party 0 in group 0, party 1 in group 1
             iL0[w] = n0l ^ twV0
             iL0[w + 1] = n0h ^ twV1
@@ -250,7 +227,22 @@ def _gen_level(inb, outb, alpha, j0, k, pos, t0, t1, scw0, scw1, tcw0, tcw1, tw,
 
 
 @njit(cache=True)
-def _gen_leaf(inb, outb, alpha, j0, k, E, leaf0, leaf1):
+def _pack_tcw(tl, tr, j0, k, tcw):
+    """Bit-pack the chunk's control-bit corrections (0/1 u64) into the level's (2, nb) row at
+    comparison j0 (a multiple of 8), little bit order."""
+    b0 = j0 >> 3
+    for q in range((k + 7) >> 3):
+        vl = U0
+        vr = U0
+        for i in range(min(8, k - 8 * q)):
+            vl |= tl[8 * q + i] << np.uint64(i)
+            vr |= tr[8 * q + i] << np.uint64(i)
+        tcw[0, b0 + q] = np.uint8(vl)
+        tcw[1, b0 + q] = np.uint8(vr)
+
+
+@njit(cache=True)
+def _gen_leaf(inb, outb, alpha, j0, k, E, leaf):
     # CW = Convert(s0) ^ Convert(s1) ^ e_p, p = alpha's low E bits (unit vector in 128 bits)
     lowmask = (U1 << np.uint64(E)) - U1
     for j in range(k):
@@ -264,10 +256,8 @@ def _gen_leaf(inb, outb, alpha, j0, k, E, leaf0, leaf1):
         bit = U1 << (p & np.uint64(63))
         lo ^= bit & ~sel
         hi ^= bit & sel
-        leaf0[g, 0] = lo
-        leaf0[g, 1] = hi
-        leaf1[g, 0] = lo
-        leaf1[g, 1] = hi
+        leaf[g, 0] = lo
+        leaf[g, 1] = hi
 
 
 # ---------------------------------------------------------------------------------------------
@@ -446,7 +436,7 @@ def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk: int = CHUN
         return key0, key1
     D, E = tree_levels(L), leaf_bits(L)
     sd0, scw0, leaf0, tcw0 = key_sections(key0, n, L)
-    sd1, scw1, leaf1, tcw1 = key_sections(key1, n, L)
+    sd1 = key_sections(key1, n, L)[0]
     sd0[:] = seeds[:, 0:2]
     sd1[:] = seeds[:, 2:4]
     sd1[:, 0] = (sd1[:, 0] & NOT1) | (sd0[:, 0] & U1)
@@ -456,8 +446,10 @@ def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk: int = CHUN
     c = min(chunk, n)
     inb = np.empty(8 * c, dtype=np.uint64)
     outb = np.empty(8 * c + 2, dtype=np.uint64)
-    t0 = np.empty(c, dtype=np.uint8)
-    t1 = np.empty(c, dtype=np.uint8)
+    t0 = np.empty(c, dtype=np.uint64)
+    t1 = np.empty(c, dtype=np.uint64)
+    tl = np.empty(c, dtype=np.uint64)
+    tr = np.empty(c, dtype=np.uint64)
     for j0 in range(0, n, chunk):
         k = min(chunk, n - j0)
         t0[:k] = 0
@@ -467,12 +459,13 @@ def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk: int = CHUN
             t_aes = time.perf_counter()
             enc.update_into(inb[: 8 * k].view(np.uint8), outb[: 8 * k + 2].view(np.uint8))
             _tick(profile, "aes_s", t_aes, 4 * k)
-            _gen_level(inb, outb, alpha, j0, k, np.uint64(L - 1 - i), t0, t1, scw0[i], scw1[i],
-                       tcw0[i], tcw1[i], TWEAKS, i == D - 1)
+            _gen_level(inb, outb, alpha, j0, k, np.uint64(L - 1 - i), t0, t1, scw0[i], tl, tr, TWEAKS, i == D - 1)
+            _pack_tcw(tl, tr, j0, k, tcw0[i])
         t_aes = time.perf_counter()
         enc.update_into(inb[: 4 * k].view(np.uint8), outb[: 4 * k + 2].view(np.uint8))
         _tick(profile, "aes_s", t_aes, 2 * k)
-        _gen_leaf(inb, outb, alpha, j0, k, E, leaf0, leaf1)
+        _gen_leaf(inb, outb, alpha, j0, k, E, leaf0)
+    key1[16 * n:] = key0[16 * n:]  # every section after the root seeds is common to both keys
     _tick(profile, "total_s", t_start)
     return key0, key1
 
