@@ -166,8 +166,18 @@ def _gen_level(inb, outb, alpha, beta, j0, m, pos, s0, s1, t0, t1, valpha,
     """One tree level of Gen (BCG+21 Fig. 3, step 5) for comparisons j0 .. j0+m-1.
 
     scw*/vcw*/tcw* are the level's rows of both keys (full length n; written at j0 + j).
-    tcw* rows: (2, nb) bit-packed; j0 must be a multiple of 8.
+    tcw* rows: (2, nb) bit-packed; j0 must be a multiple of 8. Branch-free: the bits of alpha
+    and the control bits are random, so every choice is a mask select (a branch would be
+    mispredicted half of the time).
     """
+    tl0 = tw[0, 0]
+    th0 = tw[0, 1]
+    tl1 = tw[1, 0]
+    th1 = tw[1, 1]
+    tl2 = tw[2, 0]
+    th2 = tw[2, 1]
+    bl = np.uint64(0)
+    br = np.uint64(0)
     for j in range(m):
         g = j0 + j
         k = 12 * j
@@ -188,68 +198,84 @@ def _gen_level(inb, outb, alpha, beta, j0, m, pos, s0, s1, t0, t1, valpha,
         tR0 = sR0 & U1
         tL1 = sL1 & U1
         tR1 = sR1 & U1
-        sL0 &= NOT1
-        sR0 &= NOT1
-        sL1 &= NOT1
-        sR1 &= NOT1
         a = (alpha[g] >> pos) & U1
-        if a == U0:  # keep left, lose right
-            kl0, kh0, kl1, kh1 = sL0, hL0, sL1, hL1
-            ll0, lh0, ll1, lh1 = sR0, hR0, sR1, hR1
-            vk0, vk1, vl0, vl1 = vL0, vL1, vR0, vR1
-        else:  # keep right, lose left
-            kl0, kh0, kl1, kh1 = sR0, hR0, sR1, hR1
-            ll0, lh0, ll1, lh1 = sL0, hL0, sL1, hL1
-            vk0, vk1, vl0, vl1 = vR0, vR1, vL0, vL1
+        am = U0 - a  # all ones: keep right, lose left (x < alpha on the lost branch)
+        # kept (k*) and lost (l*) children of both parties
+        d = (sL0 ^ sR0) & am
+        kl0 = (sL0 ^ d) & NOT1
+        ll0 = (sR0 ^ d) & NOT1
+        d = (hL0 ^ hR0) & am
+        kh0 = hL0 ^ d
+        lh0 = hR0 ^ d
+        d = (sL1 ^ sR1) & am
+        kl1 = (sL1 ^ d) & NOT1
+        ll1 = (sR1 ^ d) & NOT1
+        d = (hL1 ^ hR1) & am
+        kh1 = hL1 ^ d
+        lh1 = hR1 ^ d
+        d = (vL0 ^ vR0) & am
+        vk0 = vL0 ^ d
+        vl0 = vR0 ^ d
+        d = (vL1 ^ vR1) & am
+        vk1 = vL1 ^ d
+        vl1 = vR1 ^ d
         cl = ll0 ^ ll1
         ch = lh0 ^ lh1
-        tp1 = t1[j]
-        tp0 = t0[j]
+        tp0 = np.uint64(t0[j])
+        tp1 = np.uint64(t1[j])
+        m1 = U0 - tp1
         va = valpha[j]
-        v = vl1 - vl0 - va
-        if a == U1:  # lose = L: x < alpha on this branch
-            v += beta[g]
-        if tp1 == 1:
-            v = U0 - v
+        v = vl1 - vl0 - va + (beta[g] & am)
+        v = (v ^ m1) - m1  # (-1)^t1 * v
         # V_alpha <- V_alpha - v1_keep + v0_keep + (-1)^t1 * V_CW
-        sv = U0 - v if tp1 == 1 else v
-        valpha[j] = va - vk1 + vk0 + sv
+        valpha[j] = va - vk1 + vk0 + ((v ^ m1) - m1)
         tcl = tL0 ^ tL1 ^ a ^ U1
         tcr = tR0 ^ tR1 ^ a
-        tck = tcl if a == U0 else tcr
+        tck = tcl ^ ((tcl ^ tcr) & am)
         vcw0[g] = v
         vcw1[g] = v
-        _store_cw(scw0, scw1, tcw0, tcw1, g, cl, ch, tcl, tcr)
+        scw0[g, 0] = cl
+        scw0[g, 1] = ch
+        scw1[g, 0] = cl
+        scw1[g, 1] = ch
+        sh = np.uint64(j & 7)
+        bl |= tcl << sh
+        br |= tcr << sh
+        if (j & 7) == 7 or j == m - 1:
+            byte = g >> 3
+            tcw0[0, byte] = np.uint8(bl)
+            tcw0[1, byte] = np.uint8(br)
+            tcw1[0, byte] = np.uint8(bl)
+            tcw1[1, byte] = np.uint8(br)
+            bl = U0
+            br = U0
         # next seeds and control bits
-        m0 = U0 - np.uint64(tp0)
-        m1 = U0 - np.uint64(tp1)
+        m0 = U0 - tp0
         n0l = kl0 ^ (cl & m0)
         n0h = kh0 ^ (ch & m0)
         n1l = kl1 ^ (cl & m1)
         n1h = kh1 ^ (ch & m1)
-        if a == U0:
-            kt0, kt1 = tL0, tL1
-        else:
-            kt0, kt1 = tR0, tR1
-        t0[j] = np.uint8(kt0 ^ (tck & np.uint64(tp0)))
-        t1[j] = np.uint8(kt1 ^ (tck & np.uint64(tp1)))
+        kt0 = tL0 ^ ((tL0 ^ tR0) & am)
+        kt1 = tL1 ^ ((tL1 ^ tR1) & am)
+        t0[j] = np.uint8(kt0 ^ (tck & tp0))
+        t1[j] = np.uint8(kt1 ^ (tck & tp1))
         s0[j, 0] = n0l
         s0[j, 1] = n0h
         s1[j, 0] = n1l
         s1[j, 1] = n1h
         if has_next:
-            inb[k] = n0l ^ tw[0, 0]
-            inb[k + 1] = n0h ^ tw[0, 1]
-            inb[k + 2] = n0l ^ tw[1, 0]
-            inb[k + 3] = n0h ^ tw[1, 1]
-            inb[k + 4] = n0l ^ tw[2, 0]
-            inb[k + 5] = n0h ^ tw[2, 1]
-            inb[k + 6] = n1l ^ tw[0, 0]
-            inb[k + 7] = n1h ^ tw[0, 1]
-            inb[k + 8] = n1l ^ tw[1, 0]
-            inb[k + 9] = n1h ^ tw[1, 1]
-            inb[k + 10] = n1l ^ tw[2, 0]
-            inb[k + 11] = n1h ^ tw[2, 1]
+            inb[k] = n0l ^ tl0
+            inb[k + 1] = n0h ^ th0
+            inb[k + 2] = n0l ^ tl1
+            inb[k + 3] = n0h ^ th1
+            inb[k + 4] = n0l ^ tl2
+            inb[k + 5] = n0h ^ th2
+            inb[k + 6] = n1l ^ tl0
+            inb[k + 7] = n1h ^ th0
+            inb[k + 8] = n1l ^ tl1
+            inb[k + 9] = n1h ^ th1
+            inb[k + 10] = n1l ^ tl2
+            inb[k + 11] = n1h ^ th2
 
 
 @njit(cache=True)

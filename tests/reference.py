@@ -206,3 +206,70 @@ def pate_data_dependent_rdp(counts, sigma: float, scale: float, order: float) ->
     B = math.exp(eps1) / q ** (1 / (mu1 - 1))
     val = math.log((1 - q) * A ** (order - 1) + q * B ** (order - 1)) / (order - 1)
     return min(indep, val)
+
+
+# -- DPF comparison ---------------------------------------------------------------------------
+# Slow reference of the DPF-based comparison (``fibench.kernels.dpf``) with Python integers, one
+# AES block at a time: a BGI16 DPF tree for the point alpha on L bits, early termination at the
+# last E = min(7, L) bits (a 128-bit leaf), and Eval = XOR of the right siblings' control bits
+# where x's bit is 0, XOR the leaf bits above x's low E bits, XOR the root's offset bit. The
+# caller passes the MMO key and the tweaks [T_L, T_R, T_V].
+class RefDPFCmp:
+    def __init__(self, mmo_key: bytes, tweaks: list):
+        self.aes = Cipher(algorithms.AES(mmo_key), modes.ECB()).encryptor()
+        self.tweaks = list(tweaks)
+
+    def G(self, s: int, tweak: int) -> int:
+        blk = s ^ tweak
+        return int.from_bytes(self.aes.update(blk.to_bytes(16, "little")), "little") ^ blk
+
+    def children(self, s: int):
+        cl, cr = self.G(s, self.tweaks[0]), self.G(s, self.tweaks[1])
+        return (cl & ~1, cl & 1), (cr & ~1, cr & 1)
+
+    @staticmethod
+    def split(L: int):
+        E = min(7, L)
+        return L - E, E
+
+    def gen(self, alpha: int, L: int, s0: int, s1: int, flip: int = 0):
+        """Keys as Python ints: (roots with offset bits, [[scw, tcwL, tcwR]] * D, leaf cw)."""
+        D, E = self.split(L)
+        u0 = s0 & 1
+        roots = [s0, (s1 & ~1) | (u0 ^ flip)]
+        s = [s0 & ~1, s1 & ~1]
+        t = [0, 1]
+        cws = []
+        for i in range(D):
+            a = (alpha >> (L - 1 - i)) & 1
+            e = [self.children(s[0]), self.children(s[1])]  # e[b][side] = (seed, bit)
+            keep, lose = a, 1 - a
+            scw = e[0][lose][0] ^ e[1][lose][0]
+            tl = e[0][0][1] ^ e[1][0][1] ^ a ^ 1
+            tr = e[0][1][1] ^ e[1][1][1] ^ a
+            cws.append([scw, tl, tr])
+            tk = tr if keep else tl
+            for b in (0, 1):
+                s[b], t[b] = e[b][keep][0] ^ (scw if t[b] else 0), e[b][keep][1] ^ (tk & t[b])
+        p = alpha & ((1 << E) - 1)
+        leaf = self.G(s[0], self.tweaks[2]) ^ self.G(s[1], self.tweaks[2]) ^ (1 << p)
+        return roots, cws, leaf
+
+    def eval(self, b: int, root: int, cws: list, leaf: int, x: int, L: int) -> int:
+        """Party b's output bit at x."""
+        D, E = self.split(L)
+        s, t, out = root & ~1, b, root & 1
+        for i in range(D):
+            d = (x >> (L - 1 - i)) & 1
+            scw, tl, tr = cws[i]
+            (sl, bl), (sr, br) = self.children(s)
+            if t:
+                sl, sr, bl, br = sl ^ scw, sr ^ scw, bl ^ tl, br ^ tr
+            if d == 0:
+                out ^= br
+            s, t = (sr, br) if d else (sl, bl)
+        v = self.G(s, self.tweaks[2]) ^ (leaf if t else 0)
+        q = x & ((1 << E) - 1)
+        for pos in range(q + 1, 128):
+            out ^= (v >> pos) & 1
+        return out

@@ -66,7 +66,7 @@ def cmp_bits_needed(bound: float, frac_bits: int, differences: bool = True) -> i
 
 def check_promise(s, need: int, what: str) -> None:
     """Refuse a comparison range promise (``cmp_bits``) the pipeline cannot keep."""
-    if s.protocol == "fss" and s.cmp_bits < need:  # a2b compares the whole ring and promises nothing
+    if s.protocol in ("fss", "fss-dpf") and s.cmp_bits < need:  # a2b compares the whole ring and promises nothing
         raise ValueError(f"cmp_bits={s.cmp_bits} is too small for this pipeline: its {what} need cmp_bits >= {need} "
                          "(the bound follows from each owner's own outputs or weights and the query range)")
 

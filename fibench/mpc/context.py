@@ -13,11 +13,12 @@ from fibench.mpc import config
 from fibench.mpc.checking import RangeChecker
 from fibench.mpc.protocols.compare import ComparisonProtocol
 from fibench.mpc.protocols.compare_a2b import A2B
+from fibench.mpc.protocols.compare_dpf import FssDpf
 from fibench.mpc.protocols.compare_fss import FSS
 from fibench.mpc.shares import AShare, MaskedInput
 
 #: the comparison protocols by name (``Session(protocol=...)``)
-COMPARISONS = {"a2b": A2B, "fss": FSS}
+COMPARISONS = {"a2b": A2B, "fss": FSS, "fss-dpf": FssDpf}
 TRUNCATIONS = ("dealer", "local")
 
 

@@ -38,8 +38,10 @@ class Session(Context):
         Number of compute parties P (``backend="mpi"``: ``None`` takes the number of ranks).
     frac_bits : int in [0, 30], default 16
         Fractional bits f of the fixed-point encoding.
-    protocol : {"a2b", "fss"}, default "a2b"
-        Secure comparison protocol (``"fss"`` needs P = 2).
+    protocol : {"a2b", "fss", "fss-dpf"}, default "a2b"
+        Secure comparison protocol (``"fss"`` and ``"fss-dpf"`` need P = 2; ``"fss-dpf"``: DPF
+        keys of 942 instead of 1552 B per comparison at l = 64, one more round where additive
+        shares are needed, see ``fibench.mpc.protocols.compare_dpf``).
     trunc : {"dealer", "local"}, default "dealer"
         Truncation after fixed-point products. ``dealer``: exact to 1 ulp for every value in
         the documented range, any P; costs one round and 8 bytes per element per peer online

@@ -1,7 +1,7 @@
 """The dealer: a trusted third party that hands out NAMED correlations offline.
 
 Protocols ask for what they need (``beaver_triple``, ``trunc_pair``, ``and_triple``,
-``b2a_bits``, ``a2b_masks``, ``dcf_keys``, ``input_mask``, ``random_mask``, ``random_shares``,
+``b2a_bits``, ``a2b_masks``, ``dcf_keys``, ``dpf_keys``, ``input_mask``, ``random_mask``, ``random_shares``,
 ``noise_shares``) and receive
 the shares of the compute parties hosted by this process, never the dealer's plaintext view.
 The view exists only in the process that hosts the dealer (``comm.is_local("dealer")``); a
@@ -32,13 +32,16 @@ import numpy as np
 from fibench.kernels import bitslice as kbs
 from fibench.kernels import compare as kc
 from fibench.kernels import dcf as kdcf
+from fibench.kernels import dpf as kdpf
 from fibench.kernels.ring import ring_matmul
 from fibench.mpc import noise as dpnoise
 from fibench.mpc import prg
-from fibench.mpc.dealer.correlations import A2BMasks, FssLtzPre, InputMask, NoiseShares, TruncPair, Triple
+from fibench.mpc.dealer.correlations import A2BMasks, FssDpfPre, FssLtzPre, InputMask, NoiseShares, TruncPair, Triple
 
 U1 = np.uint64(1)
 DCF_PAYLOADS = (None, "relu", "random")
+#: outputs of ``dpf_keys`` and the additive values each one comes with (shared like ``_deal``)
+DPF_OUTPUTS = {"bool": 0, "arith": 1, "relu": 2}
 
 
 def _offline(fn):
@@ -377,3 +380,61 @@ class Dealer:
             k = incoming[("dealer", p)]
             keys[p] = k if isinstance(k, np.ndarray) else np.frombuffer(k, dtype=np.uint8)
         return FssLtzPre(n, bits, r_sh, keys, m, w_sh)
+
+    @_offline
+    def dpf_keys(self, n: int, bits: int = 64, output: str = "bool", chunk: int = kdpf.CHUNK) -> FssDpfPre:
+        """DPF comparison keys for n comparisons of ``bits``-bit values
+        (``fibench.mpc.protocols.compare_dpf``; keys in ``fibench.kernels.dpf``).
+
+        The mask r is shared from the seeds (0 bytes). The keys give XOR shares of
+        ``[c_low < r_low] ^ r_msb`` (``output="bool"``), so that [x < 0] = c_msb ^ that, for
+        c = x + r; with ``"arith"`` the dealer also XORs a random bit m into the keys' output
+        and shares m additively, with ``"relu"`` also m r (8 bytes per element each, to party
+        0 only: party 1 expands its seed). One offline message per party (label
+        ``"dealer/dpf"``): party 1 gets its key, party 0 its additive corrections, then its key.
+        """
+        if output not in DPF_OUTPUTS:
+            raise ValueError(f"output must be one of {tuple(DPF_OUTPUTS)}, got {output!r}")
+        if self.P != 2:
+            raise ValueError(f"dpf_keys needs n_parties = 2, got {self.P}")
+        nvals = DPF_OUTPUTS[output]
+        if n == 0:  # nothing to send: no offline round either
+            z = {p: np.zeros(0, dtype=np.uint64) for p in self.parties}
+            return FssDpfPre(0, bits, z, {p: np.zeros(0, dtype=np.uint8) for p in self.parties}, output,
+                             dict(z) if nvals else None, dict(z) if nvals == 2 else None)
+        r, r_sh = self._random((n,))
+        streams = [self._next_stream() for _ in range(nvals)]
+        vals = [{p: self._expand(p, t, (n,)) for p in self.parties if p != 0} for t in streams]
+        K = kdpf.key_nbytes(n, bits - 1)
+        head = 8 * nvals * n  # party 0's message: its corrections, then its key (8-byte aligned)
+        msgs = {}
+        if self.hosts_dealer:
+            r_msb = (r >> np.uint64(bits - 1)) & U1
+            flip = r_msb
+            derived = []
+            if nvals:
+                m = kbs.unslice_bit(self._own.next((n + 63) // 64), n)
+                flip = r_msb ^ m
+                derived = [m, m * r] if nvals == 2 else [m]
+            seeds = self._own.next(4 * n).reshape(n, 4)
+            msg0 = np.empty(head + K, dtype=np.uint8)
+            key1 = np.empty(K, dtype=np.uint8)
+            kdpf.dpf_cmp_gen(r & np.uint64((1 << (bits - 1)) - 1), bits - 1, seeds=seeds, flip=flip, chunk=chunk,
+                             out=(msg0[head:], key1))
+            corr = msg0[:head].view(np.uint64).reshape(max(nvals, 1), n) if nvals else None
+            for i, (v, t) in enumerate(zip(derived, streams)):
+                np.subtract(v, self._expand(1, t, (n,)), out=corr[i])  # P = 2: party 1 holds the seed part
+            msgs = {("dealer", 0): msg0, ("dealer", 1): key1}
+            del r_msb, flip, derived, seeds
+        incoming = self.comm.exchange(msgs, "dealer/dpf")
+        keys = {}
+        for p in self.parties:
+            k = incoming[("dealer", p)]
+            k = k if isinstance(k, np.ndarray) else np.frombuffer(k, dtype=np.uint8)
+            if p == 0:
+                corr = k[:head].view(np.uint64).reshape(nvals, n) if nvals else None
+                for i in range(nvals):
+                    vals[i][0] = corr[i]
+                k = k[head:]
+            keys[p] = k
+        return FssDpfPre(n, bits, r_sh, keys, output, vals[0] if nvals else None, vals[1] if nvals == 2 else None)

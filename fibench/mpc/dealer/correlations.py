@@ -99,3 +99,25 @@ class NoiseShares(_Hidden):
     kind: str
     scale: float
     shape: tuple
+
+
+@dataclass(repr=False)
+class FssDpfPre:
+    """Preprocessed material of one batch of ``n`` DPF comparisons (``fss-dpf``), local parties.
+
+    ``r[p]``: party p's additive share of the mask; ``key[p]``: its flat DPF comparison key
+    (uint8, ``fibench.kernels.dpf``); ``output``: ``"bool"`` (the keys give XOR shares of
+    [x < 0] itself), ``"arith"`` (XOR shares of [x < 0] ^ m for a random bit m, with additive
+    shares ``m[p]`` of m) or ``"relu"`` (as ``"arith"``, plus additive shares ``mr[p]`` of m r).
+    """
+
+    n: int
+    bits: int
+    r: dict
+    key: dict
+    output: str = "bool"
+    m: dict | None = None
+    mr: dict | None = None
+
+    def __repr__(self) -> str:  # never show key material
+        return f"FssDpfPre(n={self.n}, bits={self.bits}, output={self.output!r}, parties={sorted(self.key)})"

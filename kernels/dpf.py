@@ -1,0 +1,523 @@
+"""Comparison keys from a distributed point function (DPF) with early termination, two parties,
+batched over n independent comparisons: XOR shares of ``[x < alpha]`` (a bit, not a ring element).
+
+Idea (the comparison-from-DPF of Boyle et al. 2021 and SIGMA's DReLU; tree and corrections of
+Boyle, Gilboa and Ishai, CCS 2016). A DPF key pair for the point alpha on ``nbits``-bit inputs
+gives the two parties the same seed and the same control bit at every tree node off alpha's
+path, and different seeds with control bits of XOR 1 on it. The right sibling of the node that
+x's path enters at level i lies on alpha's path exactly when x and alpha agree above level i, x
+takes the left branch and alpha the right one, i.e. when they first differ at level i and
+x < alpha. So the XOR, over the levels where x's bit is 0, of both parties' control bits of the
+right sibling is ``[x < alpha]`` restricted to the tree part; each party XORs its own bits and
+holds one XOR share. Early termination: the last ``E = min(7, nbits)`` levels are one 128-bit
+leaf per node (``Convert(s) = G_V(s)``, the whole block) with a correction word that makes the
+two parties' leaves on alpha's path XOR to the unit vector at alpha's low E bits; the party
+then also XORs its leaf bits at positions above x's low E bits. Off alpha's path both parties
+compute the same bits, which cancel.
+
+The output is XOR shared by construction. Arithmetic shares of the same bit in Z_2^64 cannot
+follow without interaction: if party b ended with a function g_b of its own XOR share, then
+``g_0(0) + g_1(1) = g_0(1) + g_1(0) = 1`` and ``g_0(0) + g_1(0) = g_0(1) + g_1(1) = 0`` would
+give 2 = 0; making the per-level contributions arithmetic costs a 64-bit value correction word
+per level, which is the DCF (``fibench.kernels.dcf``). The protocol layer converts with one
+more round where it needs arithmetic shares (``fibench.mpc.protocols.compare_dpf``).
+
+Output offset: ``flip`` (a bit per comparison, optional) is XORed into the output; it is stored
+as bit 0 of word 0 of the root seed (a bit the PRG never reads), uniform in either key alone.
+
+PRG: fixed-key AES-128 as a Matyas-Meyer-Oseas hash, ``G_T(s) = AES_K(s ^ T) ^ s ^ T``, with
+the public key of ``fibench.kernels.dcf`` and the tweaks T_L, T_R (children: seed = block with
+bit 0 cleared, control bit = bit 0) and T_V (leaf), from SHA-256 of their names. AES runs
+through OpenSSL (``cryptography``, AES-NI) in ECB mode over a whole chunk per level.
+
+Cost per comparison with D = nbits - E tree levels: key generation 4 D + 2 AES blocks (both
+parties; 226 at nbits = 63), evaluation 2 D + 1 per party (113 at nbits = 63).
+
+Key format (one flat uint8 array per party, n comparisons, nb = ceil(n / 8)):
+
+=========  ===================  ========================================================
+section    dtype, shape         content
+=========  ===================  ========================================================
+seed       u64 (n, 2)           root seed (bit 0 of word 0: the party's output offset)
+scw        u64 (D, n, 2)        seed correction word per level (bit 0 of word 0 is 0)
+leaf       u64 (n, 2)           leaf correction word (128 leaf bits)
+tcw        u8 (D, 2, nb)        control-bit corrections (left, right), bit-packed little
+=========  ===================  ========================================================
+
+so a key has ``8 n (2 D + 4) + 2 D ceil(n / 8)`` bytes: 942 B per comparison at nbits = 63
+(D = 56), 422 B at nbits = 31 (D = 24), for a multiple of 8 comparisons.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+
+import numpy as np
+from numba import njit
+
+from fibench.kernels.dcf import _check_chunk, _check_nbits, _encryptor, _tick
+
+U0 = np.uint64(0)
+U1 = np.uint64(1)
+NOT1 = np.uint64(0xFFFFFFFFFFFFFFFE)
+ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+#: bits resolved by the 128-bit leaf (early termination)
+LEAF_BITS = 7
+#: default number of comparisons processed together
+CHUNK = 2048
+
+
+def _tweak(name: bytes) -> np.ndarray:
+    return np.frombuffer(hashlib.sha256(b"fibench/dpf/tweak/" + name).digest()[:16], dtype=np.uint64).copy()
+
+
+#: tweaks T_L, T_R, T_V as a (3, 2) uint64 array (left child, right child, leaf)
+TWEAKS = np.stack([_tweak(b"L"), _tweak(b"R"), _tweak(b"V")])
+TWEAKS.setflags(write=False)
+
+
+def leaf_bits(nbits: int) -> int:
+    """E: the low input bits resolved by the leaf."""
+    return min(LEAF_BITS, int(nbits))
+
+
+def tree_levels(nbits: int) -> int:
+    """D = nbits - E: levels with a seed correction word."""
+    return int(nbits) - leaf_bits(nbits)
+
+
+def key_nbytes(n: int, nbits: int) -> int:
+    """Bytes of one party's key for ``n`` comparisons on ``nbits``-bit inputs."""
+    D = tree_levels(nbits)
+    return 8 * n * (2 * D + 4) + 2 * D * ((n + 7) // 8)
+
+
+def gen_aes_blocks(nbits: int) -> int:
+    """AES blocks per comparison of key generation (both parties)."""
+    return 4 * tree_levels(nbits) + 2
+
+
+def eval_aes_blocks(nbits: int) -> int:
+    """AES blocks per comparison of one party's evaluation."""
+    return 2 * tree_levels(nbits) + 1
+
+
+def key_sections(key: np.ndarray, n: int, nbits: int):
+    """Views ``(seed, scw, leaf, tcw)`` into a flat key (see the module docstring)."""
+    D = tree_levels(nbits)
+    nw = n * (2 * D + 4)
+    w = key[: 8 * nw].view(np.uint64)
+    seed = w[: 2 * n].reshape(n, 2)
+    scw = w[2 * n: 2 * n + 2 * D * n].reshape(D, n, 2)
+    leaf = w[2 * n + 2 * D * n: nw].reshape(n, 2)
+    tcw = key[8 * nw:].reshape(D, 2, (n + 7) // 8)
+    return seed, scw, leaf, tcw
+
+
+# ---------------------------------------------------------------------------------------------
+# key generation kernels. AES input ``inb`` of a chunk of k comparisons: four groups of k blocks
+# (party 0 left, party 0 right, party 1 left, party 1 right); block j of group q at words
+# 2 (q k + j), 2 (q k + j) + 1. The leaf pass uses groups 0 (party 0) and 1 (party 1).
+# ---------------------------------------------------------------------------------------------
+@njit(cache=True)
+def _gen_prep(sd0, sd1, j0, k, D, tw, inb):
+    for j in range(k):
+        g = j0 + j
+        for b in range(2):
+            lo = (sd0[g, 0] if b == 0 else sd1[g, 0]) & NOT1
+            hi = sd0[g, 1] if b == 0 else sd1[g, 1]
+            if D > 0:
+                o = 2 * (2 * b * k + j)
+                inb[o] = lo ^ tw[0, 0]
+                inb[o + 1] = hi ^ tw[0, 1]
+                o += 2 * k
+                inb[o] = lo ^ tw[1, 0]
+                inb[o + 1] = hi ^ tw[1, 1]
+            else:  # no tree: the roots are the leaf nodes
+                o = 2 * (b * k + j)
+                inb[o] = lo ^ tw[2, 0]
+                inb[o + 1] = hi ^ tw[2, 1]
+
+
+@njit(cache=True)
+def _gen_level(inb, outb, alpha, j0, k, pos, t0, t1, scw, tl, tr, tw, last):
+    """One tree level of Gen for comparisons j0 .. j0+k-1.
+
+    Writes the level's seed corrections into ``scw`` (party 0's (n, 2) row; the two keys share
+    every correction word, copied once at the end) and the control-bit corrections into the
+    chunk's ``tl``, ``tr`` (u64, 0/1; packed by ``_pack_tcw``). ``t0``, ``t1``: the parties'
+    control bits (u64). Branch-free (alpha's bits and the control bits are random); every array
+    is sliced to the chunk first, so that the loop indexes from 0. ``last``: lay out the leaf
+    pass instead of the next level."""
+    iL0 = inb[0: 2 * k]
+    iR0 = inb[2 * k: 4 * k]
+    iL1 = inb[4 * k: 6 * k]
+    iR1 = inb[6 * k: 8 * k]
+    oL0 = outb[0: 2 * k]
+    oR0 = outb[2 * k: 4 * k]
+    oL1 = outb[4 * k: 6 * k]
+    oR1 = outb[6 * k: 8 * k]
+    al = alpha[j0: j0 + k]
+    cw = scw[j0: j0 + k].reshape(2 * k)
+    twL0 = tw[0, 0]
+    twL1 = tw[0, 1]
+    twR0 = tw[1, 0]
+    twR1 = tw[1, 1]
+    twV0 = tw[2, 0]
+    twV1 = tw[2, 1]
+    for j in range(k):
+        w = 2 * j
+        L0l = oL0[w] ^ iL0[w]
+        L0h = oL0[w + 1] ^ iL0[w + 1]
+        R0l = oR0[w] ^ iR0[w]
+        R0h = oR0[w + 1] ^ iR0[w + 1]
+        L1l = oL1[w] ^ iL1[w]
+        L1h = oL1[w + 1] ^ iL1[w + 1]
+        R1l = oR1[w] ^ iR1[w]
+        R1h = oR1[w + 1] ^ iR1[w + 1]
+        a = (al[j] >> pos) & U1
+        am = U0 - a  # all ones: alpha goes right (keep right, lose left)
+        d = (L0l ^ R0l) & am
+        k0l = L0l ^ d  # kept child of party 0 (bit 0: its control bit)
+        x0l = R0l ^ d  # lost child
+        d = (L0h ^ R0h) & am
+        k0h = L0h ^ d
+        x0h = R0h ^ d
+        d = (L1l ^ R1l) & am
+        k1l = L1l ^ d
+        x1l = R1l ^ d
+        d = (L1h ^ R1h) & am
+        k1h = L1h ^ d
+        x1h = R1h ^ d
+        tl[j] = (L0l ^ L1l ^ a ^ U1) & U1  # left correction: XOR 1 on the kept side, 0 on the lost
+        tr[j] = (R0l ^ R1l ^ a) & U1
+        tck = (k0l ^ k1l ^ U1) & U1  # the kept side's correction
+        cl = (x0l ^ x1l) & NOT1
+        ch = x0h ^ x1h
+        tp0 = t0[j]
+        tp1 = t1[j]
+        m0 = U0 - tp0
+        m1 = U0 - tp1
+        n0l = k0l ^ (cl & m0)  # bit 0 still the kept control bit (cl's bit 0 is clear)
+        n0h = k0h ^ (ch & m0)
+        n1l = k1l ^ (cl & m1)
+        n1h = k1h ^ (ch & m1)
+        t0[j] = (n0l ^ (tck & tp0)) & U1
+        t1[j] = (n1l ^ (tck & tp1)) & U1
+        n0l &= NOT1
+        n1l &= NOT1
+        cw[w] = cl
+        cw[w + 1] = ch
+        if last:  # leaf inputs: party 0 in group 0, party 1 in group 1
+            iL0[w] = n0l ^ twV0
+            iL0[w + 1] = n0h ^ twV1
+            iR0[w] = n1l ^ twV0
+            iR0[w + 1] = n1h ^ twV1
+        else:
+            iL0[w] = n0l ^ twL0
+            iL0[w + 1] = n0h ^ twL1
+            iR0[w] = n0l ^ twR0
+            iR0[w + 1] = n0h ^ twR1
+            iL1[w] = n1l ^ twL0
+            iL1[w + 1] = n1h ^ twL1
+            iR1[w] = n1l ^ twR0
+            iR1[w + 1] = n1h ^ twR1
+
+
+@njit(cache=True)
+def _pack_tcw(tl, tr, j0, k, tcw):
+    """Bit-pack the chunk's control-bit corrections (0/1 u64) into the level's (2, nb) row at
+    comparison j0 (a multiple of 8), little bit order."""
+    b0 = j0 >> 3
+    for q in range((k + 7) >> 3):
+        vl = U0
+        vr = U0
+        for i in range(min(8, k - 8 * q)):
+            vl |= tl[8 * q + i] << np.uint64(i)
+            vr |= tr[8 * q + i] << np.uint64(i)
+        tcw[0, b0 + q] = np.uint8(vl)
+        tcw[1, b0 + q] = np.uint8(vr)
+
+
+@njit(cache=True)
+def _gen_leaf(inb, outb, alpha, j0, k, E, leaf):
+    # CW = Convert(s0) ^ Convert(s1) ^ e_p, p = alpha's low E bits (unit vector in 128 bits)
+    lowmask = (U1 << np.uint64(E)) - U1
+    for j in range(k):
+        g = j0 + j
+        o0 = 2 * j
+        o1 = 2 * (k + j)
+        p = alpha[g] & lowmask
+        lo = outb[o0] ^ inb[o0] ^ outb[o1] ^ inb[o1]
+        hi = outb[o0 + 1] ^ inb[o0 + 1] ^ outb[o1 + 1] ^ inb[o1 + 1]
+        sel = U0 - (p >> np.uint64(6))  # all ones if p >= 64
+        bit = U1 << (p & np.uint64(63))
+        lo ^= bit & ~sel
+        hi ^= bit & sel
+        leaf[g, 0] = lo
+        leaf[g, 1] = hi
+
+
+# ---------------------------------------------------------------------------------------------
+# evaluation kernels (one party). AES input: the chunk's k left blocks, then its k right
+# blocks (the leaf pass: k blocks). State: control bit t and output bit acc per comparison.
+# ---------------------------------------------------------------------------------------------
+@njit(cache=True)
+def _eval_prep(seed, j0, k, D, party, tw, inb, t, acc):
+    for j in range(k):
+        g = j0 + j
+        lo = seed[g, 0]
+        acc[j] = np.uint8(lo & U1)
+        lo &= NOT1
+        hi = seed[g, 1]
+        t[j] = np.uint8(party)
+        if D > 0:
+            inb[2 * j] = lo ^ tw[0, 0]
+            inb[2 * j + 1] = hi ^ tw[0, 1]
+            inb[2 * (k + j)] = lo ^ tw[1, 0]
+            inb[2 * (k + j) + 1] = hi ^ tw[1, 1]
+        else:
+            inb[2 * j] = lo ^ tw[2, 0]
+            inb[2 * j + 1] = hi ^ tw[2, 1]
+
+
+@njit(cache=True)
+def _eval_level(inb, outb, x, j0, k, pos, scw, tcw, t, acc, tw, last):
+    """One level of Eval: correct both children, XOR the right child's control bit into acc
+    where x's bit is 0, descend along x. ``scw``: the level's (n, 2) row, ``tcw`` its (2, nb)
+    bit-packed row; j0 a multiple of 8. Branch-free on x's bits; arrays sliced to the chunk."""
+    iL = inb[0: 2 * k]
+    iR = inb[2 * k: 4 * k]
+    oL = outb[0: 2 * k]
+    oR = outb[2 * k: 4 * k]
+    xs = x[j0: j0 + k]
+    cw = scw[j0: j0 + k].reshape(2 * k)
+    nbk = (k + 7) >> 3
+    bl = tcw[0, j0 >> 3: (j0 >> 3) + nbk]
+    br = tcw[1, j0 >> 3: (j0 >> 3) + nbk]
+    twL0 = tw[0, 0]
+    twL1 = tw[0, 1]
+    twR0 = tw[1, 0]
+    twR1 = tw[1, 1]
+    twV0 = tw[2, 0]
+    twV1 = tw[2, 1]
+    for j in range(k):
+        w = 2 * j
+        Ll = oL[w] ^ iL[w]
+        Lh = oL[w + 1] ^ iL[w + 1]
+        Rl = oR[w] ^ iR[w]
+        Rh = oR[w + 1] ^ iR[w + 1]
+        tp = np.uint64(t[j])
+        msk = U0 - tp
+        cl = cw[w] & msk
+        ch = cw[w + 1] & msk
+        sh = np.uint64(j & 7)
+        tcl = (np.uint64(bl[j >> 3]) >> sh) & U1
+        tcr = (np.uint64(br[j >> 3]) >> sh) & U1
+        tL = (Ll & U1) ^ (tcl & tp)
+        tR = (Rl & U1) ^ (tcr & tp)
+        Ll = (Ll & NOT1) ^ cl
+        Lh ^= ch
+        Rl = (Rl & NOT1) ^ cl
+        Rh ^= ch
+        d = (xs[j] >> pos) & U1
+        dm = U0 - d
+        acc[j] ^= np.uint8(tR & (d ^ U1))
+        sl = Ll ^ ((Ll ^ Rl) & dm)
+        sh2 = Lh ^ ((Lh ^ Rh) & dm)
+        t[j] = np.uint8(tL ^ ((tL ^ tR) & d))
+        if last:
+            iL[w] = sl ^ twV0
+            iL[w + 1] = sh2 ^ twV1
+        else:
+            iL[w] = sl ^ twL0
+            iL[w + 1] = sh2 ^ twL1
+            iR[w] = sl ^ twR0
+            iR[w + 1] = sh2 ^ twR1
+
+
+@njit(cache=True)
+def _parity64(v):
+    v ^= v >> np.uint64(32)
+    v ^= v >> np.uint64(16)
+    v ^= v >> np.uint64(8)
+    v ^= v >> np.uint64(4)
+    v ^= v >> np.uint64(2)
+    v ^= v >> np.uint64(1)
+    return v & U1
+
+
+@njit(cache=True)
+def _eval_leaf(inb, outb, x, j0, k, E, leaf, t, acc, out):
+    # XOR of the corrected leaf bits at positions above q = x's low E bits
+    lowmask = (U1 << np.uint64(E)) - U1
+    c63 = np.uint64(63)
+    c64 = np.uint64(64)
+    for j in range(k):
+        g = j0 + j
+        o = 2 * j
+        msk = U0 - np.uint64(t[j])
+        lo = outb[o] ^ inb[o] ^ (leaf[g, 0] & msk)
+        hi = outb[o + 1] ^ inb[o + 1] ^ (leaf[g, 1] & msk)
+        w = (x[g] & lowmask) + U1  # positions >= w count, w in [1, 128]
+        mlo = (ONES << min(w, c63)) & (U0 - np.uint64(w < c64))
+        hs = min(max(w, c64) - c64, c63)
+        mhi = (ONES << hs) & (U0 - np.uint64(w < np.uint64(128)))
+        out[g] = np.uint8(np.uint64(acc[j]) ^ _parity64((lo & mlo) ^ (hi & mhi)))
+
+
+# ---------------------------------------------------------------------------------------------
+# public drivers
+# ---------------------------------------------------------------------------------------------
+def _as_bits(a, n, name) -> np.ndarray:
+    a = np.asarray(a)
+    if a.dtype.kind not in "ub" or (a.ndim and a.size != n):
+        raise ValueError(f"{name} must be an unsigned integer array of {n} bits (0 or 1)")
+    a = np.broadcast_to(a, (n,)).astype(np.uint64)
+    if n and int(a.max()) > 1:
+        raise ValueError(f"{name} must hold bits (0 or 1)")
+    return a
+
+
+def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk: int = CHUNK, out=None, profile=None):
+    """Comparison keys for ``[x < alpha] ^ flip`` on ``nbits``-bit inputs, n at once.
+
+    Parameters
+    ----------
+    alpha : (n,) uint64, each < 2**nbits
+        Secret thresholds.
+    nbits : int in [1, 64]
+    seeds : (n, 4) uint64 or None
+        Uniform randomness from the caller (a dealer's CSPRNG): root seeds of party 0 (columns
+        0, 1) and party 1 (2, 3); bit 0 of column 0 is party 0's output offset. ``None``: the
+        OS CSPRNG.
+    flip : (n,) bits, scalar or None
+        XORed into the output (e.g. the mask's top bit).
+    chunk : int, multiple of 8
+        Comparisons processed together (tuning only; the keys do not depend on it).
+    out : (key0, key1) or None
+        Two writable, C-contiguous uint8 arrays of ``key_nbytes(n, nbits)`` to write into (a
+        caller that reuses buffers avoids the first-touch page faults of fresh memory).
+    profile : dict or None
+        If given, ``aes_s``, ``aes_blocks`` and ``total_s`` are accumulated into it.
+
+    Returns
+    -------
+    (key0, key1) : two flat uint8 arrays of ``key_nbytes(n, nbits)`` bytes.
+    """
+    t_start = time.perf_counter()
+    L = _check_nbits(nbits)
+    chunk = _check_chunk(chunk)
+    alpha = np.asarray(alpha)
+    if alpha.dtype != np.uint64:
+        raise ValueError(f"alpha must be a uint64 array, got dtype {alpha.dtype}")
+    alpha = np.ascontiguousarray(alpha).reshape(-1)
+    n = alpha.size
+    if L < 64 and n and int(alpha.max()) >> L:
+        raise ValueError(f"alpha must lie in [0, 2**{L}) for nbits = {L}")
+    if seeds is None:
+        seeds = np.frombuffer(secrets.token_bytes(32 * n), dtype=np.uint64).reshape(n, 4)
+    seeds = np.asarray(seeds)
+    if seeds.dtype != np.uint64 or seeds.shape != (n, 4):
+        raise ValueError(f"seeds must be a uint64 array of shape ({n}, 4)")
+    nbytes = key_nbytes(n, L)
+    if out is None:
+        key0 = np.empty(nbytes, dtype=np.uint8)
+        key1 = np.empty(nbytes, dtype=np.uint8)
+    else:
+        key0, key1 = out
+        for name, kb in (("out[0]", key0), ("out[1]", key1)):
+            if not (isinstance(kb, np.ndarray) and kb.dtype == np.uint8 and kb.shape == (nbytes,)
+                    and kb.flags.c_contiguous and kb.flags.writeable and kb.ctypes.data % 8 == 0):
+                raise ValueError(f"{name} must be a writable, aligned, C-contiguous uint8 array of {nbytes} bytes")
+    if n == 0:
+        return key0, key1
+    D, E = tree_levels(L), leaf_bits(L)
+    sd0, scw0, leaf0, tcw0 = key_sections(key0, n, L)
+    sd1 = key_sections(key1, n, L)[0]
+    sd0[:] = seeds[:, 0:2]
+    sd1[:] = seeds[:, 2:4]
+    sd1[:, 0] = (sd1[:, 0] & NOT1) | (sd0[:, 0] & U1)
+    if flip is not None:
+        sd1[:, 0] ^= _as_bits(flip, n, "flip")
+    enc = _encryptor()
+    c = min(chunk, n)
+    inb = np.empty(8 * c, dtype=np.uint64)
+    outb = np.empty(8 * c + 2, dtype=np.uint64)
+    t0 = np.empty(c, dtype=np.uint64)
+    t1 = np.empty(c, dtype=np.uint64)
+    tl = np.empty(c, dtype=np.uint64)
+    tr = np.empty(c, dtype=np.uint64)
+    for j0 in range(0, n, chunk):
+        k = min(chunk, n - j0)
+        t0[:k] = 0
+        t1[:k] = 1
+        _gen_prep(sd0, sd1, j0, k, D, TWEAKS, inb)
+        for i in range(D):
+            t_aes = time.perf_counter()
+            enc.update_into(inb[: 8 * k].view(np.uint8), outb[: 8 * k + 2].view(np.uint8))
+            _tick(profile, "aes_s", t_aes, 4 * k)
+            _gen_level(inb, outb, alpha, j0, k, np.uint64(L - 1 - i), t0, t1, scw0[i], tl, tr, TWEAKS, i == D - 1)
+            _pack_tcw(tl, tr, j0, k, tcw0[i])
+        t_aes = time.perf_counter()
+        enc.update_into(inb[: 4 * k].view(np.uint8), outb[: 4 * k + 2].view(np.uint8))
+        _tick(profile, "aes_s", t_aes, 2 * k)
+        _gen_leaf(inb, outb, alpha, j0, k, E, leaf0)
+    key1[16 * n:] = key0[16 * n:]  # every section after the root seeds is common to both keys
+    _tick(profile, "total_s", t_start)
+    return key0, key1
+
+
+def dpf_cmp_eval(party: int, key, x, nbits: int = 64, chunk: int = CHUNK, profile=None) -> np.ndarray:
+    """Party ``party``'s XOR share (uint8 0/1, shape of ``x``) of ``[x < alpha] ^ flip``.
+
+    ``key``: that party's flat key from ``dpf_cmp_gen`` for ``x.size`` comparisons at the same
+    ``nbits``; ``x``: public uint64 inputs < 2**nbits. ``2 D + 1`` AES blocks per comparison."""
+    t_start = time.perf_counter()
+    if isinstance(party, bool) or party not in (0, 1):
+        raise ValueError(f"party must be 0 or 1, got {party!r}")
+    L = _check_nbits(nbits)
+    chunk = _check_chunk(chunk)
+    x = np.asarray(x)
+    if x.dtype != np.uint64:
+        raise ValueError(f"x must be a uint64 array, got dtype {x.dtype}")
+    shape = x.shape
+    x = np.ascontiguousarray(x).reshape(-1)
+    n = x.size
+    if isinstance(key, (bytes, bytearray, memoryview)):
+        key = np.frombuffer(key, dtype=np.uint8)
+    key = np.asarray(key)
+    if key.dtype != np.uint8 or key.ndim != 1 or key.size != key_nbytes(n, L):
+        raise ValueError(f"key must be a flat uint8 array of {key_nbytes(n, L)} bytes for {n} comparisons "
+                         f"at nbits = {L}")
+    if L < 64 and n and int(x.max()) >> L:
+        raise ValueError(f"x must lie in [0, 2**{L}) for nbits = {L}")
+    out = np.empty(n, dtype=np.uint8)
+    if n == 0:
+        return out.reshape(shape)
+    if key.ctypes.data % 8:
+        key = key.copy()
+    D, E = tree_levels(L), leaf_bits(L)
+    seed, scw, leaf, tcw = key_sections(key, n, L)
+    enc = _encryptor()
+    c = min(chunk, n)
+    inb = np.empty(4 * c, dtype=np.uint64)
+    outb = np.empty(4 * c + 2, dtype=np.uint64)
+    t = np.empty(c, dtype=np.uint8)
+    acc = np.empty(c, dtype=np.uint8)
+    for j0 in range(0, n, chunk):
+        k = min(chunk, n - j0)
+        _eval_prep(seed, j0, k, D, party, TWEAKS, inb, t, acc)
+        for i in range(D):
+            t_aes = time.perf_counter()
+            enc.update_into(inb[: 4 * k].view(np.uint8), outb[: 4 * k + 2].view(np.uint8))
+            _tick(profile, "aes_s", t_aes, 2 * k)
+            _eval_level(inb, outb, x, j0, k, np.uint64(L - 1 - i), scw[i], tcw[i], t, acc, TWEAKS, i == D - 1)
+        t_aes = time.perf_counter()
+        enc.update_into(inb[: 2 * k].view(np.uint8), outb[: 2 * k + 2].view(np.uint8))
+        _tick(profile, "aes_s", t_aes, k)
+        _eval_leaf(inb, outb, x, j0, k, E, leaf, t, acc, out)
+    _tick(profile, "total_s", t_start)
+    return out.reshape(shape)
