@@ -34,7 +34,7 @@ def check(x: AShare, method: str):
 def const(ctx, shape, value) -> AShare:
     """Shares of a public integer constant (party 0 holds it)."""
     first = min(ctx.parties_all)
-    return AShare({p: np.full(shape, value if p == first else 0, dtype=np.uint64) for p in ctx.parties}, shape, 0)
+    return AShare({p: np.full(shape, value if p == first else 0, dtype=np.uint64) for p in ctx.components}, shape, 0)
 
 
 def labels_from_onehot(onehot: AShare) -> AShare:
@@ -96,7 +96,7 @@ def argmax_tree(ctx, x: AShare, one_hot: bool) -> AShare:
     vals = [x.map(lambda s, c=c: np.ascontiguousarray(s[:, c]), shape=(n,)) for c in range(C)]
     if one_hot:
         first = min(ctx.parties_all)
-        tags = [AShare({p: _unit(n, C, c, p == first) for p in ctx.parties}, (n, C), 0) for c in range(C)]
+        tags = [AShare({p: _unit(n, C, c, p == first) for p in ctx.components}, (n, C), 0) for c in range(C)]
     else:
         tags = [const(ctx, (n,), c) for c in range(C)]
     while len(vals) > 1:
@@ -155,7 +155,7 @@ def argmax(ctx, x: AShare, method: str = "pairs", one_hot: bool = False) -> ASha
         ctx.checker.within(x, 63, "argmax")
     if x.shape[0] == 0:
         shape = (0, x.shape[1]) if one_hot else (0,)
-        return AShare({p: np.zeros(shape, dtype=np.uint64) for p in ctx.parties}, shape, 0)
+        return AShare({p: np.zeros(shape, dtype=np.uint64) for p in ctx.components}, shape, 0)
     if method == "pairs":
         return ctx.cmp.argmax_pairs(ctx, x, one_hot)
     return argmax_tree(ctx, x, one_hot)
