@@ -310,6 +310,8 @@ def infer_cmd(
     rule: Annotated[str, typer.Option(help="soft_vote, logit_sum, hard_vote or weighted_vote.")] = "soft_vote",
     protocol: Annotated[str, typer.Option(help="Comparison protocol: a2b or fss (2 parties).")] = "a2b",
     servers: Annotated[int, typer.Option(min=2, max=3, help="Compute servers for T2.")] = 2,
+    sharing: Annotated[str, typer.Option(help="additive (dealer) or replicated (2-out-of-3 among exactly 3 "
+                                              "servers, no dealer: --topology T2 --servers 3).")] = "additive",
     dataset: Annotated[str, typer.Option(help="digits, synthetic, or a .npz/.csv path.")] = "digits",
     queries: Annotated[int, typer.Option(min=1, help="Test queries to answer (at most the test set).")] = 360,
     batch_size: Annotated[int, typer.Option(min=1, help="Queries per secure batch.")] = 120,
@@ -330,6 +332,10 @@ def infer_cmd(
 
     if protocol not in COMPARISONS:
         raise typer.BadParameter(f"must be one of {tuple(COMPARISONS)}", param_hint="--protocol")
+    from fibench.mpc.context import SHARINGS
+
+    if sharing not in SHARINGS:
+        raise typer.BadParameter(f"must be one of {SHARINGS}", param_hint="--sharing")
     try:
         a = "iid" if alpha.lower() in ("iid", "inf") else float(alpha)
         if a != "iid" and not a > 0:
@@ -337,19 +343,19 @@ def infer_cmd(
     except ValueError:
         raise typer.BadParameter("must be a number > 0 or 'iid'", param_hint="--alpha") from None
     try:
-        si.check_setting(mode, topology, owners, servers, protocol)
+        si.check_setting(mode, topology, owners, servers, protocol, sharing)
         d = load_dataset(dataset, seed=seed)
         parts = partition(d.y_train, scheme="dirichlet", n_owners=owners, alpha=a, seed=seed)
         fe = FederatedEnsemble(model=model, rule=rule, seed=seed).fit(
             [(d.X_train[p], d.y_train[p]) for p in parts], n_classes=d.n_classes, validation=(d.X_val, d.y_val))
         X, y = d.X_test[:queries], d.y_test[:queries]
         labels, rep = fe.secure_predict(X, mode=mode, topology=topology, protocol=protocol, servers=servers,
-                                        batch_size=batch_size, progress=True)
+                                        batch_size=batch_size, progress=True, sharing=sharing)
     except ValueError as e:
         _err(str(e))
         raise typer.Exit(2)
     typer.echo(f"{mode}/{topology} K={owners} alpha={alpha} model={model} rule={rule} protocol={protocol} "
-               f"parties={rep.parties} queries={rep.queries}")
+               f"sharing={sharing} parties={rep.parties} queries={rep.queries}")
     typer.echo(f"accuracy (secure)      {np.mean(labels == y):.4f}")
     typer.echo(f"agreement w/ plaintext {rep.agreement:.4f}")
     typer.echo(f"online bytes / party   {rep.online_bytes_sent_per_party:,} sent, {rep.online_bytes_recv_per_party:,} received")

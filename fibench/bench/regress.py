@@ -66,11 +66,15 @@ def counter_cases():
                 if protocol != "a2b" and (op not in COMPARISON_OPS or not runs_with(protocol, P)):
                     continue
                 cases.append({"op": op, "protocol": protocol, "parties": P, "n": 1000, "rows": 100, "reps": 1, "seed": 0})
+        # replicated 2-out-of-3 sharing among 3 servers (no dealer)
+        cases.append({"op": op, "protocol": "a2b", "parties": 3, "n": 1000, "rows": 100, "reps": 1, "seed": 0,
+                      "sharing": "replicated"})
     return cases
 
 
 def _case_key(c: dict) -> str:
-    return f"{c['op']}/{c['protocol']}/P{c['parties']}"
+    tail = "/replicated" if c.get("sharing", "additive") == "replicated" else ""
+    return f"{c['op']}/{c['protocol']}/P{c['parties']}{tail}"
 
 
 def measure_counters() -> dict:
@@ -103,13 +107,19 @@ def _pipeline_counters() -> dict:
                 rule = "logit_sum" if mode == "M2" else None  # M2 has no secure softmax
                 _, rep = fe.secure_predict(d.X_test[:64], mode=mode, topology=topology, protocol=protocol,
                                            servers=2, rule=rule)
-                out[f"pipeline/{mode}/{topology}/{protocol}/{model}/K3"] = {
-                    "online_bytes_sent_per_party": rep.online_bytes_sent_per_party,
-                    "online_bytes_recv_per_party": rep.online_bytes_recv_per_party,
-                    "online_rounds": rep.online_rounds, "offline_bytes_per_party": rep.offline_bytes_per_party,
-                    "agreement_x1e6": round(rep.agreement * 1e6)}
+                out[f"pipeline/{mode}/{topology}/{protocol}/{model}/K3"] = _report_counters(rep)
+            _, rep = fe.secure_predict(d.X_test[:64], mode=mode, topology="T2", servers=3, rule=rule,
+                                       sharing="replicated")
+            out[f"pipeline/{mode}/T2/replicated/{model}/K3"] = _report_counters(rep)
     out.update(_accuracy_counters())
     return out
+
+
+def _report_counters(rep) -> dict:
+    return {"online_bytes_sent_per_party": rep.online_bytes_sent_per_party,
+            "online_bytes_recv_per_party": rep.online_bytes_recv_per_party,
+            "online_rounds": rep.online_rounds, "offline_bytes_per_party": rep.offline_bytes_per_party,
+            "agreement_x1e6": round(rep.agreement * 1e6)}
 
 
 def _accuracy_counters() -> dict:
