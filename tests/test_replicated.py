@@ -293,7 +293,7 @@ def test_exact_bytes_and_rounds():
     assert summ["online_rounds"] == 7
     assert sorted(p["bytes_sent"] for p in per.values()) == [8 * 115 * nw] * 2 + [8 * 152 * nw]
     _, summ, _ = _cost(s, lambda: s.relu(x))
-    assert summ["online_rounds"] == 9 and summ["online_bytes_sent_per_party"] == 8 * (152 * nw + n) + 8 * n
+    assert summ["online_rounds"] == 8 and summ["online_bytes_sent_per_party"] == 8 * (152 * nw + 2 * n)
 
 
 def test_counts_do_not_depend_on_values():

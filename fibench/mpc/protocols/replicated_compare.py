@@ -22,8 +22,13 @@ Cost of ``ltz`` per element: 8 rounds, 0 offline bytes; h sends 27 bytes, A and 
 each (n a multiple of 64); the helper rotates over calls. Security against one corrupt server:
 h receives no message at all; A and B see B's corrections (XOR/ring masks from the key they do
 not share with h), opened Beaver differences (masked by a or b) and w (masked by m), all
-uniform. ReLU is x * (1 - [x < 0]) (one more round, 8 bytes); argmax uses the generic AND tree
-on the boolean output (``fibench.mpc.protocols.argmax``).
+uniform.
+
+ReLU (``relu``, 8 rounds): h also deals ring shares of a random a (free) and of m * a (8 bytes
+more), round 7 opens w = (1 - s) ^ m and e = x - a between A and B, which makes x * (1 - s)
+linear in their shares (``_relu_finish``); round 8 reshares. Per element: h 35 bytes, A and B
+30.4. argmax uses the generic AND tree on the boolean output (``fibench.mpc.protocols.argmax``),
+``argmax_reveal`` opens the one-hot winners to the receiver without a B2A.
 """
 from __future__ import annotations
 
@@ -31,8 +36,9 @@ import numpy as np
 
 from fibench.kernels import bitslice as kbs
 from fibench.kernels import compare as kc
+from fibench.mpc.protocols import argmax as am
 from fibench.mpc.protocols.compare import ComparisonProtocol
-from fibench.mpc.protocols.replicated_sharing import from_pair, roles
+from fibench.mpc.protocols.replicated_sharing import from_pair, reveal, roles
 from fibench.mpc.shares import AShare
 
 N_LEVELS = len(kc.LEVEL_ANDS)
@@ -42,9 +48,10 @@ def _planes(prf, key: int, t: int, purpose: int, rows: int, nw: int) -> np.ndarr
     return prf.expand(key, t, purpose, rows * nw).reshape(rows, nw)
 
 
-def _corrections(ctx, t, x, n, nw, arith: bool):
-    """The helper's message to B: XOR corrections of r's bits, q, the triples' c and (arith)
-    the ring correction of m; returns ``(message, parts)`` with the parts for a local B."""
+def _corrections(ctx, t, x, n, nw, out: str):
+    """The helper's message to B: XOR corrections of r's bits, q, the triples' c and the ring
+    corrections of m (``out`` "arith" and "relu") and of m * a ("relu"); returns
+    ``(message, parts)`` with the parts for a local B."""
     h, A, B = roles(t)
     prf = ctx.prf
     r = np.uint64(0) - (x.shares[h].reshape(-1) + x.shares[A].reshape(-1))
@@ -57,28 +64,36 @@ def _corrections(ctx, t, x, n, nw, arith: bool):
         parts[f"c{lvl}"] = (a & b) ^ _planes(prf, A, t, 30 + lvl, k, nw)
     chunks = [parts["r"].reshape(-1), parts["q"].reshape(-1)] + [parts[f"c{lvl}"].reshape(-1)
                                                                 for lvl in range(N_LEVELS + 1)]
-    if arith:
+    if out != "bool":
         m = _planes(prf, A, t, 40, 1, nw) ^ _planes(prf, h, t, 40, 1, nw)
-        parts["M"] = kbs.unslice_bit(m[0], n) - prf.expand(A, t, 41, n)
+        mb = kbs.unslice_bit(m[0], n)
+        parts["M"] = mb - prf.expand(A, t, 41, n)
         chunks.append(parts["M"])
+        if out == "relu":
+            a = prf.expand(A, t, 42, n) + prf.expand(h, t, 42, n)
+            parts["C"] = mb * a - prf.expand(A, t, 43, n)
+            chunks.append(parts["C"])
     return np.concatenate(chunks), parts
 
 
-def _parse(buf: np.ndarray, n: int, nw: int, arith: bool) -> dict:
+def _parse(buf: np.ndarray, n: int, nw: int, out: str) -> dict:
     buf = buf.view(np.uint64) if buf.dtype != np.uint64 else buf
     parts, off = {}, 0
     for name, rows in [("r", 64), ("q", 31)] + [(f"c{lvl}", k) for lvl, k in enumerate(kc.LEVEL_ANDS + (1,))]:
         parts[name] = buf[off: off + rows * nw].reshape(rows, nw)
         off += rows * nw
-    if arith:
+    if out != "bool":
         parts["M"] = buf[off: off + n]
+    if out == "relu":
+        parts["C"] = buf[off + n: off + 2 * n]
     return parts
 
 
-def sign_pair(ctx, x: AShare, arith: bool):
-    """Rounds 1-6 (and 7 for ``arith``): ``(t, y)`` with ``y`` the 2-out-of-2 sharing
-    ``{A: .., B: ..}`` (local ones) of [x < 0]: XOR planes ``(1, nw)``, or (``arith``) ring
-    values ``(n,)``."""
+def sign_pair(ctx, x: AShare, out: str):
+    """Rounds 1-6, and round 7 for ``out="arith"`` / ``"relu"``: ``(t, y)`` with ``y`` a
+    2-out-of-2 sharing ``{A: .., B: ..}`` (the local ones) of [x < 0] as XOR planes ``(1, nw)``
+    (``"bool"``), as ring values ``(n,)`` (``"arith"``), or of relu(x) (``"relu"``)."""
+    arith = out != "bool"
     t = ctx.prf.call()
     h, A, B = roles(t)
     prf, parties, comm = ctx.prf, ctx.parties, ctx.comm
@@ -86,7 +101,7 @@ def sign_pair(ctx, x: AShare, arith: bool):
     nw = (n + 63) // 64
     links, local_parts = {}, None
     if h in parties:
-        links[(h, B)], local_parts = _corrections(ctx, t, x, n, nw, arith)
+        links[(h, B)], local_parts = _corrections(ctx, t, x, n, nw, out)
     inc = comm.exchange(links, "cmp/deal")
     mine = [p for p in (A, B) if p in parties]
     if not mine:
@@ -100,13 +115,17 @@ def sign_pair(ctx, x: AShare, arith: bool):
                 sh[p][f"c{lvl}"] = _planes(prf, A, t, 30 + lvl, (kc.LEVEL_ANDS + (1,))[lvl], nw)
             if arith:
                 sh[p]["M"] = prf.expand(A, t, 41, n)
+            if out == "relu":
+                sh[p]["C"] = prf.expand(A, t, 43, n)
         else:
-            sh[p] = local_parts if local_parts is not None else _parse(inc[(h, B)], n, nw, arith)
+            sh[p] = local_parts if local_parts is not None else _parse(inc[(h, B)], n, nw, out)
         for lvl, k in enumerate(kc.LEVEL_ANDS + (1,)):
             sh[p][f"a{lvl}"] = _planes(prf, key[p], t, 10 + lvl, k, nw)
             sh[p][f"b{lvl}"] = _planes(prf, key[p], t, 20 + lvl, k, nw)
         if arith:
             sh[p]["m"] = _planes(prf, key[p], t, 40, 1, nw)
+        if out == "relu":
+            sh[p]["a"] = prf.expand(key[p], t, 42, n)
     other = {A: B, B: A}
     c_planes = kbs.bitslice(x.shares[B].reshape(-1))  # w = x_{h+2}: public to A and B
     G, Pn = {}, {}
@@ -134,6 +153,8 @@ def sign_pair(ctx, x: AShare, arith: bool):
             s[p] = s[p] ^ c_planes[63:64]
     if not arith:
         return t, s
+    if out == "relu":
+        return t, _relu_finish(ctx, t, x, s, sh, mine, other, n)
     wm = {p: s[p] ^ sh[p]["m"] for p in mine}
     got = comm.exchange({(p, other[p]): wm[p] for p in mine}, "cmp/b2a")
     w = wm[A] ^ wm[B] if len(mine) == 2 else wm[mine[0]] ^ got[(other[mine[0]], mine[0])]
@@ -143,11 +164,50 @@ def sign_pair(ctx, x: AShare, arith: bool):
     return t, y
 
 
+def _relu_finish(ctx, t, x, s, sh, mine, other, n) -> dict:
+    """Round 7 of ReLU: b = 1 - [x < 0] = NOT s, x = x'_A + x'_B (A: x_{h+1} + x_{h+2}, B: x_h);
+    A and B open w = b ^ m (1 bit) and e = x - a (8 bytes), then
+    x * b = (e + a)(w + (1 - 2w) m) = e w + w a + (1 - 2w)(e m + m a) is linear in their
+    shares of a, m and m * a (the last two dealt by h in round 1)."""
+    h, A, B = roles(t)
+    part = {A: x.shares[A].reshape(-1) + x.shares[B].reshape(-1)} if A in mine else {}
+    if B in mine:
+        part[B] = x.shares[h].reshape(-1)
+    ones = np.uint64(0xFFFFFFFFFFFFFFFF)
+    w_p = {p: (s[p] ^ ones if p == A else s[p]) ^ sh[p]["m"] for p in mine}
+    e_p = {p: part[p] - sh[p]["a"] for p in mine}
+    got = ctx.comm.exchange({(p, other[p]): np.concatenate([w_p[p].reshape(-1), e_p[p]]) for p in mine}, "relu/open")
+    nw = w_p[mine[0]].size
+    if len(mine) == 2:
+        w, e = w_p[A] ^ w_p[B], e_p[A] + e_p[B]
+    else:
+        p = mine[0]
+        msg = got[(other[p], p)]
+        w, e = w_p[p] ^ msg[:nw].reshape(w_p[p].shape), e_p[p] + msg[nw:]
+    wb = kbs.unslice_bit(w.reshape(-1), n)
+    sign = np.uint64(1) - np.uint64(2) * wb
+    y = {}
+    for p in mine:
+        y[p] = wb * sh[p]["a"] + sign * (e * sh[p]["M"] + sh[p]["C"])
+        if p == A:
+            y[p] += e * wb
+    return y
+
+
+def relu(ctx, x: AShare) -> AShare:
+    """max(x, 0) (frac kept): 8 rounds, the product with the bit fused into the comparison's
+    last rounds (``_relu_finish``)."""
+    if x.size == 0:
+        return AShare({c: np.zeros(x.shape, dtype=np.uint64) for c in x.shares}, x.shape, x.frac)
+    t, y = sign_pair(ctx, x, "relu")
+    return from_pair(ctx, t, y, (x.size,), x.frac, "relu/reshare").reshape(x.shape)
+
+
 def ltz(ctx, x: AShare) -> AShare:
     """[x < 0] as replicated 0/1 ring values (frac 0, shape of x): 8 rounds."""
     if x.size == 0:
         return AShare({c: np.zeros(x.shape, dtype=np.uint64) for c in x.shares}, x.shape, 0)
-    t, y = sign_pair(ctx, x, arith=True)
+    t, y = sign_pair(ctx, x, "arith")
     return from_pair(ctx, t, y, (x.size,), 0, "cmp/reshare").reshape(x.shape)
 
 
@@ -156,7 +216,7 @@ def ltz_bool(ctx, x: AShare) -> dict:
     7 rounds."""
     if x.size == 0:
         return {c: np.zeros((1, 0), dtype=np.uint64) for c in x.shares}
-    t, s = sign_pair(ctx, x, arith=False)
+    t, s = sign_pair(ctx, x, "bool")
     nw = (x.size + 63) // 64
     return from_pair(ctx, t, s, (1, nw), 0, "cmp/reshare", xor=True).shares
 
@@ -177,3 +237,21 @@ class ReplicatedA2B(ComparisonProtocol):
 
     def ltz_bool(self, ctx, x: AShare) -> dict:
         return ltz_bool(ctx, x)
+
+    def relu(self, ctx, x: AShare) -> AShare:
+        return relu(ctx, x)
+
+    def argmax_reveal(self, ctx, x: AShare, to, method: str = "pairs"):
+        """``pairs``: the bit-sliced one-hot winners are opened to ``to`` as they are (C bits
+        per row from each server: the one-hot row says what the label says, nothing more) and
+        decoded there, so the 2 rounds of B2A are saved: 7 + ceil(log2(C-1)) + 1 rounds."""
+        n, C = x.shape
+        if method != "pairs" or C == 1 or n == 0:
+            return super().argmax_reveal(ctx, x, to, method)
+        planes, _ = am.winner_planes(ctx, x)
+        shape = next(iter(planes.values())).shape
+        words = reveal(ctx, AShare(planes, shape, 0), to, "reveal", xor=True)
+        if words is None:
+            return None
+        onehot = np.stack([kbs.unslice_bit(words[c], n) for c in range(C)], axis=1)
+        return (onehot * np.arange(C, dtype=np.uint64)).sum(axis=1, dtype=np.uint64)
