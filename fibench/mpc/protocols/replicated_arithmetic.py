@@ -80,9 +80,11 @@ def _narrow(bits: int) -> np.dtype:
     return np.dtype(f"uint{next(w for w in (8, 16, 32, 64) if w >= bits + 1)}")
 
 
-def _trunc_core(ctx, t: int, part: dict, zh, shape: tuple, bits: int, frac: int, label: str) -> AShare:
+def _trunc_core(ctx, t: int, part: dict, zh, shape: tuple, bits: int, frac: int, label: str,
+                fused: bool) -> AShare:
     """Steps 1-3 of the module docstring for the 2-out-of-2 ``part`` ({A: .., B: ..}, the local
-    ones) plus the helper's extra term ``zh`` (``None``: none)."""
+    ones) plus, if ``fused``, the helper's own product term ``zh`` (its value where h is hosted,
+    else ``None``: it arrives in round 1)."""
     h, A, B = roles(t)
     n = int(np.prod(shape)) if shape else 1
     prf, parties = ctx.prf, ctx.parties
@@ -95,7 +97,7 @@ def _trunc_core(ctx, t: int, part: dict, zh, shape: tuple, bits: int, frac: int,
         msb_corr = (r >> np.uint64(63)) - prf.expand(A, t, 2, n)
         low_corr = ((r & LOW63) >> np.uint64(bits)) - prf.expand(A, t, 3, n)
         to_b = [low_corr.view(np.uint8), msb_corr.astype(narrow).view(np.uint8)]
-        if zh is not None:
+        if fused:
             links[(h, A)] = zh
             to_b.insert(0, zh.view(np.uint8))
         links[(h, B)] = np.concatenate(to_b)
@@ -112,7 +114,7 @@ def _trunc_core(ctx, t: int, part: dict, zh, shape: tuple, bits: int, frac: int,
         mA = masked[A] if A in masked else inc[(A, B)]
         mB = masked[B] if B in masked else inc[(B, A)]
         c = mA + mB
-        if zh is not None:
+        if fused:
             c += zh if h in parties else (inc[(h, A)] if A in parties else inc[(h, B)][: 8 * n].view(np.uint64))
         if A in parties:
             shares[A] = kt.dealer_trunc_share(c, prf.expand(A, t, 2, n), prf.expand(A, t, 3, n), bits, True)
@@ -121,7 +123,7 @@ def _trunc_core(ctx, t: int, part: dict, zh, shape: tuple, bits: int, frac: int,
                 low_b, msb_b = ((r & LOW63) >> np.uint64(bits)) - prf.expand(A, t, 3, n), msb_corr
             else:
                 buf = inc[(h, B)]
-                off = 8 * n if zh is not None else 0
+                off = 8 * n if fused else 0
                 low_b = buf[off: off + 8 * n].view(np.uint64)
                 msb_b = buf[off + 8 * n:].view(narrow).astype(np.uint64)
             shares[B] = kt.dealer_trunc_share(c, msb_b.astype(narrow).astype(np.uint64), low_b, bits, False)
@@ -141,7 +143,7 @@ def truncate(ctx, x: AShare, bits: int, label: str = "trunc") -> AShare:
         part[A] = x.shares[A] + x.shares[B]  # A holds x_{h+1}, x_{h+2}
     if B in ctx.parties:
         part[B] = x.shares[h].copy()  # B holds x_{h+2}, x_h
-    out = _trunc_core(ctx, t, part, None, x.shape, bits, x.frac - bits, label)
+    out = _trunc_core(ctx, t, part, None, x.shape, bits, x.frac - bits, label, fused=False)
     if ctx.checker:
         ctx.checker.truncation(x, out, bits, label)
     return out
@@ -162,7 +164,7 @@ def mul_trunc(ctx, x: AShare, y: AShare, bits: int, matmul: bool = False, label:
     h, A, B = roles(t)
     z = _local_product(ctx, x, y, matmul, t)
     part = {p: z[p] for p in (A, B) if p in ctx.parties}
-    out = _trunc_core(ctx, t, part, z.get(h), shape, bits, frac, f"{label}/trunc")
+    out = _trunc_core(ctx, t, part, z.get(h), shape, bits, frac, f"{label}/trunc", fused=True)
     if ctx.checker:
         full = AShare({p: z[p].reshape(shape) for p in range(3)}, shape, x.frac + y.frac)
         ctx.checker.truncation(full, out, bits, label)

@@ -104,7 +104,10 @@ def sign_pair(ctx, x: AShare, out: str):
         links[(h, B)], local_parts = _corrections(ctx, t, x, n, nw, out)
     inc = comm.exchange(links, "cmp/deal")
     mine = [p for p in (A, B) if p in parties]
-    if not mine:
+    if not mine:  # the helper's process: it takes part in every round (SPMD), sending nothing
+        tail = {"bool": [], "arith": ["cmp/b2a"], "relu": ["relu/open"]}[out]
+        for label in [f"cmp/and{lvl + 1}" for lvl in range(N_LEVELS)] + ["cmp/final"] + tail:
+            comm.exchange({}, label)
         return t, {}
     key = {A: A, B: h}  # A's PRF shares from k_{h+1}, B's from k_h
     sh = {}
