@@ -345,6 +345,8 @@ def infer_cmd(
     rule: Annotated[str, typer.Option(help="soft_vote, logit_sum, hard_vote or weighted_vote.")] = "soft_vote",
     protocol: Annotated[str, typer.Option(help="Comparison protocol: a2b or fss (2 parties).")] = "a2b",
     servers: Annotated[Optional[int], typer.Option(min=2, max=3, help="Compute servers for T2 (default 2).")] = None,
+    sharing: Annotated[str, typer.Option(help="additive (dealer) or replicated (2-out-of-3 among exactly 3 "
+                                              "servers, no dealer: --topology T2 --servers 3).")] = "additive",
     dataset: Annotated[str, typer.Option(help="digits, iris, wine, breast_cancer (scikit-learn's embedded sets), "
                                               "synthetic, or a .npz/.csv path.")] = "digits",
     label_column: Annotated[Optional[str], typer.Option(
@@ -372,6 +374,10 @@ def infer_cmd(
         raise typer.BadParameter(f"must be one of {si.TOPOLOGIES}", param_hint="--topology")
     if protocol not in COMPARISONS:
         raise typer.BadParameter(f"must be one of {tuple(COMPARISONS)}", param_hint="--protocol")
+    from fibench.mpc.context import SHARINGS
+
+    if sharing not in SHARINGS:
+        raise typer.BadParameter(f"must be one of {SHARINGS}", param_hint="--sharing")
     try:
         infer.parse_alpha(alpha)
     except ValueError:
@@ -383,7 +389,8 @@ def infer_cmd(
         plan = infer.plan_infer(trainer=trainer, mode=mode, topology=topology, owners=owners, alpha=alpha, model=model,
                                 rule=rule,
                                 protocol=protocol, servers=servers, dataset=dataset, queries=queries,
-                                batch_size=batch_size, seed=seed, label_column=col, standardize=standardize)
+                                batch_size=batch_size, seed=seed, label_column=col, standardize=standardize,
+                                sharing=sharing)
         result = infer.run_infer(plan, progress=wanted(progress))
     except ValueError as e:
         _err(str(e))
@@ -392,7 +399,7 @@ def infer_cmd(
         _err(f"warning: {note}")
     rep = result.report
     typer.echo(f"{mode}/{topology} K={owners} alpha={alpha} model={model} rule={rule} protocol={protocol} "
-               f"parties={rep.parties} queries={rep.queries} dataset={dataset}")
+               f"parties={rep.parties} queries={rep.queries} dataset={dataset} sharing={rep.sharing}")
     typer.echo(f"accuracy (secure)      {result.accuracy:.4f}")
     typer.echo(f"agreement w/ plaintext {rep.agreement:.4f}")
     typer.echo(f"online bytes / party   {rep.online_bytes_sent_per_party:,} sent, {rep.online_bytes_recv_per_party:,} received")

@@ -17,6 +17,18 @@ def _layers(parties, rows):
             "owners": [2], "rows": rows, "argmax_method": ["tree"], "seed": [0]}
 
 
+def _replicated(n, rows):
+    """Every op on 2-out-of-3 replicated shares (3 servers, no dealer) next to the dealer's
+    scheme at P = 3 of the same grid."""
+    return {"op": ["share", "reveal", "mul", "matmul", "lt", "relu", "argmax"], "sharing": ["replicated"],
+            "protocol": ["a2b"], "parties": [3], "trunc": ["dealer"], "n": n, "rows": rows, "reps": [3], "seed": [0]}
+
+
+def _layers_replicated(rows):
+    return {"op": "layers", "model": _LAYER_MODELS, "protocol": ["a2b"], "parties": [3], "owners": [2],
+            "rows": rows, "argmax_method": ["tree"], "seed": [0], "sharing": ["replicated"]}
+
+
 PRESETS = {
     "quick": [{
         "op": ["share", "reveal", "mul", "matmul", "lt", "relu", "argmax"],
@@ -27,7 +39,7 @@ PRESETS = {
         "rows": [1000],
         "reps": [3],
         "seed": [0],
-    }, _layers([2], [100])],
+    }, _layers([2], [100]), _replicated([100_000], [1000]), _layers_replicated([100])],
     "paper": [{
         "op": ["share", "reveal", "mul", "matmul", "lt", "relu", "argmax"],
         "protocol": ["a2b", "fss"],
@@ -38,7 +50,8 @@ PRESETS = {
         "trunc": ["dealer", "local"],
         "reps": [5],
         "seed": [0],
-    }, _layers([2, 3], [1, 100, 1000])],
+    }, _layers([2, 3], [1, 100, 1000]), _replicated([10_000, 1_000_000], [1000]),
+        _layers_replicated([1, 100, 1000])],
 }
 REPEATS = {"quick": 1, "paper": 1}
 # wall time of the preset (fibench list), measured on the 2-core reference machine at load ~1;
@@ -58,6 +71,7 @@ KEYS = {
     "reps": {"int": (1, 1000)},
     "argmax_method": {"choice": ("pairs", "tree")},
     "trunc": {"choice": ("dealer", "local")},
+    "sharing": {"choice": ("additive", "replicated")},
 }
 
 
@@ -65,7 +79,11 @@ _COMPARISONS = ("lt", "relu", "argmax")
 
 
 def VALID(point: dict) -> bool:
-    """fss is a 2-party comparison protocol (lt, relu, argmax, layers; parties=2) and trunc=local a 2-party truncation after products (mul, matmul)."""
+    """fss is a 2-party comparison protocol (lt, relu, argmax, layers; parties=2), trunc=local a 2-party truncation after products (mul, matmul), and sharing=replicated runs with parties=3, a2b and trunc=dealer only."""
+    if point.get("sharing", "additive") == "replicated" and (point.get("parties") != 3 or
+                                                           point.get("protocol", "a2b") != "a2b" or
+                                                           point.get("trunc", "dealer") != "dealer"):
+        return False
     if point.get("protocol", "a2b") != "a2b" and (point.get("parties") != 2 or
                                                    point.get("op") not in _COMPARISONS + ("layers",)):
         return False

@@ -16,6 +16,9 @@ PRESETS = {
         # the figure: the network model against injected delays, two profiles x two party counts
         {"op": ["lt"], "parties": [2, 3], "n": [10_000], "rows": [100], "transport": ["shm"],
          "profile": ["lan", "region"], "reps": [3]},
+        # replicated 2-out-of-3 sharing (3 ranks, no dealer)
+        {"op": _OPS, "sharing": ["replicated"], "parties": [3], "n": [10_000], "rows": [100], "transport": ["shm"],
+         "profile": ["none", "region"], "reps": [3]},
     ],
     "paper": [
         # the figures: x<y / ReLU on 10^6 elements, argmax 1000 x 10, MLP 1000 queries
@@ -32,6 +35,11 @@ PRESETS = {
         # network model validation: x<y on 10^5 elements and the MLP end to end
         {"op": ["lt", "mlp"], "parties": [2, 3, 5], "n": [100_000], "rows": [1000], "transport": ["shm"],
          "profile": ["lan", "region", "wan"], "reps": [7]},
+        # replicated sharing, 3 ranks: x<y 10^6 and the MLP, then under injected delays
+        {"op": _OPS, "sharing": ["replicated"], "parties": [3], "n": [1_000_000], "rows": [1000],
+         "transport": ["shm", "tcp"], "profile": ["none"], "reps": [5]},
+        {"op": ["lt", "mlp"], "sharing": ["replicated"], "parties": [3], "n": [100_000], "rows": [1000],
+         "transport": ["shm"], "profile": ["lan", "region", "wan"], "reps": [7]},
     ],
 }
 REPEATS = {"quick": 1, "paper": 1}
@@ -49,9 +57,13 @@ KEYS = {
     "transport": {"choice": ("shm", "tcp")},
     "profile": {"choice": ("none", "lan", "region", "wan", "geo"), "none": True},
     "reps": {"int": (1, 1000)},
+    "sharing": {"choice": ("additive", "replicated")},
 }
 
 
 def VALID(point: dict) -> bool:
-    """fss is a 2-party protocol: it runs with parties=2 only."""
+    """fss is a 2-party protocol: it runs with parties=2 only; sharing=replicated with parties=3 and a2b."""
+    if point.get("sharing", "additive") == "replicated" and (point.get("parties") != 3 or
+                                                           point.get("protocol", "a2b") != "a2b"):
+        return False
     return point.get("protocol", "a2b") != "fss" or point.get("parties") == 2

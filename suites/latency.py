@@ -19,6 +19,9 @@ run (counts do not depend on the network), so the grid is cheap. Workloads:
   cnn:128,256 at batch 1000 on geo 176 s, 4.0 decades).
 
 Topology ``T1``: the K owners are the compute parties; ``T2``: they outsource to ``servers``.
+``sharing``: ``additive`` (the dealer's scheme) or ``replicated`` (2-out-of-3 among exactly 3
+servers, no dealer); the presets put T2 with 2 servers and the dealer next to 3 servers with
+replicated sharing under every profile (``_dealer_vs_replicated``).
 ``schedule`` (m2): ``parallel`` evaluates the K models in the same rounds, ``sequential`` one
 after the other. Timing keys: ``timing_reps`` (median of that many calls), ``threads`` (numba
 threads; 0 = numba's default).
@@ -41,6 +44,19 @@ _TIMING = {"quick": {"timing_reps": 3, "threads": 1}, "paper": {"timing_reps": 3
 
 def _g(preset="quick", **grid):
     return {**grid, **_COMMON, **_TIMING[preset]}
+
+
+def _dealer_vs_replicated(preset):
+    """T2 with 2 servers and the dealer next to 3 servers with replicated sharing (no dealer),
+    under every network profile: M1 (K = 3, digits logits) and M2 (MLP 64-32-10, K = 2), at
+    batch 1 and 100 (paper: 1, 100, 1000)."""
+    batch = [1, 100] if preset == "quick" else [1, 100, 1000]
+    m1 = dict(workload="m1", owners=3, topology="T2", batch=batch, protocol="a2b", argmax="pairs",
+              logits="synthetic" if preset == "quick" else "digits", owner_model="lr")
+    m2 = dict(workload="m2", model="mlp", hidden=32, owners=2, topology="T2", batch=batch, argmax="pairs",
+              protocol="a2b", schedule="parallel")
+    return [_g(preset, servers=2, sharing="additive", **m1), _g(preset, servers=3, sharing="replicated", **m1),
+            _g(preset, servers=2, sharing="additive", **m2), _g(preset, servers=3, sharing="replicated", **m2)]
 
 
 def _crossover(preset):
@@ -80,6 +96,7 @@ PRESETS = {
         # where each comparison protocol wins (issue 8): M2 MLP 64-32-10, by batch size
         *_crossover("quick"),
         _complexity("quick"),
+        *_dealer_vs_replicated("quick"),
     ],
     "paper": [
         _g("paper", workload="relu", n=[1, 100, 10_000, 100_000], parties=[2, 3, 5, 8], protocol="a2b"),
@@ -96,6 +113,7 @@ PRESETS = {
            batch=[1, 100], protocol="a2b", argmax="tree", schedule="parallel"),
         *_crossover("paper"),
         _complexity("paper"),
+        *_dealer_vs_replicated("paper"),
         # naive schedule: the K models one after the other (K times the rounds)
         _g("paper", workload="m2", model="mlp", hidden=128, owners=[2, 5, 10, 16], topology=["T1", "T2"], servers=2,
            batch=[1, 100], protocol="a2b", argmax="tree", schedule="sequential"),
@@ -135,11 +153,19 @@ KEYS = {
     "classes": {"int": (2, 1000)},
     "timing_reps": {"int": (1, 1000)},
     "threads": {"int": (0, 1024)},
+    "sharing": {"choice": ("additive", "replicated")},
 }
 
 
 def VALID(point: dict) -> bool:
-    """fss needs exactly two compute parties (relu: parties=2; m1/m2: topology T2 with servers=2)."""
+    """fss needs exactly two compute parties (relu: parties=2; m1/m2: topology T2 with servers=2);
+    sharing=replicated exactly three (relu: parties=3; m1/m2: T2 with servers=3, or T1 with 3 owners)."""
+    if point.get("sharing", "additive") == "replicated":
+        if point.get("protocol", "a2b") != "a2b":
+            return False
+        if point["workload"] == "relu":
+            return point.get("parties") == 3
+        return (point.get("servers") == 3) if point.get("topology", "T2") == "T2" else point.get("owners") == 3
     if point.get("protocol") == "fss":
         if point["workload"] == "relu":
             return point.get("parties") == 2

@@ -67,9 +67,10 @@ def _assert_same(got, want):
 
 @pytest.mark.mpi
 @pytest.mark.usefixtures("needs_mpi")
-@pytest.mark.parametrize("parties,protocol", [(2, "a2b"), (2, "fss"), (3, "a2b")])
-def test_counts_and_results_equal_local(parties, protocol):
-    params = {"parties": parties, "protocol": protocol, "n": 200, "rows": 30, "seed": 3,
+@pytest.mark.parametrize("parties,protocol,sharing", [(2, "a2b", "additive"), (2, "fss", "additive"),
+                                                    (3, "a2b", "additive"), (3, "a2b", "replicated")])
+def test_counts_and_results_equal_local(parties, protocol, sharing):
+    params = {"parties": parties, "protocol": protocol, "n": 200, "rows": 30, "seed": 3, "sharing": sharing,
               "ops": ["share", "reveal", "mul", "matmul", "lt", "relu", "argmax", "mlp"]}
     _assert_same(_mpi_transcript(params), _local_transcript(params))
 

@@ -39,6 +39,7 @@ class InferPlan:
     standardize: bool = False
     notes: list = field(default_factory=list)
     trainer: str = "sklearn"
+    sharing: str = "additive"
 
 
 @dataclass
@@ -66,7 +67,8 @@ def parse_alpha(alpha) -> object:
 
 def plan_infer(*, mode="M1", topology="T1", owners=5, alpha="0.5", model="lr", rule="soft_vote", protocol="a2b",
                servers=None, dataset="digits", queries=360, batch_size=120, seed=0, label_column=None,
-               standardize=False, n_test: int | None = None, trainer: str = "sklearn") -> InferPlan:
+               standardize=False, n_test: int | None = None, trainer: str = "sklearn",
+               sharing: str = "additive") -> InferPlan:
     """Check the settings (``ValueError`` naming the option) and note what will be remapped;
     ``n_test``: the test set's size when known (else checked in :func:`run_infer`)."""
     from fibench.fi import secure_inference as si
@@ -75,11 +77,12 @@ def plan_infer(*, mode="M1", topology="T1", owners=5, alpha="0.5", model="lr", r
     if topology == "T1" and servers is not None:
         notes.append(f"--servers {servers} is not used with topology T1: the {owners} owners are the compute parties")
     servers_used = 2 if servers is None else int(servers)
-    si.check_setting(mode, topology, owners, servers_used, protocol)
+    si.check_setting(mode, topology, owners, servers_used, protocol, sharing)
     if mode == "M2":
         si.check_m2_rule(rule)
     plan = InferPlan(mode, topology, int(owners), parse_alpha(alpha), model, rule, protocol, servers_used, dataset,
-                     int(queries), int(batch_size), int(seed), label_column, bool(standardize), notes, trainer)
+                     int(queries), int(batch_size), int(seed), label_column, bool(standardize), notes, trainer,
+                     sharing)
     from fibench.fi.models import LocalModel
 
     LocalModel(model, 2, standardize=False, trainer=trainer)  # the trainer fits the model (ValueError)
@@ -127,5 +130,6 @@ def run_infer(plan: InferPlan, progress: bool = False) -> InferResult:
         progress=progress)
     X, y = d.X_test[:plan.queries], d.y_test[:plan.queries]
     labels, rep = fe.secure_predict(X, mode=plan.mode, topology=plan.topology, protocol=plan.protocol,
-                                    servers=plan.servers, batch_size=plan.batch_size, progress=progress)
+                                    servers=plan.servers, batch_size=plan.batch_size, progress=progress,
+                                    sharing=plan.sharing)
     return InferResult(plan, float(np.mean(labels == y)), rep, network_estimates(rep), plan.notes)

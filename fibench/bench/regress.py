@@ -68,11 +68,15 @@ def counter_cases():
                 if protocol != "a2b" and (op not in COMPARISON_OPS or not runs_with(protocol, P)):
                     continue
                 cases.append({"op": op, "protocol": protocol, "parties": P, "n": 1000, "rows": 100, "reps": 1, "seed": 0})
+        # replicated 2-out-of-3 sharing among 3 servers (no dealer)
+        cases.append({"op": op, "protocol": "a2b", "parties": 3, "n": 1000, "rows": 100, "reps": 1, "seed": 0,
+                      "sharing": "replicated"})
     return cases
 
 
 def _case_key(c: dict) -> str:
-    return f"{c['op']}/{c['protocol']}/P{c['parties']}"
+    tail = "/replicated" if c.get("sharing", "additive") == "replicated" else ""
+    return f"{c['op']}/{c['protocol']}/P{c['parties']}{tail}"
 
 
 def measure_counters(progress: bool = False) -> dict:
@@ -115,6 +119,11 @@ def _pipeline_counters(progress: bool = False) -> dict:
                 "online_rounds": rep.online_rounds, "offline_bytes_per_party": rep.offline_bytes_per_party,
                 "agreement_x1e6": round(rep.agreement * 1e6)}
             pb.update(1)
+    for mode in ("M1", "M2"):
+        rule = "logit_sum" if mode == "M2" else None
+        _, rep = fe.secure_predict(d.X_test[:64], mode=mode, topology="T2", servers=3, rule=rule,
+                                   sharing="replicated")
+        out[f"pipeline/{mode}/T2/replicated/{model}/K3"] = _report_counters(rep)
     pb.close()
     out.update(_noisy_vote_counters(d, parts))
     out.update(_accuracy_counters(progress))
@@ -143,6 +152,13 @@ def _noisy_vote_counters(d, parts) -> dict:
                         "online_rounds": rep.online_rounds, "offline_bytes_per_party": rep.offline_bytes_per_party,
                         "querier_bytes_recv": rep.querier_bytes_recv}
     return out
+
+
+def _report_counters(rep) -> dict:
+    return {"online_bytes_sent_per_party": rep.online_bytes_sent_per_party,
+            "online_bytes_recv_per_party": rep.online_bytes_recv_per_party,
+            "online_rounds": rep.online_rounds, "offline_bytes_per_party": rep.offline_bytes_per_party,
+            "agreement_x1e6": round(rep.agreement * 1e6)}
 
 
 def _accuracy_counters(progress: bool = False) -> dict:

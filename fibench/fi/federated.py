@@ -219,12 +219,15 @@ class FederatedEnsemble:
 
     def secure_predict(self, X, mode: str = "M1", topology: str = "T1", protocol: str = "a2b",
                        servers: int = 2, rule: str | None = None, argmax_method: str = "pairs",
-                       batch_size: int | None = None, progress: bool = False, noise=None, sigma=None):
+                       batch_size: int | None = None, progress: bool = False, noise=None, sigma=None,
+                       sharing: str = "additive"):
         """Secure ensemble labels for ``X`` and a cost report: ``(labels, report)``.
 
         ``mode`` "M1" (owners share their outputs) or "M2" (query and weights shared; soft_vote
         by a secure softmax of each owner's logits); every rule runs in both; ``topology``
-        "T1" (owners compute, K >= 2) or "T2" (``servers`` = 2 or 3). ``report.agreement`` is
+        "T1" (owners compute, K >= 2) or "T2" (``servers`` = 2 or 3); ``sharing``
+        "additive" (the dealer's scheme) or "replicated" (honest-majority 2-out-of-3 among exactly
+        3 servers, no dealer: T2 with ``servers=3``). ``report.agreement`` is
         the share of queries whose secure label equals the plaintext pipeline's (noiseless).
         ``noise`` ("gaussian" | "laplace") and ``sigma``: the noisy vote (``hard_vote``,
         ``weighted_vote``), noise dealt by the dealer inside MPC. See ``fibench.fi.secure_inference``.
@@ -234,7 +237,7 @@ class FederatedEnsemble:
         self._check_fitted()
         X = check_X(X, self.n_features_)
         rule = self.rule if rule is None else ens.get_rule(rule).name
-        si.check_setting(mode, topology, self.n_owners, servers, protocol)
+        si.check_setting(mode, topology, self.n_owners, servers, protocol, sharing)
         if mode == "M2":
             si.check_m2_rule(rule)
         si.check_noise(rule, noise, sigma)
@@ -255,7 +258,8 @@ class FederatedEnsemble:
             kw = ({"owner_scores": self.m1_scores(Xb, rule)} if mode == "M1" else
                   {"owner_layers": layers, "weights": self.weights_})
             lab, rep = si.run_secure(Xb, mode=mode, topology=topology, servers=servers, protocol=protocol,
-                                     argmax_method=argmax_method, rule=rule, noise=noise, sigma=sigma, **kw)
+                                     argmax_method=argmax_method, rule=rule, noise=noise, sigma=sigma, sharing=sharing,
+                                     **kw)
             labels.append(lab)
             reports.append(rep)
         labels = np.concatenate(labels) if labels else np.zeros(0, dtype=np.int64)

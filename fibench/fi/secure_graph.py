@@ -1,7 +1,8 @@
 """Secure evaluation of layer graphs (``fibench.fi.graph``) in mode M2.
 
 The querier shares the query, every owner shares the parameters of its Dense and Conv2d layers
-(all in ONE round, masked: see ``MaskedInput``). Per layer kind:
+(all in ONE round, masked: see ``MaskedInput``; replicated sessions share plainly, having no
+dealer masks). Per layer kind:
 
 * ``Dense``: one Beaver matrix product (``Session.matmul``, exact truncation) plus the bias;
 * ``Conv2d``: im2col (a local layout change of the shares, zero padding) and the same Beaver
@@ -10,6 +11,8 @@ The querier shares the query, every owner shares the parameters of its Dense and
   and im2col is applied to x - a and to a alike, so the product opens nothing: 8 bytes per
   input element per peer instead of 8 per im2col element (kh*kw/stride^2 times more) — the
   dealer's triple is then a conv triple (im2col(a), B, im2col(a) @ B);
+  replicated sessions (no dealer) apply im2col to the replicated shares themselves: the
+  product's resharing costs 8 bytes per OUTPUT element, nothing is opened;
 * ``ReLU``: the session's comparison protocol (``ctx.cmp.relu``);
 * ``MaxPool2d``: a tournament inside each window, max(a, b) = b + relu(a - b), one batched
   ReLU per level (ceil(log2 k) levels for a window of k values); exact;
@@ -124,7 +127,7 @@ def share_graph_inputs(s, X: np.ndarray, graphs: list, topology: str, masked_inp
     """Share the query (flattened, from ``"querier"``) and every owner's linear parameters in
     one round. Returns ``(x, params)``, ``params[k]``: owner k's ``[(W, b), ...]`` shares."""
     f = s.frac_bits
-    mk = ("masked",) if masked_inputs else ()
+    mk = ("masked",) if masked_inputs and s.sharing == "additive" else ()  # dealer masks: additive only
     items = [(enc(X), "querier", X.shape, f) + mk]
     counts = []
     for k, g in enumerate(graphs):
@@ -190,7 +193,7 @@ def _linear(s, x, layer, Ws, bs, n: int, in_shape: tuple, K: int, per_owner: boo
     # Conv2d: im2col of the (stacked) input, one Beaver matrix product. An input that is not
     # masked yet is opened once as x - a for a dealer mask a (8 bytes per INPUT element), so
     # that the product needs no opening of the im2col matrix (kh*kw/stride^2 times larger)
-    if not isinstance(x, MaskedInput):
+    if not isinstance(x, MaskedInput) and s.sharing == "additive":
         mask = s.dealer.random_mask(x.shape)
         e = open_arith(s, AShare({p: x.shares[p] - mask.shares[p] for p in s.parties}, x.shape, 0), "conv/open")
         x = MaskedInput(e, mask, x.shape, x.frac)

@@ -74,14 +74,17 @@ class CostReport:
     #: the online and offline rounds with their links (``fibench.mpc.comm.stats.Round``), for
     #: pricing the run under a network profile (``fibench.bench.network.estimate``)
     rounds: list = field(default_factory=list, repr=False, compare=False)
+    sharing: str = "additive"
 
     def as_dict(self) -> dict:
         """The report's numbers (the rounds left out)."""
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "rounds"}
 
 
-def check_setting(mode: str, topology: str, owners: int, servers: int, protocol: str) -> int:
-    """Validate and return the number of compute parties."""
+def check_setting(mode: str, topology: str, owners: int, servers: int, protocol: str,
+                  sharing: str = "additive") -> int:
+    """Validate and return the number of compute parties (``sharing="replicated"``: exactly 3,
+    i.e. T2 with ``servers=3`` or T1 with 3 owners)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if topology not in TOPOLOGIES:
@@ -94,7 +97,10 @@ def check_setting(mode: str, topology: str, owners: int, servers: int, protocol:
         if servers not in (2, 3):
             raise ValueError(f"servers must be 2 or 3 for topology T2, got {servers!r}")
         P = servers
-    comparison(protocol, P)  # raises if the protocol cannot run with P compute parties
+    if sharing == "replicated" and P != 3:
+        where = f"topology T1 with {owners} owners" if topology == "T1" else f"servers={servers}"
+        raise ValueError(f"sharing 'replicated' needs exactly 3 compute parties (T2 with servers=3), got {where}")
+    comparison(protocol, P, sharing)  # raises if the protocol cannot run with P compute parties
     return P
 
 
@@ -217,15 +223,19 @@ def _finish(s: Session, scores: AShare, argmax_method: str, to):
 
 def run_secure(X, *, mode: str, topology: str = "T2", servers: int = 2, protocol: str = "a2b",
                owner_scores=None, owner_layers=None, rule: str = "logit_sum", argmax_method: str = "pairs",
-               weights=None, session: Session | None = None, noise=None, sigma=None):
+               weights=None, session: Session | None = None, noise=None, sigma=None,
+               sharing: str = "additive"):
     """One secure batch. Returns ``(labels (n,) int64, CostReport)``; labels are what the
     querier decodes. M1 needs ``owner_scores`` (K, n, C); M2 needs ``owner_layers``.
     ``noise``/``sigma``: the noisy vote of ``rule`` (``hard_vote``/``weighted_vote``; in M1
-    ``owner_scores`` are then the owners' (weighted) one-hot votes)."""
+    ``owner_scores`` are then the owners' (weighted) one-hot votes). ``sharing``:
+    ``"additive"`` (dealer) or ``"replicated"`` (3 servers, no dealer)."""
     noise, sigma = check_noise(rule, noise, sigma)
     K = len(owner_scores) if mode == "M1" and owner_scores is not None else len(owner_layers or [])
-    P = check_setting(mode, topology, K, servers, protocol)
-    s = session or Session(P, protocol=protocol)  # the dealer's randomness never comes from a user seed
+    if session is not None:
+        sharing = session.sharing
+    P = check_setting(mode, topology, K, servers, protocol, sharing)
+    s = session or Session(P, protocol=protocol, sharing=sharing)  # the dealer's randomness never comes from a user seed
     mark, d0, t0 = s.stats.mark(), s.dealer.elapsed, time.perf_counter()
     if mode == "M1":
         labels = m1_labels(s, np.asarray(owner_scores, dtype=np.float64), topology, argmax_method, to="querier",
@@ -243,7 +253,7 @@ def run_secure(X, *, mode: str, topology: str = "T2", servers: int = 2, protocol
     rep = CostReport(mode, topology, protocol, P, K, n, summ["online_bytes_sent_per_party"],
                      summ["online_bytes_recv_per_party"], summ["online_rounds"], summ["offline_bytes_per_party"],
                      q.get("bytes_sent", 0), q.get("bytes_recv", 0), wall, deal, wall - deal,
-                     rounds=list(st.rounds))
+                     rounds=list(st.rounds), sharing=s.sharing)
     return labels, rep
 
 

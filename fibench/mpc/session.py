@@ -20,11 +20,12 @@ import numpy as np
 
 from fibench.mpc import config
 from fibench.mpc.comm import Communicator, LocalCommunicator
-from fibench.mpc.context import Context
-from fibench.mpc.dealer import Dealer
+from fibench.mpc.context import Context, check_sharing
+from fibench.mpc.dealer import Dealer, NoDealer
 from fibench.mpc.encoding import check_frac_bits, decode, encode
 from fibench.mpc.protocols import argmax as am
 from fibench.mpc.protocols import arithmetic as ar
+from fibench.mpc.protocols import replicated_sharing as rs
 from fibench.mpc.protocols import sharing as sh
 from fibench.mpc.shares import AShare
 
@@ -67,6 +68,14 @@ class Session(Context):
     delay : link model or None
         ``backend="mpi"`` only: delay injection (an object with ``params(src, dst) ->
         (one-way seconds, bits per second)``, e.g. ``fibench.bench.network.LinkDelay``).
+    sharing : {"additive", "replicated"}, default "additive"
+        ``additive``: P-party additive shares, correlated randomness from the dealer (offline).
+        ``replicated``: honest-majority 2-out-of-3 replicated shares among exactly 3 servers
+        (Araki et al. 2016 / ABY3; semi-honest, one corrupt server out of three): no dealer at
+        all (0 offline bytes), correlated randomness from pairwise AES keys set up in one round
+        of 16 bytes per server; ``protocol`` must be ``"a2b"`` (bit decomposition), ``trunc``
+        ``"dealer"`` (the exact method, one server in the dealer's place) and ``dealer_seed``
+        ``None``. Costs: ``fibench.mpc.protocols.replicated_*``.
     check : bool, default False
         Checking mode (``local`` backend only): reconstruct intermediates and raise
         ``fibench.mpc.checking.RangeError`` naming the op when a product, sum, comparison input
@@ -81,7 +90,7 @@ class Session(Context):
     def __init__(self, n_parties: int | None = 2, frac_bits: int = config.FRAC_BITS,
                  protocol: str = config.COMPARISON_PROTOCOL, trunc: str = "dealer", dealer_seed: bytes | None = None,
                  comm: Communicator | None = None, cmp_bits: int = 64, backend: str = "local", delay=None,
-                 check: bool = False):
+                 check: bool = False, sharing: str = "additive"):
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         if not (backend == "mpi" and n_parties is None and comm is None):
@@ -90,6 +99,10 @@ class Session(Context):
                 raise ValueError(f"n_parties must be an integer in [{config.MIN_PARTIES}, {config.MAX_PARTIES}], "
                                  f"got {n_parties!r}")
         frac_bits = check_frac_bits(frac_bits)
+        if sharing == "replicated" and n_parties is not None and comm is None:
+            check_sharing(sharing, n_parties, protocol)  # before any communicator starts
+        if sharing == "replicated" and dealer_seed is not None:
+            raise ValueError("dealer_seed must be None with sharing='replicated' (it has no dealer)")
         if dealer_seed is not None and (not isinstance(dealer_seed, bytes) or len(dealer_seed) != 16):
             raise ValueError("dealer_seed must be None or 16 bytes")
         if comm is None:
@@ -101,12 +114,17 @@ class Session(Context):
                 comm = LocalCommunicator(int(n_parties))
         if n_parties is not None and comm.n_parties != n_parties:
             raise ValueError(f"comm has {comm.n_parties} parties, session asks for {n_parties}")
-        super().__init__(comm, None, frac_bits, cmp_bits, protocol, trunc, check)  # validates the settings
+        super().__init__(comm, None, frac_bits, cmp_bits, protocol, trunc, check, sharing)  # validates the settings
+        if self.sharing == "replicated":
+            self.dealer = NoDealer(comm)
+            self.prf = rs.setup_keys(self)  # once: pairwise PRF keys, one round of 16 bytes per server
+            return
         self.dealer = Dealer(comm, dealer_seed)  # then the dealer sends its seeds
         self.input_keys = sh.setup_input_keys(self)  # once: sharing by compute parties is then free
 
     def __repr__(self) -> str:
-        return f"Session(P={self.n_parties}, frac_bits={self.frac_bits}, protocol={self.protocol!r})"
+        extra = ", sharing='replicated'" if self.sharing == "replicated" else ""
+        return f"Session(P={self.n_parties}, frac_bits={self.frac_bits}, protocol={self.protocol!r}{extra})"
 
     # -- input / output ----------------------------------------------------------------------
     def share(self, x, owner=0, shape=None) -> AShare:
@@ -179,15 +197,20 @@ class Session(Context):
         extra = z.frac - self.frac_bits
         return ar.truncate(self, z, extra, self.trunc) if extra > 0 else z
 
+    def _product(self, x, y, matmul: bool) -> AShare:
+        if self.sharing == "replicated" and x.frac + y.frac > self.frac_bits:  # fused: 2 rounds in all
+            return ar.mul_trunc(self, x, y, self.frac_bits, matmul, "matmul" if matmul else "mul")
+        return self._rescale(ar.matmul(self, x, y) if matmul else ar.mul(self, x, y))
+
     def mul(self, x, y) -> AShare:
         """Elementwise product, rescaled to ``frac_bits`` when both inputs are fixed point."""
         self._operands(x, y)
-        return self._rescale(ar.mul(self, x, y))
+        return self._product(x, y, False)
 
     def matmul(self, x, y) -> AShare:
         """Matrix product ``(n, k) @ (k, m)``, rescaled like ``mul``."""
         self._operands(x, y)
-        return self._rescale(ar.matmul(self, x, y))
+        return self._product(x, y, True)
 
     def mul_public(self, x, c) -> AShare:
         """x * c for public reals c (fixed point, rescaled)."""

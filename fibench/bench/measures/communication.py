@@ -5,7 +5,8 @@ products), ``matmul`` ((rows x 64) @ (64 x 32), the MLP's first layer), ``lt`` (
 ``relu`` (n), ``argmax`` (rows x 10 classes). ``trunc`` (products only): ``dealer`` (the default,
 exact to 1 ulp) or ``local`` (P = 2: SecureML's probabilistic truncation, 0 rounds) — the pair
 shows what exactness costs. Counts are exact and deterministic; times are the median of
-``reps`` calls after a warm-up call (reported apart as ``warmup_s``).
+``reps`` calls after a warm-up call (reported apart as ``warmup_s``). ``sharing``: ``additive``
+(the dealer's scheme, the default) or ``replicated`` (3 servers, no dealer; other points skipped).
 
 ``layers``: the per-layer cost breakdown of ONE secure inference (M2, ``logit_sum``, T2 with
 ``parties`` servers, K = ``owners`` owners, ``rows`` queries of the 8x8 digits size) of a model
@@ -99,7 +100,8 @@ def _run_layers(params: dict) -> list[dict]:
 
     protocol = params.get("protocol", "a2b")
     P = int(params["parties"])
-    if not runs_with(protocol, P):
+    sharing = params.get("sharing", "additive")
+    if not runs_with(protocol, P, sharing):
         return []
     model = normalize_model(params.get("model", "cnn"))
     n, K, seed = int(params.get("rows", 100)), int(params.get("owners", 2)), int(params.get("seed", 0))
@@ -108,11 +110,11 @@ def _run_layers(params: dict) -> list[dict]:
     graphs = [random_graph(model, features, classes, rng) for _ in range(K)]
     X = rng.uniform(0, 16, size=(n, features))  # the digits' pixel range
     method = params.get("argmax_method", "tree")
-    layer_costs(Session(n_parties=P, protocol=protocol), X[:1], graphs, method)  # warm-up (JIT)
-    s = Session(n_parties=P, protocol=protocol)
+    layer_costs(Session(n_parties=P, protocol=protocol, sharing=sharing), X[:1], graphs, method)  # warm-up (JIT)
+    s = Session(n_parties=P, protocol=protocol, sharing=sharing)
     rows = layer_costs(s, X, graphs, method)
     base = {"op": "layers", "model": model, "protocol": protocol, "parties": P, "owners": K, "n": n,
-            "argmax_method": method, "trunc": "-", "seed": seed}
+            "argmax_method": method, "trunc": "-", "seed": seed, "sharing": sharing}
     return [{**base, **r} for r in rows]
 
 
@@ -127,12 +129,16 @@ def run_point(params: dict) -> list[dict]:
     n = int(params.get("rows", 1000) if op in ("matmul", "argmax") else params["n"])
     method = params.get("argmax_method", "pairs")
     trunc = params.get("trunc", "dealer")
+    sharing = params.get("sharing", "additive")
+    if sharing == "replicated" and (P != 3 or protocol != "a2b" or trunc != "dealer"):
+        return []  # replicated: 3 servers, its own bit-decomposition comparison and exact truncation
     if protocol != "a2b" and (op not in COMPARISON_OPS or not runs_with(protocol, P)):
         return []  # e.g. fss: a 2-party comparison protocol
     if trunc == "local" and (P != 2 or op not in PRODUCT_OPS):
         return []  # local truncation: 2 parties, after products only
     seed = int(params.get("seed", 0))
-    s = Session(n_parties=P, protocol=protocol, cmp_bits=int(params.get("cmp_bits", 64) or 64), trunc=trunc)
+    s = Session(n_parties=P, protocol=protocol, cmp_bits=int(params.get("cmp_bits", 64) or 64), trunc=trunc,
+                sharing=sharing)
     rng = np.random.default_rng(seed)
     fn, n = _op_fn(s, op, n, rng, method)
     fn()  # warm-up (JIT compile) before counting
@@ -142,7 +148,7 @@ def run_point(params: dict) -> list[dict]:
     timing, _ = time_call(fn, int(params.get("reps", 3)), s.dealer)
     row = {"op": op, "protocol": protocol if op in COMPARISON_OPS else "-", "parties": P, "n": n,
            "argmax_method": method if op == "argmax" else "-", "trunc": trunc if op in PRODUCT_OPS else "-",
-           "seed": seed}
+           "seed": seed, "sharing": sharing}
     row.update(counts)
     row["online_bytes_per_element"] = counts["online_bytes_sent_per_party"] / max(n, 1)
     row["offline_bytes_per_element"] = counts["offline_bytes_per_party"] / max(n, 1)

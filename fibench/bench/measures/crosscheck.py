@@ -203,7 +203,8 @@ def _estimates(rounds, profile, compute_s: float, measured_s: float) -> dict:
 
 def _session_kwargs(params: dict) -> dict:
     # the seed of a point seeds its data; the dealer's randomness never comes from it
-    return {"protocol": params.get("protocol", "a2b"), "cmp_bits": int(params.get("cmp_bits", 64) or 64)}
+    return {"protocol": params.get("protocol", "a2b"), "cmp_bits": int(params.get("cmp_bits", 64) or 64),
+            "sharing": params.get("sharing", "additive") or "additive"}
 
 
 def _row_head(params: dict) -> dict:
@@ -212,7 +213,8 @@ def _row_head(params: dict) -> dict:
             "parties": int(params["parties"]), "n": _n_of(params),
             "argmax_method": params.get("argmax_method", "pairs") if op in ("argmax", "mlp") else "-",
             "backend": "mpi", "transport": params.get("transport", "shm"),
-            "profile": params.get("profile", "none") or "none", "seed": int(params.get("seed", 0))}
+            "profile": params.get("profile", "none") or "none", "seed": int(params.get("seed", 0)),
+            "sharing": params.get("sharing", "additive") or "additive"}
 
 
 def _merge_timings(parts: list) -> dict:

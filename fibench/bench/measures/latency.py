@@ -58,6 +58,7 @@ from fibench.kernels.threads import num_threads
 
 WORKLOADS = ("relu", "m1", "m2")
 MODELS = ("logreg", "mlp")
+SHARINGS = ("additive", "replicated")
 TOPOLOGIES = ("T1", "T2")
 SCHEDULES = ("parallel", "sequential")
 
@@ -111,6 +112,9 @@ def _check(params: dict) -> dict:
     p.setdefault("schedule", "parallel")
     p.setdefault("topology", "T2")
     p.setdefault("servers", 2)
+    p.setdefault("sharing", "additive")
+    if p["sharing"] not in SHARINGS:
+        raise ValueError(f"sharing must be one of {SHARINGS}, got {p['sharing']!r}")
     if p.get("dataset") and wl != "relu":  # a named dataset: its shape, its owners, its queries
         ds = _load(str(p["dataset"]), int(p.get("seed", 0)))
         p["features"], p["classes"] = ds.n_features, ds.n_classes
@@ -142,6 +146,8 @@ def _check(params: dict) -> dict:
                     raise ValueError(f"schedule {p['schedule']!r} supports the models {MODELS}, got {p['model']!r}")
         if p["schedule"] not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}, got {p['schedule']!r}")
+    if p["sharing"] == "replicated" and p["n_parties"] != 3:
+        raise ValueError(f"sharing 'replicated' needs exactly 3 compute parties, got {p['n_parties']}")
     return p
 
 
@@ -286,7 +292,8 @@ def _tiny(p: dict) -> dict:
 def _run_once(p: dict, seed: int, timing_reps: int = 1):
     """Run the computation; counts from the first call, times = median over ``timing_reps``
     calls (same session, same inputs; the dealer keeps handing out fresh randomness)."""
-    s = Session(n_parties=p["n_parties"], protocol=p["protocol"], cmp_bits=int(p.get("cmp_bits", 64) or 64))
+    s = Session(n_parties=p["n_parties"], protocol=p["protocol"], cmp_bits=int(p.get("cmp_bits", 64) or 64),
+                sharing=p.get("sharing", "additive"))
     rng = np.random.default_rng(seed)
     fn, ref = _build(s, p, rng)
     walls, dealers, out, rounds = [], [], None, None
@@ -309,7 +316,8 @@ def _run_once(p: dict, seed: int, timing_reps: int = 1):
 
 def _proto(p: dict) -> str:
     bits = int(p.get("cmp_bits", 64) or 64)
-    return p["protocol"] if bits == 64 else f"{p['protocol']}(l={bits})"
+    name = p["protocol"] if bits == 64 else f"{p['protocol']}(l={bits})"
+    return f"{name}/replicated" if p.get("sharing") == "replicated" else name
 
 
 def _label(p: dict) -> str:
@@ -359,7 +367,7 @@ def run_point(params: dict) -> list[dict]:
     profiles = [network.get_profile(n, extra) for n in nets]
 
     key = (p["workload"], p["protocol"], p["n_parties"], p.get("model"), p["topology"], p.get("argmax"),
-           p.get("schedule"), p.get("threads"))
+           p.get("schedule"), p.get("threads"), p["sharing"])
     jit = 0.0
     with num_threads(p.get("threads")):
         if key not in _warmed:
@@ -378,6 +386,7 @@ def run_point(params: dict) -> list[dict]:
         "label": _label(p),
         "model_family": _family(p),
         "n_parties": p["n_parties"],
+        "sharing": p["sharing"],
         "model_params": _model_params(p),
         "wall_s": wall,
         "dealer_s": dealer,

@@ -34,7 +34,7 @@ def check(x: AShare, method: str):
 def const(ctx, shape, value) -> AShare:
     """Shares of a public integer constant (party 0 holds it)."""
     first = min(ctx.parties_all)
-    return AShare({p: np.full(shape, value if p == first else 0, dtype=np.uint64) for p in ctx.parties}, shape, 0)
+    return AShare({p: np.full(shape, value if p == first else 0, dtype=np.uint64) for p in ctx.components}, shape, 0)
 
 
 def labels_from_onehot(onehot: AShare) -> AShare:
@@ -65,6 +65,16 @@ def argmax_pairs_and(ctx, x: AShare, one_hot: bool) -> AShare:
     n, C = x.shape
     if C == 1:
         return const(ctx, (n, 1), 1) if one_hot else const(ctx, (n,), 0)
+    winner, n_pad = winner_planes(ctx, x)
+    onehot_t = b2a(ctx, winner, n_pad, "argmax/b2a")  # (C, n_pad) additive
+    onehot = AShare({p: np.ascontiguousarray(s[:, :n].T) for p, s in onehot_t.shares.items()}, (n, C), 0)
+    return onehot if one_hot else labels_from_onehot(onehot)
+
+
+def winner_planes(ctx, x: AShare):
+    """The one-hot winners of ``pairs`` as XOR-shared bit-sliced columns ``(C, ceil(n/64))``
+    (C >= 2), and the padded row count: ``(planes, n_pad)``."""
+    n, C = x.shape
     I, J = np.triu_indices(C, k=1)  # pairs i < j
     npairs, n_pad = len(I), -(-n // 64) * 64
     nw = n_pad // 64
@@ -85,10 +95,7 @@ def argmax_pairs_and(ctx, x: AShare, one_hot: bool) -> AShare:
     for p, planes in lt.items():
         g = planes.reshape(npairs, nw)[pair_id[np.arange(C)[:, None], others]]  # (C, C-1, nw)
         factors[p] = np.where(flip, g ^ ALL_ONES, g) if p == first else g
-    winner = and_tree(ctx, factors, "argmax/and")  # (C, nw) bit-sliced one-hot columns
-    onehot_t = b2a(ctx, winner, n_pad, "argmax/b2a")  # (C, n_pad) additive
-    onehot = AShare({p: np.ascontiguousarray(s[:, :n].T) for p, s in onehot_t.shares.items()}, (n, C), 0)
-    return onehot if one_hot else labels_from_onehot(onehot)
+    return and_tree(ctx, factors, "argmax/and"), n_pad  # (C, nw) bit-sliced one-hot columns
 
 
 def argmax_tree(ctx, x: AShare, one_hot: bool) -> AShare:
@@ -96,7 +103,7 @@ def argmax_tree(ctx, x: AShare, one_hot: bool) -> AShare:
     vals = [x.map(lambda s, c=c: np.ascontiguousarray(s[:, c]), shape=(n,)) for c in range(C)]
     if one_hot:
         first = min(ctx.parties_all)
-        tags = [AShare({p: _unit(n, C, c, p == first) for p in ctx.parties}, (n, C), 0) for c in range(C)]
+        tags = [AShare({p: _unit(n, C, c, p == first) for p in ctx.components}, (n, C), 0) for c in range(C)]
     else:
         tags = [const(ctx, (n,), c) for c in range(C)]
     while len(vals) > 1:
@@ -155,7 +162,7 @@ def argmax(ctx, x: AShare, method: str = "pairs", one_hot: bool = False) -> ASha
         ctx.checker.within(x, 63, "argmax")
     if x.shape[0] == 0:
         shape = (0, x.shape[1]) if one_hot else (0,)
-        return AShare({p: np.zeros(shape, dtype=np.uint64) for p in ctx.parties}, shape, 0)
+        return AShare({p: np.zeros(shape, dtype=np.uint64) for p in ctx.components}, shape, 0)
     if method == "pairs":
         return ctx.cmp.argmax_pairs(ctx, x, one_hot)
     return argmax_tree(ctx, x, one_hot)

@@ -12,6 +12,7 @@ import numpy as np
 from fibench.mpc.shares import AShare, MaskedInput
 from fibench.kernels import beaver as kb
 from fibench.kernels import truncation as kt
+from fibench.mpc.protocols import replicated_arithmetic as rar
 from fibench.mpc.protocols.sharing import open_arith, open_many
 
 
@@ -77,14 +78,19 @@ def _beaver(ctx, x, y, matmul: bool, label: str):
 
 def mul(ctx, x, y, label: str = "mul") -> AShare:
     """Elementwise product by a Beaver triple; result has ``x.frac + y.frac`` fractional bits.
-    ``x``/``y``: ``AShare`` or ``MaskedInput`` (whose opening was done by its owner)."""
+    ``x``/``y``: ``AShare`` or ``MaskedInput`` (whose opening was done by its owner).
+    Replicated sessions: ``replicated_arithmetic.mul`` (1 round, no dealer)."""
+    if ctx.sharing == "replicated":
+        return rar.mul(ctx, x, y, label)
     _same_shape(x, y, "mul")
     return AShare(_beaver(ctx, x, y, False, label), x.shape, x.frac + y.frac)
 
 
 def matmul(ctx, x, y, label: str = "matmul") -> AShare:
     """Matrix product ``(n, k) @ (k, m)`` by a Beaver matrix triple (one round; none if both
-    operands are ``MaskedInput``s)."""
+    operands are ``MaskedInput``s). Replicated sessions: ``replicated_arithmetic.matmul``."""
+    if ctx.sharing == "replicated":
+        return rar.matmul(ctx, x, y, label)
     if len(x.shape) != 2 or len(y.shape) != 2 or x.shape[1] != y.shape[0]:
         raise ValueError(f"matmul needs (n, k) @ (k, m), got {x.shape} @ {y.shape}")
     return AShare(_beaver(ctx, x, y, True, label), (x.shape[0], y.shape[1]), x.frac + y.frac)
@@ -96,6 +102,10 @@ def truncate(ctx, x: AShare, bits: int, method: str = "dealer", label: str = "tr
     2^(64-bits) with probability about |x| / 2^63 per element: an explicit opt-in)."""
     if bits == 0:
         return x
+    if ctx.sharing == "replicated":
+        if method != "dealer":
+            raise ValueError(f"sharing 'replicated' truncates by its exact method only (trunc='dealer'), got {method!r}")
+        return rar.truncate(ctx, x, bits, label)
     P = ctx.comm.n_parties
     if method == "local":
         if P != 2:
@@ -116,3 +126,17 @@ def truncate(ctx, x: AShare, bits: int, method: str = "dealer", label: str = "tr
     if ctx.checker:
         ctx.checker.truncation(x, out, bits, label)
     return out
+
+
+def mul_trunc(ctx, x, y, frac: int, matmul_: bool = False, label: str = "mul") -> AShare:
+    """x * y (``matmul_``: x @ y) rescaled to ``frac`` fractional bits (no truncation when the
+    product already has them). Additive sessions: the Beaver product, then ``truncate`` with
+    ``ctx.trunc``; replicated sessions: the fused ``replicated_arithmetic.mul_trunc`` (2 rounds
+    in all)."""
+    bits = x.frac + y.frac - frac
+    if bits < 0:
+        raise ValueError(f"mul_trunc: the product has {x.frac + y.frac} fractional bits, fewer than frac={frac}")
+    if ctx.sharing == "replicated":
+        return rar.mul_trunc(ctx, x, y, bits, matmul_, label)
+    z = matmul(ctx, x, y, label) if matmul_ else mul(ctx, x, y, label)
+    return truncate(ctx, z, bits, ctx.trunc, f"{label}/trunc") if bits else z

@@ -8,13 +8,17 @@ from __future__ import annotations
 import numpy as np
 
 from fibench.kernels.compare import and_finish
+from fibench.mpc.protocols import replicated_boolean as rb
 from fibench.mpc.protocols.sharing import open_many
 
 ALL_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
 def and_gates(ctx, X: dict, Y: dict, label: str = "and") -> dict:
-    """Elementwise AND of XOR-shared word arrays (same shape) in one round."""
+    """Elementwise AND of XOR-shared word arrays (same shape) in one round (replicated sessions:
+    ``replicated_boolean.and_gates``, 1 bit per gate per server)."""
+    if ctx.sharing == "replicated":
+        return rb.and_gates(ctx, X, Y, label)
     shape = next(iter(X.values())).shape
     t = ctx.dealer.and_triple(shape)
     a_sh, b_sh, c_sh = t.a, t.b, t.c

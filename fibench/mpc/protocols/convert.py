@@ -10,11 +10,15 @@ import numpy as np
 
 from fibench.mpc.shares import AShare
 from fibench.kernels import bitslice as kbs
+from fibench.mpc.protocols import replicated_boolean as rb
 from fibench.mpc.protocols.sharing import open_many
 
 
 def b2a(ctx, planes: dict, n: int, label: str = "b2a") -> AShare:
-    """XOR-shared planes ``(k, nwords)`` holding k rows of ``n`` bits -> additive ``(k, n)`` 0/1."""
+    """XOR-shared planes ``(k, nwords)`` holding k rows of ``n`` bits -> additive ``(k, n)`` 0/1
+    (replicated sessions: ``replicated_boolean.b2a``, 2 rounds, no dealer)."""
+    if ctx.sharing == "replicated":
+        return rb.b2a(ctx, planes, n, label)
     k, nw = next(iter(planes.values())).shape
     m_sh, m_arith = ctx.dealer.b2a_bits(k, n)
     (w,) = open_many(ctx, [("xor", {p: planes[p] ^ m_sh[p] for p in ctx.parties})], label)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from fibench.mpc import prg
+from fibench.mpc.protocols import replicated_sharing as rs
 from fibench.mpc.shares import AShare, MaskedInput
 
 
@@ -49,7 +50,10 @@ def share_many(ctx, items: list, label: str = "share") -> list:
     sent in masked form (see ``MaskedInput``: the owner sends ``x - a`` for a dealer mask ``a``
     to every compute party, 8 bytes per element per party; a later Beaver product then opens
     nothing for it). Costs per item as in ``share``; the messages of one link are concatenated
-    into one, and no round at all is run when only compute parties share plain inputs."""
+    into one, and no round at all is run when only compute parties share plain inputs.
+    Replicated sessions: ``replicated_sharing.share_many`` (1 round; no masked items)."""
+    if ctx.sharing == "replicated":
+        return rs.share_many(ctx, items, label)
     comm = ctx.comm
     P = comm.n_parties
     plans, links = [], {}
@@ -172,6 +176,8 @@ def join(ctx, xs: list, fn):
 
 def open_arith(ctx, x: AShare, label: str = "open") -> np.ndarray:
     """Reveal ``x`` to every compute party (all-to-all, 1 round); returns the uint64 value."""
+    if ctx.sharing == "replicated":
+        return rs.reveal(ctx, x, None, label)
     return _open(ctx, x.shares, x.shape, label, np.add)
 
 
@@ -186,12 +192,17 @@ def open_low_bits(ctx, x: AShare, bits: int, label: str = "open") -> np.ndarray:
 
 def open_bool(ctx, shares: dict, label: str = "open_bool") -> np.ndarray:
     """XOR-open per-party uint64 word arrays (bit-sliced shares), 1 round."""
+    if ctx.sharing == "replicated":
+        return rs.open_words(ctx, shares, label)
     shape = next(iter(shares.values())).shape
     return _open(ctx, shares, shape, label, np.bitwise_xor)
 
 
 def open_many(ctx, items: list, label: str = "open") -> list:
-    """Open several arithmetic (``AShare``) or XOR (``("xor", shares)``) values in ONE round."""
+    """Open several arithmetic (``AShare``) or XOR (``("xor", shares)``) values in ONE round
+    (additive sessions; replicated protocols open with ``replicated_sharing.reveal``)."""
+    if ctx.sharing == "replicated":
+        raise RuntimeError("open_many opens additive shares: a replicated session must not reach it")
     comm = ctx.comm
     flat, layout = {}, []
     for it in items:
@@ -236,6 +247,8 @@ def reveal(ctx, x: AShare, to=None, label: str = "reveal"):
     """Reveal to all compute parties (``to=None``) or to one receiver (a party id or an
     entity such as ``"querier"``). Returns the uint64 value where this process hosts the
     receiver, else ``None``."""
+    if ctx.sharing == "replicated":
+        return rs.reveal(ctx, x, to, label)
     if to is None:
         return open_arith(ctx, x, label)
     comm = ctx.comm

@@ -119,9 +119,9 @@ def _bcast(x: AShare, shape: tuple) -> AShare:
 
 
 def _mul_to(ctx, x: AShare, y: AShare, frac: int, label: str) -> AShare:
-    """Beaver product truncated (``ctx.trunc``) to ``frac`` fractional bits."""
-    z = ar.mul(ctx, x, y, label)
-    return ar.truncate(ctx, z, z.frac - frac, ctx.trunc, f"{label}/trunc")
+    """Product truncated (``ctx.trunc``) to ``frac`` fractional bits (``ar.mul_trunc``: fused
+    into 2 rounds on replicated shares)."""
+    return ar.mul_trunc(ctx, x, y, frac, False, label)
 
 
 # -- 1. row max --------------------------------------------------------------------------------------
@@ -180,8 +180,7 @@ def exp_nonpositive(ctx, d: AShare, iters: int = EXP_ITERS, lower: float | None 
     shift = np.uint64(work - f - iters)
     t = ar.add_public(dc.map(lambda s: s << shift, frac=work), np.uint64(1) << np.uint64(work))  # 1 + d/2^n
     if order == 2:  # + u^2/2 = d^2 / 2^(2n+1): one product at 2f bits, truncated to W bits at once
-        sq = ar.mul(ctx, dc, dc, "softmax/exp/square")
-        half = ar.truncate(ctx, sq, 2 * f + 2 * iters + 1 - work, ctx.trunc, "softmax/exp/square/trunc")
+        half = ar.mul_trunc(ctx, dc, dc, work - 2 * iters - 1, False, "softmax/exp/square")
         t = ar.add(t, half.map(lambda s: s, frac=work))  # the raw value is u^2/2 at W bits
     for i in range(iters):
         t = _mul_to(ctx, t, t, work if i < iters - 1 else f, "softmax/exp")
@@ -247,7 +246,7 @@ def softmax(ctx, x: AShare, exp_iters: int = EXP_ITERS, newton: int | None = Non
         raise ValueError(f"softmax needs fixed-point input (frac >= 1), got frac {f}")
     k = newton_iters(C, f) if newton is None else _int_param("newton", newton, 1, 64)
     if n == 0:
-        return AShare({p: np.zeros((0, C), dtype=np.uint64) for p in ctx.parties}, (0, C), f)
+        return AShare({p: np.zeros((0, C), dtype=np.uint64) for p in ctx.components}, (0, C), f)
     m = row_max(ctx, x, max_method)
     d = ar.sub(x, _bcast(m, (n, C)))  # <= 0, exactly 0 at the max
     e = exp_nonpositive(ctx, d, exp_iters, order=exp_order)
