@@ -113,17 +113,13 @@ def _pipeline_counters(progress: bool = False) -> dict:
             rule = "logit_sum" if mode == "M2" else None  # M2 has no secure softmax
             _, rep = fe.secure_predict(d.X_test[:64], mode=mode, topology=topology, protocol=protocol,
                                        servers=2, rule=rule)
-            out[f"pipeline/{mode}/{topology}/{protocol}/{model}/K3"] = {
-                "online_bytes_sent_per_party": rep.online_bytes_sent_per_party,
-                "online_bytes_recv_per_party": rep.online_bytes_recv_per_party,
-                "online_rounds": rep.online_rounds, "offline_bytes_per_party": rep.offline_bytes_per_party,
-                "agreement_x1e6": round(rep.agreement * 1e6)}
+            out[f"pipeline/{mode}/{topology}/{protocol}/{model}/K3"] = _report_counters(rep)
             pb.update(1)
-    for mode in ("M1", "M2"):
-        rule = "logit_sum" if mode == "M2" else None
-        _, rep = fe.secure_predict(d.X_test[:64], mode=mode, topology="T2", servers=3, rule=rule,
-                                   sharing="replicated")
-        out[f"pipeline/{mode}/T2/replicated/{model}/K3"] = _report_counters(rep)
+        for mode in ("M1", "M2"):  # 3 servers, replicated sharing (no dealer)
+            rule = "logit_sum" if mode == "M2" else None
+            _, rep = fe.secure_predict(d.X_test[:64], mode=mode, topology="T2", servers=3, rule=rule,
+                                       sharing="replicated")
+            out[f"pipeline/{mode}/T2/replicated/{model}/K3"] = _report_counters(rep)
     pb.close()
     out.update(_noisy_vote_counters(d, parts))
     out.update(_accuracy_counters(progress))
