@@ -71,6 +71,8 @@ PRESETS = {
     ],
 }
 REPEATS = {"quick": 1, "paper": 1}  # deterministic for a seed (accuracy) or medians inside (cost)
+# wall time of the preset (fibench list), measured on the 2-core machine (load ~4.7: an upper side)
+DURATION_S = {"quick": 64}
 
 KEYS = {
     "part": {"choice": ("accuracy", "budget", "confident", "cost")},

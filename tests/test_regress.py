@@ -59,7 +59,7 @@ def test_run_check_reports_readable_diff(tmp_path, monkeypatch):
     counters = {"lt/a2b/P2": {f: 1 for f in regress.COUNTER_FIELDS}}
     regress._write_json(tmp_path / "counters.json", counters)
     regress._write_json(tmp_path / "speed.json", {"ratios": {}, "tolerance": {}})
-    monkeypatch.setattr(regress, "measure_counters", lambda: {"lt/a2b/P2": {**counters["lt/a2b/P2"], "online_rounds": 7}})
+    monkeypatch.setattr(regress, "measure_counters", lambda progress=False: {"lt/a2b/P2": {**counters["lt/a2b/P2"], "online_rounds": 7}})
     out = io.StringIO()
     assert regress.run_check(tmp_path, out) is False
     assert "| lt/a2b/P2 | online_rounds | 1 | 7 |" in out.getvalue()

@@ -6,7 +6,23 @@ from pathlib import Path
 
 import numpy as np
 
-from fibench.bench.plots.common import alpha_value, col, fix_others, legend_outside, numeric, save, subplots
+from fibench.bench.plots.common import alpha_value, col, legend_outside, numeric, save, subplots
+
+
+
+def _fix_others(df: pd.DataFrame, keep: list[str], candidates: list[str]) -> tuple[pd.DataFrame, str]:
+    """Restrict ``df`` to the most common value of every column in ``candidates`` not in
+    ``keep`` that has several values; returns the slice and a caption of what was fixed."""
+    fixed = []
+    for c in candidates:
+        if c in keep or c not in df.columns:
+            continue
+        vals = df[c].dropna()
+        if vals.nunique() > 1:
+            v = vals.mode().iloc[0]
+            df = df[df[c] == v]
+            fixed.append(f"{c}={fmt_value(v)}")
+    return df, ", ".join(fixed)
 
 
 def _alpha_label(a) -> str:
@@ -23,7 +39,7 @@ def plot_accuracy_vs_epsilon(df, outdir) -> list[Path]:
         return []
     d["alpha"] = d["alpha"].map(alpha_value)
     d = numeric(d, "owners", "sigma", "accuracy", "noiseless_accuracy", "eps_100")
-    d, fixed = fix_others(d, ["alpha", "owners", "rule", "noise"], ["dataset", "model", "delta"])
+    d, fixed = _fix_others(d, ["alpha", "owners", "rule", "noise"], ["dataset", "model", "delta"])
     alphas = sorted(d["alpha"].dropna().unique())
     ks = sorted(d["owners"].dropna().unique())
     fig, axes = subplots(len(alphas), len(ks), figsize=(3.3 * len(ks) + 2.0, 2.8 * len(alphas) + 0.6),
