@@ -11,13 +11,22 @@ NAMES = {"prg_expand_2^20", "beaver_mul_P2_2^17", "lt_a2b_P2_2^17"}
 
 
 @pytest.fixture(scope="module")
-def fresh_baseline(tmp_path_factory):
-    base = tmp_path_factory.mktemp("baseline")
-    runs = [regress.measure_ratios(only=NAMES) for _ in range(10)]
-    ratios = {k: float(np.median([r[k] for r in runs])) for k in NAMES}
-    rel = {k: (max(r[k] for r in runs) - min(r[k] for r in runs)) / ratios[k] for k in NAMES}
-    tol = {k: min(regress.MAX_TOLERANCE, max(regress.MIN_TOLERANCE, 2 * rel[k])) for k in NAMES}
-    return {"ratios": ratios, "tolerance": tol}
+def fresh_baseline():
+    """A baseline made the way ``fibench regress --update`` makes it (margin included)."""
+    return regress.speed_baseline([regress.measure_ratios(only=NAMES) for _ in range(10)])
+
+
+def test_speed_baseline_rule():
+    runs = [{"k": 1.0}, {"k": 2.0}, {"k": 1.5}]
+    b = regress.speed_baseline(runs, margin=0.5)
+    assert b["ratios"]["k"] == pytest.approx(0.75)  # median 1.5 x margin
+    assert b["relative_range"]["k"] == pytest.approx(1 / 1.5)
+    assert b["tolerance"]["k"] == regress.MAX_TOLERANCE
+    assert regress.speed_baseline([{"k": 1.0}])["tolerance"]["k"] == regress.MIN_TOLERANCE
+    with pytest.raises(ValueError, match="margin"):
+        regress.speed_baseline(runs, margin=0)
+    with pytest.raises(ValueError, match="at least one run"):
+        regress.speed_baseline([])
 
 
 def test_unchanged_tree_passes_10_of_10(fresh_baseline):
