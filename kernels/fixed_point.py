@@ -17,6 +17,25 @@ def _encode(x, scale, out):
 
 
 @njit(cache=True, parallel=True)
+def _encode_checked(x, scale, limit, out):
+    # one pass: encode and count the non-finite inputs and the encodings with |rint(x*scale)| >=
+    # limit (their outputs are left 0: converting NaN or a huge float to int64 is undefined)
+    nonfinite = 0
+    outside = 0
+    for i in prange(x.size):
+        v = np.rint(x[i] * scale)
+        if not np.isfinite(x[i]):
+            nonfinite += 1
+            out[i] = np.uint64(0)
+        elif np.abs(v) >= limit:
+            outside += 1
+            out[i] = np.uint64(0)
+        else:
+            out[i] = np.uint64(np.int64(v))
+    return nonfinite, outside
+
+
+@njit(cache=True, parallel=True)
 def _decode(r, inv_scale, out):
     for i in prange(r.size):
         out[i] = np.float64(np.int64(r[i])) * inv_scale
@@ -28,6 +47,18 @@ def encode_unchecked(x, frac_bits):
     out = np.empty(x.shape, dtype=np.uint64)
     launch(_encode, x.size, x.reshape(-1), float(2.0**frac_bits), out.reshape(-1))
     return out
+
+
+def encode_checked(x, frac_bits, limit):
+    """Encode a float64 array (shape kept) in one pass that also counts the bad inputs:
+    ``(out, n_nonfinite, n_outside)`` with ``n_outside`` the finite inputs whose encoding
+    ``rint(x * 2**frac_bits)`` has absolute value >= ``limit`` (a float64). Bad entries of
+    ``out`` are 0; the caller raises (``fibench.mpc.encoding.encode``)."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    out = np.empty(x.shape, dtype=np.uint64)
+    nonfinite, outside = launch(_encode_checked, x.size, x.reshape(-1), float(2.0**frac_bits), float(limit),
+                                out.reshape(-1))
+    return out, int(nonfinite), int(outside)
 
 
 def decode(raw, frac_bits):

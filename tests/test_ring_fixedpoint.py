@@ -88,6 +88,24 @@ def test_encode_rejects_bad_input():
         fp.decode(np.array([1], dtype=np.int64))
 
 
+@pytest.mark.parametrize("f", [0, 16, 30])
+def test_encode_range_limit_one_ulp(f):
+    m = fp.max_value(f)
+    above = np.nextafter(m, np.inf)
+    assert fp.decode(fp.encode([m, -m], f), f).tolist() == [m, -m]
+    for bad in ([above], [-above], [0.0, 1e300], [-1e300]):
+        with pytest.raises(ValueError, match="fixed-point range"):
+            fp.encode(bad, f)
+
+
+def test_encode_nonfinite_wins_over_range_and_2d_shape_kept():
+    with pytest.raises(ValueError, match="finite"):
+        fp.encode([1e300, -np.inf])  # both bad: finiteness is named, as before any range check
+    x = np.arange(6.0).reshape(2, 3) - 2.5
+    assert fp.encode(x).shape == (2, 3)
+    assert fp.decode(fp.encode(x), 16).tolist() == x.tolist()
+
+
 def test_empty_inputs():
     assert fp.encode([]).shape == (0,)
     assert ring.ring_add(arr([]), arr([])).shape == (0,)

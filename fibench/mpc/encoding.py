@@ -32,14 +32,15 @@ def encode(x, frac_bits: int = config.FRAC_BITS) -> np.ndarray:
     """
     frac_bits = check_frac_bits(frac_bits)
     x = np.asarray(x, dtype=np.float64)
-    if not np.all(np.isfinite(x)):
-        raise ValueError("x must be finite (found NaN or infinity)")
     # compared in float64, where 2^62 = MAX_RAW + 1 is exact and the next float below it
     # (2^62 - 512) is within the range: rint(x * 2^f) >= 2^62 is exactly "out of range"
-    if x.size and np.max(np.abs(np.rint(x * 2.0**frac_bits))) >= float(config.MAX_RAW + 1):
+    out, nonfinite, outside = _fp.encode_checked(x, frac_bits, float(config.MAX_RAW + 1))
+    if nonfinite:
+        raise ValueError("x must be finite (found NaN or infinity)")
+    if outside:
         raise ValueError(f"x out of the fixed-point range: |x| must be < 2^{62 - frac_bits} "
                          f"(<= {max_value(frac_bits):.17g}) for frac_bits={frac_bits}")
-    return _fp.encode_unchecked(x, frac_bits)
+    return out
 
 
 def decode(raw, frac_bits: int = config.FRAC_BITS) -> np.ndarray:
