@@ -433,8 +433,10 @@ def regress_cmd(
 
 def main() -> None:  # console script entry point
     from fibench.kernels.threads import passive_wait
+    from fibench.mpc.memory import reuse_freed_memory
 
     passive_wait()
+    reuse_freed_memory()
     app()
 
 

@@ -197,6 +197,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from fibench.mpc.comm.mpi import MPIRankMismatchError, MPIUnavailableError
+    from fibench.mpc.memory import reuse_freed_memory
+
+    reuse_freed_memory()
 
     try:
         return _cmd_point(args) if args.cmd == "point" else _cmd_selftest(args)

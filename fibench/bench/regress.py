@@ -363,6 +363,9 @@ def main(argv=None) -> int:
     ap.add_argument("--baseline", type=Path, default=None,
                     help="directory of the expectation files (default: results/baseline of this checkout)")
     args = ap.parse_args(argv)
+    from fibench.mpc.memory import reuse_freed_memory
+
+    reuse_freed_memory()  # the same process policy as the CLI and the runner
     try:
         args.baseline = find_baseline() if args.baseline is None else args.baseline
     except FileNotFoundError as exc:

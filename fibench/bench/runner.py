@@ -679,6 +679,9 @@ def execute(prepared: RunPlan, progress: bool = True, argv: list | None = None) 
 
     meta.json keeps the history of the run: ``argv`` and ``environment`` of the command that
     started it, and one ``history`` entry (argv, time, commit) per start and resume."""
+    from fibench.mpc.memory import reuse_freed_memory
+
+    reuse_freed_memory()  # steady-state timings: freed arrays' pages are reused, not faulted in again
     suite, run, config, meta, measure = (prepared.suite, prepared.run, prepared.config, prepared.meta,
                                          prepared.measure)
     points = expand(config, getattr(suite, "VALID", None))
