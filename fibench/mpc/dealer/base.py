@@ -147,18 +147,41 @@ class Dealer:
         out, off = [], 0
         for (shape, xor), t, v, size in zip(specs, streams, values, sizes):
             v = np.asarray(v, dtype=np.uint64).reshape(shape)
-            shares = {p: self._expand(p, t, shape) for p in range(1, self.P)}
             s0 = msg[off: off + size].reshape(shape)
             off += size
-            op = np.bitwise_xor if xor else np.subtract
-            op(v, shares[1], out=s0)  # P >= 2
-            for p in range(2, self.P):
-                op(s0, shares[p], out=s0)
+            shares = self._correction_into(s0, v, t, shape, xor)
             shares[0] = s0
             out.append({p: shares[p] for p in self.parties})
         if specs:
             self.comm.exchange({("dealer", 0): msg}, label)
         return out
+
+    def _correction_into(self, s0: np.ndarray, v: np.ndarray, t: int, shape, xor: bool) -> dict:
+        """Write party 0's correction ``v - sum_{p>=1} e_p`` (XOR for ``xor``) into ``s0``, e_p
+        being party p's expansion of stream t; return the e_p of the parties hosted here.
+
+        The expansions of parties hosted elsewhere are only summands: the first is expanded
+        straight into ``s0`` and none is kept (on the mpi backend's rank 0 that saves an array
+        and a pass per correlation)."""
+        combine = np.bitwise_xor if xor else np.add
+        kept, acc = {}, None
+        for p in range(1, self.P):
+            e = self._expand(p, t, shape) if p in self.parties else None
+            if e is not None:
+                kept[p] = e
+            if acc is None:
+                if e is None:
+                    prg.expand_into(self._seeds[p], t, s0.reshape(-1))
+                    acc = s0
+                else:
+                    acc = e  # a share kept for its party: read, never written
+                continue
+            if e is None:
+                e = self._expand(p, t, shape)
+            combine(acc, e, out=s0)
+            acc = s0
+        (np.bitwise_xor if xor else np.subtract)(v, acc, out=s0)
+        return kept
 
     def _local_const(self, shape, value) -> dict:
         """Shares of a public constant: party 0 holds it, the others 0."""
