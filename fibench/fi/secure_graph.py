@@ -112,9 +112,16 @@ def _local(s, x, fn):
 
 
 def _add_bias(z: AShare, b: AShare) -> AShare:
-    """z (n, m) + b (m,), or z (n, C, H, W) + b (C,) per channel."""
+    """z (n, m) + b (m,), or z (n, C, H, W) + b (C,) per channel; a z with more fractional
+    bits (a product whose rescale is deferred) gets b shifted up to them (exact, local)."""
     extra = (1,) * (len(z.shape) - 2)
-    return AShare({p: z.shares[p] + b.shares[p].reshape((1, -1) + extra) for p in z.shares}, z.shape, z.frac)
+    up = np.uint64(1) << np.uint64(z.frac - b.frac)
+    return AShare({p: z.shares[p] + (b.shares[p] * up).reshape((1, -1) + extra) for p in z.shares}, z.shape, z.frac)
+
+
+def _defer_rescale(s, layers, i: int) -> bool:
+    """Whether layer i (linear) leaves its rescale to the ReLU right after it."""
+    return s.fuses_relu_rescale and i + 1 < len(layers) and isinstance(layers[i + 1], gr.ReLU)
 
 
 def _as_ashare(s, x):
@@ -180,8 +187,10 @@ def _avgpool(s, x: AShare, layer) -> AShare:
     return s.mul_public(total, 1.0 / layer.divisor(*x.shape[-2:]))  # per position where padding is not counted
 
 
-def _linear(s, x, layer, Ws, bs, n: int, in_shape: tuple, K: int, per_owner: bool, fuse: bool):
-    """One Dense or Conv2d for K owners: returns ``(z, per_owner_after)``."""
+def _linear(s, x, layer, Ws, bs, n: int, in_shape: tuple, K: int, per_owner: bool, fuse: bool,
+            rescale: bool = True):
+    """One Dense or Conv2d for K owners: returns ``(z, per_owner_after)``; ``rescale=False``
+    leaves the product at 2 frac_bits for ``Session.relu_of_product``."""
     if isinstance(layer, gr.Dense):
         if fuse:
             W, b = (_vcat(s, Ws), _sum(s, bs)) if per_owner else (_sum(s, Ws), _sum(s, bs))
@@ -189,7 +198,7 @@ def _linear(s, x, layer, Ws, bs, n: int, in_shape: tuple, K: int, per_owner: boo
             W, b = (_blockdiag(s, Ws), _cat(s, bs)) if per_owner else (_hcat(s, Ws), _cat(s, bs))
         if len(x.shape) != 2:
             x = _local(s, x, lambda a: a.reshape(n, -1))
-        return _add_bias(s.matmul(x, W), b), not fuse
+        return _add_bias(s.matmul(x, W, rescale=rescale), b), not fuse
     # Conv2d: im2col of the (stacked) input, one Beaver matrix product. An input that is not
     # masked yet is opened once as x - a for a dealer mask a (8 bytes per INPUT element), so
     # that the product needs no opening of the im2col matrix (kh*kw/stride^2 times larger)
@@ -201,24 +210,31 @@ def _linear(s, x, layer, Ws, bs, n: int, in_shape: tuple, K: int, per_owner: boo
     oh, ow = gr._conv_out(h, w, layer.kernel, layer.stride, layer.padding)
     cols = _local(s, x, lambda a: gr.im2col(a.reshape(n, c, h, w), layer.kernel, layer.stride, layer.padding))
     W, b = (_blockdiag(s, Ws), _cat(s, bs)) if per_owner else (_hcat(s, Ws), _cat(s, bs))
-    z = s.matmul(cols, W).map(lambda a: gr.cols_to_image(a, n, oh, ow))
+    z = s.matmul(cols, W, rescale=rescale).map(lambda a: gr.cols_to_image(a, n, oh, ow))
     z.shape = (n, W.shape[1], oh, ow)
     return _add_bias(z, b), True
 
 
-def eval_group(s, x, graphs: list, params: list, rule: str, trace: list | None = None):
+def eval_group(s, x, graphs: list, params: list, rule: str, trace: list | None = None,
+               rescale_last: bool = True):
     """Evaluate K owners with the same architecture on the shared query ``x`` (n, d).
     ``trace``: a list that receives ``(layer index, layer kind, CommStats of that layer)``.
+    ``rescale_last=False``: the final Dense's product is left at 2 frac_bits (for an argmax,
+    which does not care about scale; see ``m2_scores``).
 
     Returns ``(scores, summed)``: ``summed`` True -> (n, C) sum of the owners' logits (only for
     ``logit_sum``); False -> (n, K*C) with owner k's logits in columns k*C..(k+1)*C-1."""
     g0, K, n = graphs[0], len(graphs), x.shape[0]
     body, shapes = g0.body, g0.shapes
-    fuse_at = _fused_last(body, shapes) if rule == "logit_sum" else None
+    last = _fused_last(body, shapes)
+    fuse_at = last if rule == "logit_sum" else None
+    if not rescale_last and last is None:
+        raise ValueError("rescale_last=False needs a graph whose last layer is a Dense (see _fused_last)")
     state, per_owner, li = x, False, 0
     for i, layer in enumerate(body):
         mark = s.stats.mark()
-        state, per_owner, li = _layer(s, state, layer, i, shapes, params, li, n, K, per_owner, fuse_at)
+        rescale = not (_defer_rescale(s, body, i) or (not rescale_last and i == last))
+        state, per_owner, li = _layer(s, state, layer, i, shapes, params, li, n, K, per_owner, fuse_at, rescale)
         if trace is not None:
             trace.append((i, layer.kind, s.stats.since(mark)))
         if i == fuse_at:
@@ -230,17 +246,19 @@ def eval_group(s, x, graphs: list, params: list, rule: str, trace: list | None =
     return state.reshape(n, -1), False
 
 
-def _layer(s, state, layer, i, shapes, params, li, n, K, per_owner, fuse_at):
-    """One layer for K batched owners: ``(state, per_owner, next linear index)``."""
+def _layer(s, state, layer, i, shapes, params, li, n, K, per_owner, fuse_at, rescale: bool = True):
+    """One layer for K batched owners: ``(state, per_owner, next linear index)``.
+    ``rescale=False``: a linear layer leaves its product at 2 frac_bits (for the ReLU right
+    after it, see ``_defer_rescale``, or for the final argmax)."""
     in_shape, out_shape = shapes[i], shapes[i + 1]
     if layer.linear:
         Ws = [p[li][0] for p in params]
         bs = [p[li][1] for p in params]
-        state, per_owner = _linear(s, state, layer, Ws, bs, n, in_shape, K, per_owner, i == fuse_at)
+        state, per_owner = _linear(s, state, layer, Ws, bs, n, in_shape, K, per_owner, i == fuse_at, rescale)
         return state, per_owner, li + 1
     if isinstance(layer, gr.ReLU):
         state = _as_ashare(s, state)
-        state = s.relu(state)
+        state = s.relu_of_product(state) if state.frac > s.frac_bits else s.relu(state)
     elif isinstance(layer, (gr.MaxPool2d, gr.AvgPool2d)):
         c, h, w = _stacked(in_shape, K, per_owner)
         state = _as_ashare(s, state)
@@ -264,7 +282,8 @@ def _residual(s, x, layer, in_shape, params, li, n, K, per_owner):
     shapes = gr._shapes(layer.branch, in_shape)
     z, z_per_owner = x, per_owner
     for j, inner in enumerate(layer.branch):
-        z, z_per_owner, li = _layer(s, z, inner, j, shapes, params, li, n, K, z_per_owner, None)
+        z, z_per_owner, li = _layer(s, z, inner, j, shapes, params, li, n, K, z_per_owner, None,
+                                    not _defer_rescale(s, layer.branch, j))
     skip, z = _as_ashare(s, x), _as_ashare(s, z)
     if z_per_owner and not per_owner:
         skip = join(s, [skip.reshape((n,) + in_shape)] * K, lambda arrs: np.concatenate(arrs, axis=1))
@@ -298,11 +317,16 @@ def graph_bounds(X: np.ndarray, graphs: list, rule: str) -> dict:
 
 
 def m2_scores(s, X: np.ndarray, graphs: list, rule: str, topology: str, masked_inputs: bool = True,
-              trace: list | None = None):
+              trace: list | None = None, for_argmax: bool = False):
     """The secure part of M2 before the final argmax, as ``(scores, order)``: for
     ``logit_sum`` the (n, C) summed logits and ``order=None``; for the vote rules the (n, K*C)
     per-owner logits, owner ``order[j]`` in columns j*C..(j+1)*C-1. ``graphs``: ``Graph``s or
-    ``[(W, b), ...]`` lists. ``trace``: see ``eval_group`` (plus ``(-1, "share", stats)``)."""
+    ``[(W, b), ...]`` lists. ``trace``: see ``eval_group`` (plus ``(-1, "share", stats)``).
+
+    ``for_argmax``: the scores only feed an argmax (not ``soft_vote``): where the session's
+    comparison reads the whole ring (``Session.fuses_relu_rescale``: ``a2b``) and every graph
+    ends in a Dense, its product is not rescaled (frac 2 frac_bits): one round less, and the
+    argmax sees the exact products (no 1-ulp truncation error, no ties made by truncating)."""
     graphs = [gr.as_graph(g) for g in graphs]
     if not graphs:
         raise ValueError("owner_layers must hold at least one owner's model")
@@ -324,8 +348,11 @@ def m2_scores(s, X: np.ndarray, graphs: list, rule: str, topology: str, masked_i
         trace.append((-1, "share", s.stats.since(mark)))
     n, C = X.shape[0], graphs[0].n_outputs
     total, per_owner, order = None, [], []
+    raw = (for_argmax and rule != "soft_vote" and s.fuses_relu_rescale
+           and all(_fused_last(g.body, g.shapes) is not None for g in graphs))
     for members in group_owners(graphs):
-        sc, summed = eval_group(s, x, [graphs[k] for k in members], [params[k] for k in members], rule, trace)
+        sc, summed = eval_group(s, x, [graphs[k] for k in members], [params[k] for k in members], rule, trace,
+                                rescale_last=not raw)
         if rule == "logit_sum":
             if not summed:
                 sc = ar.sum_axis(sc.reshape(n, len(members), C), axis=1)

@@ -195,7 +195,7 @@ def m2_labels(s: Session, X: np.ndarray, owner_layers: list, rule: str, topology
     noise, sigma = check_noise(rule, noise, sigma)
     X = np.asarray(X, dtype=np.float64)
     K, n = len(owner_layers), X.shape[0]
-    scores, order = sg.m2_scores(s, X, owner_layers, rule, topology, masked_inputs)
+    scores, order = sg.m2_scores(s, X, owner_layers, rule, topology, masked_inputs, for_argmax=True)
     if rule == "logit_sum":
         return _finish(s, scores, argmax_method, to)
     C = scores.shape[1] // K

@@ -197,20 +197,29 @@ class Session(Context):
         extra = z.frac - self.frac_bits
         return ar.truncate(self, z, extra, self.trunc) if extra > 0 else z
 
-    def _product(self, x, y, matmul: bool) -> AShare:
+    def _product(self, x, y, matmul: bool, rescale: bool = True) -> AShare:
+        if not rescale:
+            return ar.matmul(self, x, y) if matmul else ar.mul(self, x, y)
         if self.sharing == "replicated" and x.frac + y.frac > self.frac_bits:  # fused: 2 rounds in all
             return ar.mul_trunc(self, x, y, self.frac_bits, matmul, "matmul" if matmul else "mul")
         return self._rescale(ar.matmul(self, x, y) if matmul else ar.mul(self, x, y))
 
-    def mul(self, x, y) -> AShare:
-        """Elementwise product, rescaled to ``frac_bits`` when both inputs are fixed point."""
+    def mul(self, x, y, rescale: bool = True) -> AShare:
+        """Elementwise product, rescaled to ``frac_bits`` when both inputs are fixed point
+        (``rescale=False``: the raw product, frac = x.frac + y.frac, for ``relu_of_product``)."""
         self._operands(x, y)
-        return self._product(x, y, False)
+        return self._product(x, y, False, rescale)
 
-    def matmul(self, x, y) -> AShare:
+    def matmul(self, x, y, rescale: bool = True) -> AShare:
         """Matrix product ``(n, k) @ (k, m)``, rescaled like ``mul``."""
         self._operands(x, y)
-        return self._product(x, y, True)
+        return self._product(x, y, True, rescale)
+
+    @property
+    def fuses_relu_rescale(self) -> bool:
+        """Whether ``relu_of_product`` saves a round over ``relu(rescaled product)`` here
+        (additive sharing, exact dealer truncation and a protocol that fuses them: ``a2b``)."""
+        return self.sharing == "additive" and self.trunc == "dealer" and self.cmp.fuses_rescale
 
     def mul_public(self, x, c) -> AShare:
         """x * c for public reals c (fixed point, rescaled)."""
@@ -234,6 +243,19 @@ class Session(Context):
     def relu(self, x) -> AShare:
         self._operands(x)
         return self.cmp.relu(self, x)
+
+    def relu_of_product(self, z) -> AShare:
+        """max(z, 0) rescaled to ``frac_bits``, for a product not rescaled yet (``mul`` /
+        ``matmul`` with ``rescale=False``, frac > frac_bits): with ``a2b`` the truncation opens in
+        the comparison's first round (7 rounds instead of 1 + 7), elsewhere truncate, then relu."""
+        self._operands(z)
+        extra = z.frac - self.frac_bits
+        if extra <= 0:
+            raise ValueError(f"relu_of_product needs a product with more than frac_bits={self.frac_bits} "
+                             f"fractional bits, got frac={z.frac} (use relu)")
+        if self.sharing == "replicated":
+            return self.relu(ar.truncate(self, z, extra, self.trunc, "relu/trunc"))
+        return self.cmp.relu_rescale(self, z, extra)
 
     def argmax(self, x, method: str = "pairs", one_hot: bool = False) -> AShare:
         """Argmax over the last axis of a 2-D share: labels (n,) or one-hot (n, C)."""

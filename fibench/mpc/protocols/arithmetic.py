@@ -116,12 +116,25 @@ def truncate(ctx, x: AShare, bits: int, method: str = "dealer", label: str = "tr
         return out
     if method != "dealer":
         raise ValueError(f"truncation method must be 'dealer' or 'local', got {method!r}")
+    pair, masked = trunc_masked(ctx, x, bits)
+    return trunc_finish(ctx, x, pair, open_arith(ctx, masked, label), bits, label)
+
+
+def trunc_masked(ctx, x: AShare, bits: int):
+    """The dealer's truncation pair for ``x`` and the value to open, ``x + r + 2^62`` (frac 0):
+    ``(pair, masked)``. Opening it is the one round of ``truncate``; a protocol may open it
+    together with other values (``compare_a2b.A2B.relu_rescale``). Offline: ``trunc_pair``."""
     pair = ctx.dealer.trunc_pair(x.shape, bits)
-    r_sh, msb_sh, low_sh = pair.r, pair.msb, pair.low
     offset = np.uint64(1 << 62)
-    masked = AShare({p: x.shares[p] + r_sh[p] + (offset if p == 0 else np.uint64(0)) for p in ctx.parties}, x.shape, 0)
-    c = open_arith(ctx, masked, label)
-    out = AShare({p: kt.dealer_trunc_share(c, msb_sh[p], low_sh[p], bits, p == 0) for p in ctx.parties},
+    masked = AShare({p: x.shares[p] + pair.r[p] + (offset if p == 0 else np.uint64(0)) for p in ctx.parties},
+                    x.shape, 0)
+    return pair, masked
+
+
+def trunc_finish(ctx, x: AShare, pair, c: np.ndarray, bits: int, label: str = "trunc") -> AShare:
+    """Shares of ``x / 2^bits`` (exact to 1 ulp for |x| < 2^62) from the opened ``c`` of
+    ``trunc_masked`` (local)."""
+    out = AShare({p: kt.dealer_trunc_share(c, pair.msb[p], pair.low[p], bits, p == 0) for p in ctx.parties},
                  x.shape, x.frac - bits)
     if ctx.checker:
         ctx.checker.truncation(x, out, bits, label)

@@ -41,6 +41,15 @@ class ComparisonProtocol:
         bits = self.ltz(ctx, x)
         return {p: kbs.pack_bits(s.reshape(-1) & np.uint64(1)).reshape(1, -1) for p, s in bits.shares.items()}
 
+    #: whether ``relu_rescale`` saves a round over truncating first (the pipeline then defers a
+    #: linear layer's rescale into the ReLU that follows it)
+    fuses_rescale = False
+
+    def relu_rescale(self, ctx, z: AShare, bits: int) -> AShare:
+        """max(z, 0) / 2^bits for a product ``z`` not rescaled yet (frac kept minus ``bits``).
+        Generic: truncate with ``ctx.trunc``, then ``relu``."""
+        return self.relu(ctx, ar.truncate(ctx, z, bits, ctx.trunc, "relu/trunc"))
+
     def relu(self, ctx, x: AShare) -> AShare:
         b = self.ltz(ctx, x)
         keep = AShare({p: (np.uint64(1) if p == 0 else np.uint64(0)) - s for p, s in b.shares.items()}, b.shape, 0)

@@ -19,27 +19,42 @@ import numpy as np
 
 from fibench.kernels import bitslice as kbs
 from fibench.kernels import compare as kc
+from fibench.mpc.protocols import arithmetic as ar
 from fibench.mpc.protocols.compare import ComparisonProtocol
 from fibench.mpc.protocols.sharing import open_arith, open_many
 from fibench.mpc.shares import AShare, BShare
 
 
-def ltz_a2b(ctx, x: AShare, output: str = "arith"):
+def ltz_a2b(ctx, x: AShare, output: str = "arith", also_open: tuple = ()):
     """[x < 0] as an additive 0/1 share (``output="arith"``: frac 0, shape of x) or as a
     bit-sliced XOR share (``output="bool"``: ``BShare`` with planes ``(1, ceil(n/64))`` over the
-    flattened x). Both take 6 rounds; the boolean output sends 2 instead of 3 bits in the last."""
+    flattened x). Both take 6 rounds; the boolean output sends 2 instead of 3 bits in the last.
+
+    ``also_open``: further ``AShare`` values opened in the first round (their bytes added to
+    it, no round more); then returns ``(result, [their opened values])``."""
     if output not in ("arith", "bool"):
         raise ValueError(f"output must be 'arith' or 'bool', got {output!r}")
     n = x.size
     parties = ctx.parties
-    first = min(ctx.parties_all)
+    if n == 0 and also_open:
+        raise ValueError("also_open needs a non-empty x (an empty comparison has no round to share)")
     if n == 0:
         if output == "bool":
             return BShare({p: np.zeros((1, 0), dtype=np.uint64) for p in parties}, 0)
         return AShare({p: np.zeros(x.shape, dtype=np.uint64) for p in parties}, x.shape, 0)
     pre = ctx.dealer.a2b_masks(n, output)
     masked = AShare({p: x.shares[p].reshape(-1) + pre.r[p] for p in parties}, (n,), 0)
-    c = open_arith(ctx, masked, "a2b/open")
+    if also_open:
+        c, *extra = open_many(ctx, [masked, *also_open], "a2b/open")
+        return _ltz_a2b_rest(ctx, x, pre, c, output), extra
+    return _ltz_a2b_rest(ctx, x, pre, open_arith(ctx, masked, "a2b/open"), output)
+
+
+def _ltz_a2b_rest(ctx, x: AShare, pre, c: np.ndarray, output: str):
+    """Rounds 2-6 of ``ltz_a2b`` once c = x + r is open."""
+    n = x.size
+    parties = ctx.parties
+    first = min(ctx.parties_all)
     c_planes = kbs.bitslice(c)
     G, Pn = {}, {}
     for p in parties:
@@ -81,6 +96,21 @@ class A2B(ComparisonProtocol):
 
     def ltz(self, ctx, x: AShare) -> AShare:
         return ltz_a2b(ctx, x)
+
+    fuses_rescale = True
+
+    def relu_rescale(self, ctx, z: AShare, bits: int) -> AShare:
+        """max(z, 0) / 2^bits in 7 rounds instead of 8: the sign is read off the product z itself
+        (z / 2^bits has the same sign, up to the 1-ulp truncation error at 0), so the
+        truncation's opening travels in the comparison's first round. Needs |z| < 2^62 (the
+        exact truncation's own promise) and the dealer's truncation."""
+        if bits == 0 or ctx.trunc != "dealer" or z.size == 0:
+            return super().relu_rescale(ctx, z, bits)
+        pair, masked = ar.trunc_masked(ctx, z, bits)
+        b, (c,) = ltz_a2b(ctx, z, also_open=(masked,))
+        t = ar.trunc_finish(ctx, z, pair, c, bits, "relu/trunc")
+        keep = AShare({p: (np.uint64(1) if p == 0 else np.uint64(0)) - s for p, s in b.shares.items()}, b.shape, 0)
+        return ar.mul(ctx, t, keep, "relu/mul")
 
     def ltz_bool(self, ctx, x: AShare) -> dict:
         return ltz_a2b(ctx, x, output="bool").shares
