@@ -96,3 +96,18 @@ def test_m2_mlp_rounds_and_labels(P):
     fn()
     assert s.stats.since(mark).summary()["online_rounds"] == 21
     assert check() == 1.0
+
+
+@pytest.mark.parametrize("bits, rounds", [(64, 6), (32, 7)])
+def test_fss_final_scores_unrescaled_only_where_the_range_allows(bits, rounds):
+    """fss at l = 64: the final argmax takes the unrescaled products (6 rounds); at l = 32 their
+    range would break the promise, so the scores are rescaled first (7 rounds)."""
+    from fibench.bench.measures import crosscheck as c
+
+    s = make_session(2, protocol="fss", cmp_bits=bits)
+    fn, check = c.build_op(s, {"op": "mlp", "parties": 2, "rows": 200})
+    fn()
+    mark = s.stats.mark()
+    fn()
+    assert s.stats.since(mark).summary()["online_rounds"] == rounds
+    assert check() == 1.0

@@ -316,6 +316,19 @@ def graph_bounds(X: np.ndarray, graphs: list, rule: str) -> dict:
     return {"relu": relu, "maxpool": pool, "final": final}
 
 
+def _raw_scores_fit(s, graphs: list, final_bound: float) -> bool:
+    """Whether M2 may leave the final Dense unrescaled for the argmax: additive sharing with the
+    dealer's truncation (the one that costs a round), every graph ending in a Dense, and the
+    score comparisons of values bounded by ``final_bound`` at 2 frac_bits within the protocol's
+    range (``a2b``: the signed 64-bit ring; ``fss``: ``cmp_bits``)."""
+    if s.sharing != "additive" or s.trunc != "dealer":
+        return False
+    if any(_fused_last(g.body, g.shapes) is None for g in graphs):
+        return False
+    limit = s.cmp_bits if s.protocol in ("fss", "fss-dpf") else 64
+    return cmp_bits_needed(final_bound, 2 * s.frac_bits) <= limit
+
+
 def m2_scores(s, X: np.ndarray, graphs: list, rule: str, topology: str, masked_inputs: bool = True,
               trace: list | None = None, for_argmax: bool = False):
     """The secure part of M2 before the final argmax, as ``(scores, order)``: for
@@ -323,10 +336,10 @@ def m2_scores(s, X: np.ndarray, graphs: list, rule: str, topology: str, masked_i
     per-owner logits, owner ``order[j]`` in columns j*C..(j+1)*C-1. ``graphs``: ``Graph``s or
     ``[(W, b), ...]`` lists. ``trace``: see ``eval_group`` (plus ``(-1, "share", stats)``).
 
-    ``for_argmax``: the scores only feed an argmax (not ``soft_vote``): where the session's
-    comparison reads the whole ring (``Session.fuses_relu_rescale``: ``a2b``) and every graph
-    ends in a Dense, its product is not rescaled (frac 2 frac_bits): one round less, and the
-    argmax sees the exact products (no 1-ulp truncation error, no ties made by truncating)."""
+    ``for_argmax``: the scores only feed an argmax (not ``soft_vote``): where every graph ends
+    in a Dense and the comparisons can take the unrescaled products (``_raw_scores_fit``), the
+    last product is not rescaled (frac 2 frac_bits): one round less, and the argmax sees the
+    exact products (no 1-ulp truncation error, no ties made by truncating)."""
     graphs = [gr.as_graph(g) for g in graphs]
     if not graphs:
         raise ValueError("owner_layers must hold at least one owner's model")
@@ -348,8 +361,7 @@ def m2_scores(s, X: np.ndarray, graphs: list, rule: str, topology: str, masked_i
         trace.append((-1, "share", s.stats.since(mark)))
     n, C = X.shape[0], graphs[0].n_outputs
     total, per_owner, order = None, [], []
-    raw = (for_argmax and rule != "soft_vote" and s.fuses_relu_rescale
-           and all(_fused_last(g.body, g.shapes) is not None for g in graphs))
+    raw = for_argmax and rule != "soft_vote" and _raw_scores_fit(s, graphs, b["final"])
     for members in group_owners(graphs):
         sc, summed = eval_group(s, x, [graphs[k] for k in members], [params[k] for k in members], rule, trace,
                                 rescale_last=not raw)
