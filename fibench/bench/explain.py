@@ -106,6 +106,7 @@ COLUMNS = {
     "local_time_s": "the same op on the local backend, same launch [s]",
     "local_online_s": "its online part [s]", "ratio_to_local": "time_s / local_time_s [x]",
     "online_ratio_to_local": "online_s / local_online_s [x]",
+    "local_dealer_s": "its dealer part [s]", "dealer_ratio_to_local": "dealer_s / local_dealer_s [x]",
     "correct": "the revealed result equals the plaintext one [fraction of elements]",
     "threads": "numba threads used",
     # latency rows

@@ -19,7 +19,8 @@ online_rounds, offline_bytes_per_party, time_s`` ...) where ``time_s`` is the me
 ``reps`` calls of the slowest rank's wall time (dealer work inline, as in the communication
 suite), ``online_s`` (rank 0's wall minus its dealer seconds: rank 0 hosts the dealer, see
 ``fibench.mpc.comm.mpi``), ``dealer_s``, ``wall_s`` (the whole mpiexec launch), the local
-backend's ``local_time_s``/``local_online_s`` and ``counts_match_local`` (the complete round log
+backend's ``local_time_s``/``local_online_s``/``local_dealer_s`` (and the ratios to them) and
+``counts_match_local`` (the complete round log
 -- phase, label, bytes per link -- equals the local backend's), ``correct`` (agreement of the
 revealed result with plaintext). With a ``profile``: ``measured_s`` (median wall with delays),
 ``compute_s`` (the same without delays, measured in the same launch), the model's estimate
@@ -348,6 +349,8 @@ def run_point(params: dict) -> list[dict]:
             row["counts_match_local"] = row.pop("round_digest") == ref["digest"]
             row["local_time_s"] = ref["time_s"]
             row["local_online_s"] = ref["online_s"]
+            row["local_dealer_s"] = ref["dealer_s"]
+            row["dealer_ratio_to_local"] = row["dealer_s"] / ref["dealer_s"] if ref["dealer_s"] > 0 else None
             row["ratio_to_local"] = row["time_s"] / ref["time_s"] if ref["time_s"] > 0 else None
             row["online_ratio_to_local"] = row["online_s"] / ref["online_s"] if ref["online_s"] > 0 else None
     return rows
