@@ -13,7 +13,7 @@ Five parts (``part``; see ``fibench.bench.measures.privacy``):
 * ``incentives``: label-free rewards (agreement, pseudo-Shapley, confidence) computed from
   the noisy RELEASED labels (the plaintext reference of the secure noisy vote: same discrete
   sampler, same argmax) against Shapley of the noiseless labelled utility (exact for K <= 20,
-  Monte-Carlo up to K = 64): rank correlation and share distance vs sigma;
+  Monte-Carlo beyond): rank correlation and share distance vs sigma;
 * ``cost``: the secure noisy vote next to the noiseless one (M1/M2, T2, exact bytes and
   rounds, local-backend time) at K = 50.
 
@@ -55,11 +55,6 @@ def _confident(dataset, seeds, **extra):
             "threshold_frac": [0.3, 0.5, 0.7], "delta": DELTA}
 
 
-#: the incentives part scores every owner by Monte-Carlo Shapley beyond 20 owners; 64 keeps a point
-#: under a minute on 2 cores (K = 50: ~6 s for the merit reference)
-INCENTIVES_MAX_OWNERS = 64
-
-
 def _incentives(dataset, owners, rules, sigmas, noises, seeds, **extra):
     # seed before rule/noise/sigma: consecutive points reuse one training and one merit Shapley (cached)
     return {"part": "incentives", "dataset": dataset, **extra, "model": "lr", "alpha": ALPHAS, "owners": owners,
@@ -86,7 +81,7 @@ PRESETS = {
         _accuracy("digits", [0, 2, 5, 10, 20, 40, 80], ["gaussian", "laplace"], [0, 1, 2]),
         _budget([2, 5, 10, 20, 40, 80, 160], ["gaussian", "laplace"]),
         _confident("synthetic", [0, 1, 2], n_samples=125_000),
-        _incentives("digits", [10, 50], RULES, [0, 1, 2, 5, 10, 20, 40, 80], ["gaussian", "laplace"], [0, 1, 2, 3, 4]),
+        _incentives("digits", OWNERS, RULES, [0, 1, 2, 5, 10, 20, 40, 80], ["gaussian", "laplace"], [0, 1, 2, 3, 4]),
         _cost(["M1", "M2"], ["a2b", "fss"], 3, 16),
     ],
 }
@@ -130,7 +125,7 @@ def VALID(point: dict) -> bool:
 
 def CHECK(point: dict):
     """Errors before anything is written: the accounting library must be installed; fss needs
-    2 servers; the incentives part stops at ``INCENTIVES_MAX_OWNERS`` owners."""
+    2 servers; ``owners`` x ``min_samples`` must fit in the training split."""
     import importlib.util
 
     if importlib.util.find_spec("dp_accounting") is None:
@@ -138,7 +133,10 @@ def CHECK(point: dict):
     part = point.get("part", "accuracy")
     if part == "cost" and point.get("protocol") == "fss" and point.get("servers", 2) != 2:
         return f"protocol fss needs servers=2, got servers={point.get('servers')!r}"
-    if part == "incentives" and int(point.get("owners", 10)) > INCENTIVES_MAX_OWNERS:
-        return (f"part=incentives needs owners <= {INCENTIVES_MAX_OWNERS} (Monte-Carlo Shapley of every owner), "
-                f"got owners={point.get('owners')}; larger ensembles: part=accuracy or part=confident")
+    if part in ("accuracy", "confident", "incentives", "cost"):
+        from fibench.fi.partition import owners_fit
+
+        ds = point.get("dataset", "digits")
+        return owners_fit(ds, point.get("owners", 10), point.get("min_samples", 2),
+                          point.get("n_samples") if ds == "synthetic" else None)
     return None

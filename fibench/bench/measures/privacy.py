@@ -25,7 +25,7 @@ Three parts (grid key ``part``):
   that read the released label (agreement, pseudo_shapley, confidence;
   ``fibench.incentives.label_free`` with ``answer=``) against the MERIT reference: Shapley of
   the labelled accuracy game of the same vote, noiseless (exact for K <= 20, Monte-Carlo
-  beyond; the owners' true merit does not depend on the querier's noise, so a change across
+  beyond, stderr below a tenth of the mean owner value; the owners' true merit does not depend on the querier's noise, so a change across
   sigma is the noise's effect on the label-free side alone). One row per scheme: spearman,
   kendall, l1 of reward shares, top-k overlap, with the released labels' accuracy and
   agreement with the noiseless vote and the data-independent epsilon per query.
@@ -196,7 +196,9 @@ def _merit_game(fitted, rule):
         if K <= MAX_EXACT_PLAYERS:
             ref, method = inc.exact_shapley(game), "exact"
         else:
-            ref, method = inc.monte_carlo_shapley(game, tol=MC_REF_TOL, max_perms=200_000, seed=1).values, "mc"
+            # stderr <= min(MC_REF_TOL, 0.1 / K) x v(N): below a tenth of the mean owner value at any K
+            ref, method = inc.monte_carlo_shapley(game, tol=min(MC_REF_TOL, 0.1 / K), max_perms=200_000,
+                                                  seed=1).values, "mc"
         cache[key] = (proba, w, game, ref, method, time.perf_counter() - t0)
     return cache[key]
 
@@ -220,7 +222,7 @@ def _incentives(p: dict) -> list[dict]:
     clean = ens.noisy_argmax(counts, np.zeros_like(counts))
     t0 = time.perf_counter()
     values = inc.label_free_rewards(proba, "weighted", w, schemes=INCENTIVE_SCHEMES, answer=released,
-                                    tol=MC_TOL, seed=seed)
+                                    tol=min(MC_TOL, 0.1 / len(w)), seed=seed)  # used beyond 20 owners
     lf_s = time.perf_counter() - t0
     c = float(w.max()) * 2.0 ** -16  # the largest weight one vote carries (fe.vote_scale)
     base = {**_common(p), "part": "incentives", "rule": r.name, "noise": noise if sigma > 0 else "none",
