@@ -86,8 +86,9 @@ PRESETS = {
     ],
 }
 REPEATS = {"quick": 1, "paper": 1}  # deterministic for a seed (accuracy) or medians inside (cost)
-# wall time of the preset (fibench list), measured on the 2-core machine (load ~4.7: an upper side)
-DURATION_S = {"quick": 64}
+# wall time of the preset (fibench list), measured on the 2-core machine (load ~4.1, other jobs running:
+# an upper side; 23 s of CPU), incentives part included
+DURATION_S = {"quick": 43}
 
 KEYS = {
     "part": {"choice": ("accuracy", "budget", "confident", "incentives", "cost")},

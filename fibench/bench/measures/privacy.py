@@ -1,6 +1,6 @@
 """Measure of the ``privacy`` suite: the noisy vote's accuracy, privacy budget and secure cost.
 
-Three parts (grid key ``part``):
+Five parts (grid key ``part``):
 
 * ``accuracy`` — one point = (dataset, model, alpha, owners, seed, rule, noise, sigma): the
   owners are trained once per (dataset, model, alpha, owners, seed) (cached in this process),
