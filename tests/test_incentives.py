@@ -299,3 +299,20 @@ def test_run_point_smoke():
     assert [r["shares"] for r in rows] == [r["shares"] for r in again]
     with pytest.raises(ValueError, match="alpha"):
         run_point({"owners": 3, "alpha": "skewed"})
+
+
+def test_shares_figure_picks_a_readable_number_of_owners():
+    """With 250-owner rows next to 10-owner rows the shares figure shows the 10 owners (one bar
+    per owner stays readable); with 250 owners only, it still draws them."""
+    from fibench.bench.plots.incentives import SHARES_MAX_OWNERS, _pick_setting
+
+    rows = []
+    for K in (10, 250):
+        for s in ("shapley", "agreement"):
+            rows.append({"scheme": s, "alpha": 0.1, "owners": K, "adversary": "none", "seed": 0,
+                         "shares": ";".join(["%.6f" % (1 / K)] * K)})
+    df = pd.DataFrame(rows)
+    _, _, K, _ = _pick_setting(df)
+    assert K == 10 <= SHARES_MAX_OWNERS
+    _, _, K, _ = _pick_setting(df[df["owners"] == 250])
+    assert K == 250
