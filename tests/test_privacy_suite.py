@@ -126,6 +126,7 @@ def test_incentives_part_rows_match_the_mechanism_and_shapley(tmp_path):
     from fibench import incentives as inc
     from fibench.bench.measures import privacy as mp
     from fibench.fi import ensemble as ens
+    from fibench.fi import privacy as pv
 
     base = {"part": "incentives", "dataset": "digits", "model": "lr", "alpha": 1, "owners": 6, "seed": 1,
             "min_samples": 2, "rule": "hard_vote", "noise": "gaussian", "delta": 1e-5}
@@ -151,6 +152,14 @@ def test_incentives_part_rows_match_the_mechanism_and_shapley(tmp_path):
     assert noisy["agreement"]["l1"] != clean["agreement"]["l1"]
     assert noisy["agreement"]["eps_per_query"] == pytest.approx(pv_epsilon(3), abs=1e-9)
     assert clean["agreement"]["reference"] == "shapley_exact"
+    # weighted vote: the merit game's summed scores are exactly the secure vote's weighted counts
+    fitted = mp._fitted(base)
+    _, w, wgame, _, _, _ = mp._merit_game(fitted, ens.get_rule("weighted_vote"))
+    np.testing.assert_array_equal(wgame.scores.sum(axis=0), ens.raw_counts_from_labels(labels, ds.n_classes, fe.weights_))
+    assert len(set(w.tolist())) > 1  # the weights differ: the test tells the rules apart
+    wrows = mp.run_point({**base, "rule": "weighted_vote", "sigma": 3})
+    assert wrows[0]["vote_scale"] == pytest.approx(fe.vote_scale("weighted_vote"))
+    assert wrows[0]["eps_per_query"] == pytest.approx(pv.epsilon("gaussian", 3, 1, 1e-5, fe.vote_scale("weighted_vote")))
 
 
 def pv_epsilon(sigma):
