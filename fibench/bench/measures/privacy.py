@@ -215,11 +215,9 @@ def _incentives(p: dict) -> list[dict]:
     seed = int(p.get("seed", 0))
     proba, w, game, ref, method, ref_s = _merit_game(fitted, r)
     counts = game.scores.sum(axis=0)  # (n, C): the secure vote's counts of the owners' labels
-    if sigma > 0:
-        released = ens.noisy_argmax(counts, ens.vote_noise(noise, sigma, counts.shape, seed=_noise_seed(seed, sigma)))
-    else:
-        released = ens.noisy_argmax(counts, np.zeros_like(counts))
     clean = ens.noisy_argmax(counts, np.zeros_like(counts))
+    released = clean if not sigma > 0 else ens.noisy_argmax(
+        counts, ens.vote_noise(noise, sigma, counts.shape, seed=_noise_seed(seed, sigma)))
     t0 = time.perf_counter()
     values = inc.label_free_rewards(proba, "weighted", w, schemes=INCENTIVE_SCHEMES, answer=released,
                                     tol=min(MC_TOL, 0.1 / len(w)), seed=seed)  # used beyond 20 owners
@@ -231,7 +229,7 @@ def _incentives(p: dict) -> list[dict]:
             "released_accuracy": ens.accuracy(ds.y_test, released), "noiseless_accuracy": ens.accuracy(ds.y_test, clean),
             "agreement_noiseless": float(np.mean(released == clean)),
             "eps_per_query": pv.epsilon(noise, sigma, 1, delta, c) if sigma > 0 else math.inf,
-            "reference_s": ref_s, "label_free_s": lf_s}
+            "reference_s": ref_s, "label_free_s": lf_s}  # reference_s: once per fitted ensemble (cached)
     rows = []
     for s in INCENTIVE_SCHEMES:
         al = inc.alignment(values[s], ref)
