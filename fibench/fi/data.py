@@ -92,8 +92,8 @@ def train_size(name, n_samples=None, split=SPLIT):
         n = EMBEDDED_SIZES[name]
     else:
         return None
-    f_tr, f_va, f_te = _check_split(split)
-    return n - max(1, int(round(f_te * n))) - max(1, int(round(f_va * n)))
+    _, f_va, f_te = _check_split(split)
+    return n - max(1, round(f_te * n)) - max(1, round(f_va * n))  # as _split rounds
 
 
 def _load_embedded(name: str):
