@@ -20,7 +20,7 @@ ALPHAS = [0.05, 0.1, 0.5, 1, 10, "iid"]
 PRESETS = {
     "quick": {
         "dataset": "digits", "model": ["lr", "mlp"], "partition": "dirichlet",
-        "alpha": ALPHAS, "owners": [2, 5, 10, 20], "seed": [0], "standardize": False,
+        "alpha": ALPHAS, "owners": [2, 5, 10, 20], "seed": [0], "standardize": False, "min_samples": 5,
     },
     "paper": [
         {"dataset": "digits", "model": ["lr", "mlp", "mlp:64,32", "cnn"], "partition": "dirichlet",
@@ -29,6 +29,10 @@ PRESETS = {
         {"dataset": "synthetic", "n_samples": 5000, "n_features": 20, "n_classes": 10,
          "model": ["lr", "mlp"], "partition": "dirichlet",
          "alpha": ALPHAS, "owners": [2, 5, 10, 20, 50], "seed": [0, 1, 2, 3, 4]},
+        # PATE / CaPC scale: 250 owners of ~300 training points each (125000 samples, 60% training)
+        {"dataset": "synthetic", "n_samples": 125_000, "n_features": 20, "n_classes": 10, "model": "lr",
+         "partition": "dirichlet", "alpha": [0.1, 1, "iid"], "owners": [50, 100, 250], "seed": [0, 1, 2],
+         "min_samples": 5},
         {"dataset": "digits", "model": ["lr", "mlp"], "partition": "shards", "classes_per_owner": [1, 2, 3],
          "owners": [5, 10, 20], "seed": [0, 1, 2, 3, 4]},
         {"dataset": "digits", "model": ["lr", "mlp"], "partition": "quantity", "beta": [0.1, 1.0],
@@ -48,7 +52,8 @@ KEYS = {
     "model": {"model": ("lr", "mlp", "cnn", "onnx")},  # lr, mlp, mlp:64,32 (any depth), cnn, cnn:8,16m, onnx:PATH
     "partition": {"choice": ("dirichlet", "iid", "shards", "quantity")},
     "alpha": {"real": (0, None), "open": True, "also": ("iid", "inf")},
-    "owners": {"int": (1, 64)},
+    "owners": {"int": (1, 256)},  # fibench.fi.partition.MAX_OWNERS (PATE / CaPC ensembles of 250)
+    "min_samples": {"int": (1, 100_000)},  # every owner's minimum number of training samples (default 5)
     "n_samples": {"int": (10, 10_000_000)},
     "n_features": {"int": (2, 100_000)},
     "n_classes": {"int": (2, 1000)},
@@ -60,7 +65,13 @@ KEYS = {
 
 def CHECK(point: dict):
     """A CNN reads square one-channel images (the 8x8 digits; synthetic data of a square
-    ``n_features``)."""
+    ``n_features``); ``owners`` x ``min_samples`` must fit in the training split."""
+    from fibench.fi.partition import owners_fit
+
+    err = owners_fit(point.get("dataset", "digits"), point.get("owners", 5), point.get("min_samples", 5),
+                     point.get("n_samples") if point.get("dataset") == "synthetic" else None)
+    if err:
+        return err
     model = str(point.get("model", "lr"))
     if model.startswith("cnn") and point.get("dataset") == "synthetic":
         d = int(point.get("n_features") or 20)  # the synthetic default

@@ -46,6 +46,17 @@ PRESETS = {
             "adversary": ["none", "sybil"],
             "rule": "soft",
         },
+        {
+            # PATE / CaPC ensemble sizes: 12000 training points, 48 per owner at K = 250
+            "dataset": "synthetic",
+            "n_samples": 20_000,
+            "model": "lr",
+            "owners": [100, 250],
+            "alpha": [0.1, 1.0, "iid"],
+            "seed": [0, 1, 2],
+            "adversary": ["none", "sybil"],
+            "rule": "soft",
+        },
     ],
 }
 # grid keys are ordered so that adversary and rule vary fastest: consecutive points reuse one
@@ -59,8 +70,19 @@ DURATION_S = {"quick": 12}
 KEYS = {
     "dataset": {"dataset": ("digits", "iris", "wine", "breast_cancer", "synthetic")},
     "model": {"model": ("lr", "mlp", "cnn", "onnx")},  # lr, mlp, mlp:64,32 (any depth), cnn (8x8 digits), onnx:PATH
-    "owners": {"int": (2, 64)},
+    "owners": {"int": (2, 256)},  # beyond 20 the reference is Monte-Carlo Shapley (measures.incentives.MC_REF_*)
+    "n_samples": {"int": (10, 10_000_000)},  # synthetic only: enough training points for many owners
     "alpha": {"real": (0, None), "open": True, "also": ("iid", "inf")},
     "adversary": {"choice": ("none", "sybil", "random", "constant"), "none": True},
     "rule": {"choice": ("soft", "logit", "hard", "soft_vote", "logit_sum", "hard_vote")},
 }
+
+
+def CHECK(point: dict):
+    """Every owner needs ``fibench.fi.partition.MIN_SAMPLES`` training points: ``owners`` must fit
+    in the dataset's training split (synthetic: raise ``n_samples``)."""
+    from fibench.fi.partition import MIN_SAMPLES, owners_fit
+
+    ds = point.get("dataset", "digits")
+    return owners_fit(ds, point.get("owners", 2), MIN_SAMPLES, point.get("n_samples") if ds == "synthetic" else None,
+                      min_samples_settable=False)

@@ -136,7 +136,7 @@ KEYS = {
     "parties": {"int": (2, 16)},
     "protocol": {"choice": ("a2b", "fss")},
     "cmp_bits": {"int": (2, 64)},
-    "owners": {"int": (1, 64)},
+    "owners": {"int": (1, 256)},
     "topology": {"choice": ("T1", "T2")},
     "servers": {"int": (2, 16)},
     "batch": {"int": (1, 100_000)},

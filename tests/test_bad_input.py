@@ -82,10 +82,11 @@ RUN_CASES = [
     ("accuracy", ["alpha=abc"], ["alpha='abc'", "iid"]),
     ("accuracy", ["alpha=-inf"], ["alpha=-inf"]),
     ("accuracy", ["alpha=true"], ["alpha=True"]),
-    ("accuracy", ["owners=0"], ["owners=0", "[1, 64]"]),
-    ("accuracy", ["owners=-1"], ["owners=-1", "[1, 64]"]),
+    ("accuracy", ["owners=0"], ["owners=0", "[1, 256]"]),
+    ("accuracy", ["owners=-1"], ["owners=-1", "[1, 256]"]),
     ("accuracy", ["owners=1e6"], ["owners=1000000.0", "integer"]),
-    ("accuracy", ["owners=1000000"], ["owners=1000000", "[1, 64]"]),
+    ("accuracy", ["owners=1000000"], ["owners=1000000", "[1, 256]"]),
+    ("accuracy", ["owners=250"], ["owners=250 with min_samples=5", "1079", "min_samples <= 4"]),
     ("accuracy", ["owners=2.5"], ["owners=2.5", "integer"]),
     ("accuracy", ["owners=abc"], ["owners='abc'", "integer"]),
     ("accuracy", ["owners=2,abc"], ["owners='abc'"]),
@@ -114,9 +115,10 @@ RUN_CASES = [
     ("accuracy", ["owners=[1,2"], ["malformed"]),
     ("accuracy", ["owners=[]"], ["owners", "empty list"]),
     # incentives
-    ("incentives", ["owners=1"], ["owners=1", "[2, 64]"]),
+    ("incentives", ["owners=1"], ["owners=1", "[2, 256]"]),
     ("incentives", ["owners=0"], ["owners=0"]),
-    ("incentives", ["owners=100"], ["owners=100", "[2, 64]"]),
+    ("incentives", ["owners=300"], ["owners=300", "[2, 256]"]),
+    ("incentives", ["owners=250"], ["owners=250 with min_samples=5", "owners <= 215", "n_samples >= 2084"]),
     ("incentives", ["owners=abc"], ["owners='abc'"]),
     ("incentives", ["alpha=0"], ["alpha=0"]),
     ("incentives", ["alpha=nan"], ["alpha=nan"]),
@@ -137,7 +139,7 @@ RUN_CASES = [
     ("latency", ["protocol=fss", "servers=3"], ["servers=3 conflicts with --set protocol=fss"]),
     ("latency", ["workload=relu", "protocol=fss", "parties=3"], ["grid is empty", "protocol=fss", "parties=3"]),
     ("latency", ["owners=abc"], ["owners='abc'", "integer"]),
-    ("latency", ["owners=0"], ["owners=0", "[1, 64]"]),
+    ("latency", ["owners=0"], ["owners=0", "[1, 256]"]),
     ("latency", ["owners=-1"], ["owners=-1"]),
     ("latency", ["owners=2.5"], ["owners=2.5"]),
     ("latency", ["owners=1e6"], ["owners=1000000.0"]),
@@ -763,7 +765,7 @@ def test_every_builtin_suite_declares_every_key():
 def test_runner_api_writes_nothing(tmp_path):
     from fibench.bench import runner as rn
 
-    with pytest.raises(rn.SuiteError, match=r"owners=0.*\[1, 64\]"):
+    with pytest.raises(rn.SuiteError, match=r"owners=0.*\[1, 256\]"):
         rn.run_suite("accuracy", overrides={"owners": 0}, out=tmp_path / "x", progress=False)
     with pytest.raises(rn.SuiteError, match="parties=3 conflicts"):
         rn.run_suite("latency", overrides={"protocol": "fss", "parties": 3}, results_root=tmp_path / "res",

@@ -144,6 +144,30 @@ def test_label_free_schemes_naive():
     assert set(lf) == set(inc.LABEL_FREE_SCHEMES)
 
 
+def test_label_free_schemes_read_the_released_answer():
+    """``answer=``: agreement, confidence and pseudo-Shapley score against the released labels
+    (e.g. a noisy vote's), naive loops; peer_ca and equal do not read them; bad answers refused."""
+    rng = np.random.default_rng(5)
+    K, n, C = 4, 60, 3
+    P = random_proba(rng, K, n, C)
+    released = rng.integers(0, C, n)
+    own = P.argmax(axis=2)
+    assert not np.array_equal(released, inc.ensemble_answer(P))  # the test must tell them apart
+    np.testing.assert_allclose(inc.agreement(P, answer=released),
+                               [sum(own[k, t] == released[t] for t in range(n)) / n for k in range(K)])
+    np.testing.assert_allclose(inc.confidence(P, answer=released),
+                               [sum(P[k, t, released[t]] for t in range(n)) / n for k in range(K)])
+    ps = inc.pseudo_shapley(P, answer=released)
+    np.testing.assert_array_equal(ps, inc.exact_shapley(CoalitionGame.from_proba(P, released)))
+    assert not np.allclose(ps, inc.pseudo_shapley(P))
+    lf = inc.label_free_rewards(P, answer=released)
+    np.testing.assert_array_equal(lf["agreement"], inc.agreement(P, answer=released))
+    np.testing.assert_array_equal(lf["peer_ca"], inc.correlated_agreement(P))
+    for bad in (released[:-1], released + C, released.astype(float)):
+        with pytest.raises(ValueError, match="answer must be"):
+            inc.agreement(P, answer=bad)
+
+
 def test_peer_ca_uninformative_reports_score_zero():
     rng = np.random.default_rng(4)
     P, _ = skilled_owners(rng, 4, 200, 5, [2.0, 2.0, 2.0, 2.0])
@@ -275,3 +299,20 @@ def test_run_point_smoke():
     assert [r["shares"] for r in rows] == [r["shares"] for r in again]
     with pytest.raises(ValueError, match="alpha"):
         run_point({"owners": 3, "alpha": "skewed"})
+
+
+def test_shares_figure_picks_a_readable_number_of_owners():
+    """With 250-owner rows next to 10-owner rows the shares figure shows the 10 owners (one bar
+    per owner stays readable); with 250 owners only, it still draws them."""
+    from fibench.bench.plots.incentives import SHARES_MAX_OWNERS, _pick_setting
+
+    rows = []
+    for K in (10, 250):
+        for s in ("shapley", "agreement"):
+            rows.append({"scheme": s, "alpha": 0.1, "owners": K, "adversary": "none", "seed": 0,
+                         "shares": ";".join(["%.6f" % (1 / K)] * K)})
+    df = pd.DataFrame(rows)
+    _, _, K, _ = _pick_setting(df)
+    assert K == 10 <= SHARES_MAX_OWNERS
+    _, _, K, _ = _pick_setting(df[df["owners"] == 250])
+    assert K == 250

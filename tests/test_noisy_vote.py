@@ -147,6 +147,8 @@ def test_plaintext_simulation_matches_its_reference(fe5):
     ({"rule": "hard_vote", "noise": "gaussian", "sigma": -2.0}, "sigma"),
     ({"rule": "hard_vote", "noise": "gaussian", "sigma": 1e7}, "sigma"),
     ({"rule": "hard_vote", "noise": "gaussian", "sigma": float("nan")}, "sigma"),
+    ({"rule": "hard_vote", "noise": "gaussian", "sigma": 1.0, "servers": 3, "sharing": "replicated"},
+     "needs sharing='additive'"),
 ])
 def test_bad_input_is_refused_before_any_computation(fe5, kw, word, noise_log):
     fe, X = fe5

@@ -75,6 +75,27 @@ def _check_split(split):
     return split
 
 
+#: number of samples of the embedded datasets (tests check them against the loaders)
+EMBEDDED_SIZES = {"digits": 1797, "iris": 150, "wine": 178, "breast_cancer": 569}
+#: ``synthetic``'s default number of samples
+SYNTHETIC_SAMPLES = 2000
+
+
+def train_size(name, n_samples=None, split=SPLIT):
+    """Number of training samples ``load_dataset(name, n_samples=...)`` yields with ``split``
+    (the same rounding as its split), without loading anything; None for a file path (unknown
+    until read). Lets a suite refuse a partition that cannot give every owner its minimum
+    before a run writes anything."""
+    if name == "synthetic":
+        n = SYNTHETIC_SAMPLES if n_samples is None else int(n_samples)
+    elif name in EMBEDDED_SIZES:
+        n = EMBEDDED_SIZES[name]
+    else:
+        return None
+    _, f_va, f_te = _check_split(split)
+    return n - max(1, round(f_te * n)) - max(1, round(f_va * n))  # as _split rounds
+
+
 def _load_embedded(name: str):
     import sklearn.datasets
 
@@ -97,7 +118,7 @@ def standardize_splits(X_train, *others):
 def _load_synthetic(n_samples, n_features, n_classes, seed):
     from sklearn.datasets import make_classification
 
-    n_samples = _check_int("n_samples", 2000 if n_samples is None else n_samples, 10, 10_000_000)
+    n_samples = _check_int("n_samples", SYNTHETIC_SAMPLES if n_samples is None else n_samples, 10, 10_000_000)
     n_features = _check_int("n_features", 20 if n_features is None else n_features, 2, 100_000)
     n_classes = _check_int("n_classes", 10 if n_classes is None else n_classes, 2, MAX_CLASSES)
     # make_classification needs n_classes * n_clusters_per_class <= 2**n_informative

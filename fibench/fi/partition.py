@@ -274,3 +274,25 @@ def plot_partition(summary, path, title: str | None = None):
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     return path
+
+
+def owners_fit(dataset, owners: int, min_samples: int = MIN_SAMPLES, n_samples=None,
+               min_samples_settable: bool = True) -> str | None:
+    """None when ``owners`` x ``min_samples`` training samples fit in ``dataset``'s training
+    split (``fibench.fi.data.train_size``; an unknown size, e.g. a file, passes), else a one-line
+    error naming the limit and the ways out (fewer owners, a smaller ``min_samples``, or
+    ``synthetic`` data of enough ``n_samples``; the ``min_samples`` way only when
+    ``min_samples_settable``). For suites' ``CHECK``, before anything is written."""
+    from fibench.fi.data import train_size
+
+    n_tr = train_size(str(dataset), n_samples)
+    K, m = int(owners), int(min_samples)
+    if n_tr is None or K * m <= n_tr:
+        return None
+    need = K * m
+    n = max(10, int(need / 0.6))
+    while train_size("synthetic", n) < need:
+        n += 1
+    fewer = f", min_samples <= {max(1, n_tr // K)}," if min_samples_settable else ""
+    return (f"owners={K} with min_samples={m} need {need} training samples but dataset {dataset} has {n_tr}: "
+            f"use owners <= {n_tr // m}{fewer} or dataset=synthetic with n_samples >= {n}")

@@ -235,6 +235,9 @@ def run_secure(X, *, mode: str, topology: str = "T2", servers: int = 2, protocol
     if session is not None:
         sharing = session.sharing
     P = check_setting(mode, topology, K, servers, protocol, sharing)
+    if noise is not None and sharing == "replicated":
+        raise ValueError(f"noise={noise!r} needs sharing='additive' (the dealer draws the noise shares); "
+                         "sharing='replicated' has no dealer")
     s = session or Session(P, protocol=protocol, sharing=sharing)  # the dealer's randomness never comes from a user seed
     mark, d0, t0 = s.stats.mark(), s.dealer.elapsed, time.perf_counter()
     if mode == "M1":

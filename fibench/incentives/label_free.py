@@ -18,6 +18,13 @@ answer is the argmax of the full coalition's integer scores (ties to the lowest 
 ``equal``           1/K each.
 
 All values but pseudo_shapley's are non-negative (reward shares clip negatives, see alignment).
+
+``answer`` (optional, (n,) integer labels in [0, C)): the label the system actually RELEASED
+for each query, used instead of the full ensemble's noiseless answer by the schemes that read
+it (agreement, pseudo_shapley, confidence) — e.g. the noisy vote's label under label privacy
+(``fibench.fi.ensemble.noisy_argmax``).  peer_ca and equal never read the ensemble's answer,
+so a noisy release does not change them.  In pseudo_shapley the released labels are the
+reference labels of the game; the coalitions themselves are still scored noiselessly.
 """
 from __future__ import annotations
 
@@ -34,22 +41,43 @@ def ensemble_answer(proba, rule: str = "soft", weights=None) -> np.ndarray:
     return aggregate(integer_scores(proba, rule, weights))
 
 
-def agreement(proba, rule: str = "soft", weights=None) -> np.ndarray:
-    """Fraction of queries where each owner's own label equals the ensemble's answer (K,)."""
-    answer = ensemble_answer(proba, rule, weights)
+def _answer(proba, rule, weights, answer) -> np.ndarray:
+    """The released labels (n,): ``answer`` checked against ``proba`` (K, n, C), or the full
+    ensemble's noiseless answer when ``answer`` is None."""
+    if answer is None:
+        return ensemble_answer(proba, rule, weights)
+    _, n, C = np.asarray(proba).shape
+    a = np.asarray(answer)
+    if a.shape != (n,) or not np.issubdtype(a.dtype, np.integer) or (n and (a.min() < 0 or a.max() >= C)):
+        raise ValueError(f"answer must be ({n},) integer labels in [0, {C - 1}], got shape {a.shape}, dtype {a.dtype}")
+    return a.astype(np.int64, copy=False)
+
+
+def agreement(proba, rule: str = "soft", weights=None, answer=None) -> np.ndarray:
+    """Fraction of queries where each owner's own label equals the released answer (K,)
+    (``answer`` None: the ensemble's noiseless answer)."""
+    proba = _check_proba(proba)
+    answer = _answer(proba, rule, weights, answer)
     return (owner_labels(proba) == answer[None, :]).mean(axis=1)
 
 
-def pseudo_shapley(proba, rule: str = "soft", weights=None, method: str = "auto", **mc_kwargs) -> np.ndarray:
-    """Shapley values of the game whose labels are the ensemble's own answers (K,)."""
-    game = CoalitionGame.from_proba(proba, None, rule, weights)
+def pseudo_shapley(proba, rule: str = "soft", weights=None, method: str = "auto", answer=None,
+                   **mc_kwargs) -> np.ndarray:
+    """Shapley values (K,) of the accuracy game whose labels are the released answers
+    (``answer`` None: the ensemble's own noiseless answers)."""
+    proba = _check_proba(proba)
+    if answer is None:
+        game = CoalitionGame.from_proba(proba, None, rule, weights)
+    else:
+        game = CoalitionGame.from_proba(proba, _answer(proba, rule, weights, answer), rule, weights)
     return shapley(game, method=method, **mc_kwargs)
 
 
-def confidence(proba, rule: str = "soft", weights=None) -> np.ndarray:
-    """Mean probability each owner puts on the ensemble's chosen label (K,)."""
+def confidence(proba, rule: str = "soft", weights=None, answer=None) -> np.ndarray:
+    """Mean probability each owner puts on the released label (K,) (``answer`` None: the
+    ensemble's noiseless choice)."""
     proba = _check_proba(proba)
-    answer = ensemble_answer(proba, rule, weights)
+    answer = _answer(proba, rule, weights, answer)
     n = proba.shape[1]
     return proba[:, np.arange(n), answer].mean(axis=1)
 
@@ -82,17 +110,21 @@ def equal_split(K: int) -> np.ndarray:
     return np.full(int(K), 1.0 / int(K))
 
 
-def label_free_rewards(proba, rule: str = "soft", weights=None, schemes=LABEL_FREE_SCHEMES, **mc_kwargs) -> dict:
-    """{scheme: values (K,)} for the requested label-free schemes."""
+def label_free_rewards(proba, rule: str = "soft", weights=None, schemes=LABEL_FREE_SCHEMES, answer=None,
+                       **mc_kwargs) -> dict:
+    """{scheme: values (K,)} for the requested label-free schemes; ``answer``: the released
+    labels (n,) (module docstring), None for the ensemble's noiseless answer."""
     proba = _check_proba(proba)
+    if answer is not None:
+        answer = _answer(proba, rule, weights, answer)
     out = {}
     for s in schemes:
         if s == "agreement":
-            out[s] = agreement(proba, rule, weights)
+            out[s] = agreement(proba, rule, weights, answer)
         elif s == "pseudo_shapley":
-            out[s] = pseudo_shapley(proba, rule, weights, **mc_kwargs)
+            out[s] = pseudo_shapley(proba, rule, weights, answer=answer, **mc_kwargs)
         elif s == "confidence":
-            out[s] = confidence(proba, rule, weights)
+            out[s] = confidence(proba, rule, weights, answer)
         elif s == "peer_ca":
             out[s] = correlated_agreement(proba, rule, weights)
         elif s == "equal":

@@ -74,8 +74,12 @@ def exact_values(game) -> dict:
 
 
 def leave_one_out(game) -> np.ndarray:
-    """v(N) - v(N - i) for every owner i (any K <= 62; K + 1 coalition evaluations)."""
+    """v(N) - v(N - i) for every owner i (K + 1 coalition evaluations; bit masks up to 62
+    owners, membership vectors beyond)."""
     game = _game(game)
+    if game.K > 62:
+        c = [game.full_count] + [game.count_members(np.arange(game.K) != i) for i in range(game.K)]
+        return (c[0] - np.asarray(c[1:], dtype=np.int64)).astype(np.float64) / game.n
     full = (1 << game.K) - 1
     masks = np.array([full] + [full ^ (1 << i) for i in range(game.K)], dtype=np.int64)
     c = game.counts(masks)

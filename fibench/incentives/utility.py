@@ -176,10 +176,22 @@ class CoalitionGame:
         mask = _as_mask(coalition, self.K)
         return int(self.counts([mask])[0])
 
+    def count_members(self, members) -> int:
+        """Count of one coalition given as a boolean membership vector (K,) — any K (the bit
+        masks of :meth:`counts` stop at 62 owners): the margin form summed over the members in
+        int64, a query counts iff every margin stays > 0 (``fibench.kernels.shapley``)."""
+        m = np.asarray(members)
+        if m.shape != (self.K,) or m.dtype != bool:
+            raise ValueError(f"members must be a boolean vector of shape ({self.K},), got {m.shape} {m.dtype}")
+        if not m.any():
+            return 0
+        R = self.T.astype(np.int64) + self.D[m].astype(np.int64).sum(axis=0)
+        return int((R.reshape(-1, self.n).min(axis=0) > 0).sum())
+
     def counts(self, masks) -> np.ndarray:
         """Counts of coalitions given as bit masks (owner k = bit k); K <= 62."""
         if self.K > 62:
-            raise ValueError(f"K={self.K}: bit-mask coalitions need K <= 62; use permutation sampling")
+            raise ValueError(f"K={self.K}: bit-mask coalitions need K <= 62; use count_members or permutation sampling")
         masks = np.ascontiguousarray(masks, dtype=np.int64).reshape(-1)
         if masks.size and (masks.min() < 0 or masks.max() >= (1 << self.K)):
             raise ValueError(f"masks must lie in [0, 2**{self.K})")
@@ -203,7 +215,7 @@ class CoalitionGame:
     @property
     def full_count(self) -> int:
         if self._full is None:
-            self._full = self.count((1 << self.K) - 1)
+            self._full = self.count((1 << self.K) - 1) if self.K <= 62 else self.count_members(np.ones(self.K, bool))
         return self._full
 
     # -- utilities (accuracies) ----------------------------------------------------------

@@ -24,8 +24,12 @@ MERIT_SCHEMES = ("shapley", "mc_shapley", "banzhaf", "loo")
 SCHEMES = MERIT_SCHEMES + inc.LABEL_FREE_SCHEMES
 #: stopping tolerance of the Monte-Carlo estimate reported as ``mc_shapley`` (stderr <= tol * v(N))
 MC_TOL = 0.005
-#: tolerance of the Monte-Carlo *reference* used when there are more than 20 players
+#: tolerance of the Monte-Carlo *reference* used when there are more than 20 players: stderr <=
+#: min(MC_REF_TOL, MC_REF_REL / K) * v(N), i.e. also below a tenth of the mean owner value v(N)/K
+#: (the second bound only binds beyond 100 players, where MC_REF_TOL alone would let the
+#: reference's noise exceed the values it ranks)
 MC_REF_TOL = 0.001
+MC_REF_REL = 0.1
 
 DEFAULTS = {"dataset": "digits", "model": "lr", "rule": "soft", "alpha": 0.5, "adversary": "none", "seed": 0}
 
@@ -52,13 +56,14 @@ def parse_alpha(alpha) -> float:
 # --------------------------------------------------------------------------- owners' outputs
 
 
-def _pipeline_outputs(dataset, model, owners, alpha, seed):
-    """Owners' test probabilities via the project's data/partition/federated modules."""
+def _pipeline_outputs(dataset, model, owners, alpha, seed, n_samples=None):
+    """Owners' test probabilities via the project's data/partition/federated modules
+    (``n_samples``: size of the ``synthetic`` dataset, None for its default)."""
     from fibench.fi.data import load_dataset
     from fibench.fi.federated import FederatedEnsemble
     from fibench.fi.partition import partition
 
-    ds = load_dataset(dataset, seed=seed)
+    ds = load_dataset(dataset, seed=seed, **({"n_samples": n_samples} if n_samples is not None else {}))
     # alpha = inf deals the stratified IID split
     parts = partition(ds.y_train, scheme="dirichlet", n_owners=owners, alpha=alpha, seed=seed)
     data = [(ds.X_train[idx], ds.y_train[idx]) for idx in parts]
@@ -68,9 +73,9 @@ def _pipeline_outputs(dataset, model, owners, alpha, seed):
 
 
 @lru_cache(maxsize=64)
-def owner_outputs(dataset: str, model: str, owners: int, alpha: float, seed: int):
+def owner_outputs(dataset: str, model: str, owners: int, alpha: float, seed: int, n_samples: int | None = None):
     """(proba (K, n, C), y_test (n,)) of ``owners`` trained models; cached, read-only arrays."""
-    proba, y = _pipeline_outputs(dataset, model, owners, alpha, seed)
+    proba, y = _pipeline_outputs(dataset, model, owners, alpha, seed, n_samples)
     proba.setflags(write=False)
     y.setflags(write=False)
     return proba, y
@@ -111,7 +116,7 @@ def score_schemes(proba, y, rule="soft", adversary_index=None, seed=0, mc_tol=MC
         values["shapley"], values["banzhaf"] = ev["shapley"], ev["banzhaf"]
         reference = "exact"
     else:
-        ref = inc.monte_carlo_shapley(game, tol=MC_REF_TOL, max_perms=200_000, seed=seed + 1)
+        ref = inc.monte_carlo_shapley(game, tol=min(MC_REF_TOL, MC_REF_REL / K), max_perms=200_000, seed=seed + 1)
         values["shapley"] = ref.values
         reference = "mc"
     timing["shapley"] = time.perf_counter() - t
@@ -177,7 +182,8 @@ def run_point(params: dict) -> list[dict]:
     alpha = parse_alpha(p["alpha"])
     seed = int(p["seed"])
     warm = warmup()  # JIT compile kept out of the per-scheme times, reported as warmup_s
-    proba, y = owner_outputs(str(p["dataset"]), str(p["model"]), owners, alpha, seed)
+    n_samples = int(p["n_samples"]) if p.get("n_samples") is not None and p["dataset"] == "synthetic" else None
+    proba, y = owner_outputs(str(p["dataset"]), str(p["model"]), owners, alpha, seed, n_samples)
     proba_all, adv = inc.add_adversary(proba, p["adversary"], seed=seed)
     rows = score_schemes(proba_all, y, rule=rule, adversary_index=adv, seed=seed, k=p.get("topk"))
     base = {

@@ -1,6 +1,6 @@
 """Measure of the ``privacy`` suite: the noisy vote's accuracy, privacy budget and secure cost.
 
-Three parts (grid key ``part``):
+Five parts (grid key ``part``):
 
 * ``accuracy`` — one point = (dataset, model, alpha, owners, seed, rule, noise, sigma): the
   owners are trained once per (dataset, model, alpha, owners, seed) (cached in this process),
@@ -17,6 +17,18 @@ Three parts (grid key ``part``):
   its top count plus N_Z(0, ``sigma1``^2) reaches ``threshold_frac`` x the total vote weight;
   the answer is GNMax with ``sigma``. Row: share answered, accuracy on the answered queries,
   data-independent epsilon of 100 asked queries (with the share answered measured here).
+* ``incentives`` — how label privacy changes label-free rewards: the owners' probabilities on
+  the test set, the vote counts of ``rule`` on the 2^-16 lattice (the secure vote's counts),
+  the RELEASED labels = the noisy vote's plaintext reference (``noisy_argmax`` of the counts
+  plus ``vote_noise``: the same discrete sampler and argmax as the secure noisy vote, seeded
+  here for reproducibility; ``sigma = 0``: the noiseless vote), then the label-free rewards
+  that read the released label (agreement, pseudo_shapley, confidence;
+  ``fibench.incentives.label_free`` with ``answer=``) against the MERIT reference: Shapley of
+  the labelled accuracy game of the same vote, noiseless (exact for K <= 20, Monte-Carlo
+  beyond, stderr below a tenth of the mean owner value; the owners' true merit does not depend on the querier's noise, so a change across
+  sigma is the noise's effect on the label-free side alone). One row per scheme: spearman,
+  kendall, l1 of reward shares, top-k overlap, with the released labels' accuracy and
+  agreement with the noiseless vote and the data-independent epsilon per query.
 * ``cost`` — the secure noisy vote next to the noiseless one on the same owners and queries
   (``FederatedEnsemble.secure_predict``, mode M1 or M2, T2 with ``servers``): exact online /
   offline bytes and rounds, wall time (local backend; median of ``timing_reps`` calls after a
@@ -38,10 +50,15 @@ from fibench.fi.data import load_dataset
 from fibench.fi.federated import FederatedEnsemble
 from fibench.fi.models import normalize_model, single_thread_blas
 from fibench.fi.partition import partition
+from fibench.kernels.shapley import MAX_EXACT_PLAYERS
 
 pv._dp()  # the accounting library is required: without it this module does not import (``run all`` skips the suite)
 
-PARTS = ("accuracy", "budget", "confident", "cost")
+PARTS = ("accuracy", "budget", "confident", "incentives", "cost")
+#: label-free schemes that read the released label (peer_ca and equal do not: noise leaves them unchanged)
+INCENTIVE_SCHEMES = ("agreement", "pseudo_shapley", "confidence")
+#: Monte-Carlo Shapley tolerances beyond exact enumeration: merit reference, pseudo-Shapley
+MC_REF_TOL, MC_TOL = 0.002, 0.005
 _FITTED: dict = {}
 _CACHE_MAX = 8
 
@@ -98,6 +115,11 @@ def _common(p):
             "alpha": _alpha(p.get("alpha", "iid")), "owners": int(p.get("owners", 10)), "seed": int(p.get("seed", 0))}
 
 
+def _noise_seed(seed: int, sigma: float) -> int:
+    """Seed of the SIMULATED noise of a point (reproducible; protects nothing)."""
+    return seed * 1_000_003 + int(1000 * sigma) % 1_000_003
+
+
 def _accuracy(p: dict) -> list[dict]:
     fitted = _fitted(p)
     ds, fe, labels, train_s, _ = fitted
@@ -116,7 +138,7 @@ def _accuracy(p: dict) -> list[dict]:
            "noiseless_accuracy": clean_acc, "train_s": train_s,
            "owner_mean_accuracy": float((labels == ds.y_test[None, :]).mean())}
     if sigma > 0:
-        z = ens.vote_noise(noise, sigma, counts.shape, seed=seed * 1_000_003 + int(1000 * sigma) % 1_000_003)
+        z = ens.vote_noise(noise, sigma, counts.shape, seed=_noise_seed(seed, sigma))
         lab = ens.noisy_argmax(counts, z)
         acc = ens.accuracy(ds.y_test, lab)
         row.update({"accuracy": acc, "accuracy_drop": clean_acc - acc, "agreement_noiseless": float(np.mean(lab == clean)),
@@ -154,6 +176,66 @@ def _confident(p: dict) -> list[dict]:
              "noiseless_accuracy": ens.accuracy(ds.y_test, ens.noisy_argmax(counts, np.zeros_like(counts))),
              "eps_100_asked": pv.confident_epsilon(sigma1, sigma2, 100, int(round(100 * share)), delta, c),
              "eps_100_gnmax": pv.epsilon("gaussian", sigma2, 100, delta, c)}]
+
+
+def _merit_game(fitted, rule):
+    """(proba (K, n, C), raw weights (K,) int64, merit game, Shapley (K,), method), cached:
+    integer scores = each owner's weight on the 2^-16 lattice on its own label (hard vote:
+    weight 1), so the scores' sum over owners is the secure vote's counts (n, C)."""
+    from fibench import incentives as inc
+    from fibench.mpc.encoding import encode
+
+    ds, fe, _, _, cache = fitted
+    key = ("merit", rule.name)
+    if key not in cache:
+        proba = np.asarray(fe.owner_outputs(ds.X_test, "proba"), dtype=np.float64)
+        K = proba.shape[0]
+        w = encode(fe.weights_ if rule.weighted else np.ones(K), 16).view(np.int64)
+        game = inc.CoalitionGame.from_proba(proba, np.asarray(ds.y_test, dtype=np.int64), "weighted", w)
+        t0 = time.perf_counter()
+        if K <= MAX_EXACT_PLAYERS:
+            ref, method = inc.exact_shapley(game), "exact"
+        else:
+            # stderr <= min(MC_REF_TOL, 0.1 / K) x v(N): below a tenth of the mean owner value at any K
+            ref, method = inc.monte_carlo_shapley(game, tol=min(MC_REF_TOL, 0.1 / K), max_perms=200_000,
+                                                  seed=1).values, "mc"
+        cache[key] = (proba, w, game, ref, method, time.perf_counter() - t0)
+    return cache[key]
+
+
+def _incentives(p: dict) -> list[dict]:
+    from fibench import incentives as inc
+
+    fitted = _fitted(p)
+    ds = fitted[0]
+    r = ens.get_rule(str(p.get("rule", "hard_vote")))
+    noise = str(p.get("noise", "gaussian"))
+    sigma = float(p.get("sigma", 0.0))
+    delta = float(p.get("delta", 1e-5))
+    seed = int(p.get("seed", 0))
+    proba, w, game, ref, method, ref_s = _merit_game(fitted, r)
+    counts = game.scores.sum(axis=0)  # (n, C): the secure vote's counts of the owners' labels
+    clean = ens.noisy_argmax(counts, np.zeros_like(counts))
+    released = clean if not sigma > 0 else ens.noisy_argmax(
+        counts, ens.vote_noise(noise, sigma, counts.shape, seed=_noise_seed(seed, sigma)))
+    t0 = time.perf_counter()
+    values = inc.label_free_rewards(proba, "weighted", w, schemes=INCENTIVE_SCHEMES, answer=released,
+                                    tol=min(MC_TOL, 0.1 / len(w)), seed=seed)  # used beyond 20 owners
+    lf_s = time.perf_counter() - t0
+    c = float(w.max()) * 2.0 ** -16  # the largest weight one vote carries (fe.vote_scale)
+    base = {**_common(p), "part": "incentives", "rule": r.name, "noise": noise if sigma > 0 else "none",
+            "sigma": sigma, "delta": delta, "vote_scale": c, "n_test": len(ds.y_test),
+            "reference": f"shapley_{method}", "ref_cv": float(np.std(ref) / abs(np.mean(ref))) if np.mean(ref) else float("nan"),
+            "released_accuracy": ens.accuracy(ds.y_test, released), "noiseless_accuracy": ens.accuracy(ds.y_test, clean),
+            "agreement_noiseless": float(np.mean(released == clean)),
+            "eps_per_query": pv.epsilon(noise, sigma, 1, delta, c) if sigma > 0 else math.inf,
+            "reference_s": ref_s, "label_free_s": lf_s}  # reference_s: once per fitted ensemble (cached)
+    rows = []
+    for s in INCENTIVE_SCHEMES:
+        al = inc.alignment(values[s], ref)
+        rows.append({**base, "scheme": s, "spearman": al["spearman"], "kendall": al["kendall"], "l1": al["l1"],
+                     "topk": al["topk"], "shares": ";".join(f"{v:.6f}" for v in inc.reward_shares(values[s]))})
+    return rows
 
 
 def _budget(p: dict) -> list[dict]:
@@ -212,7 +294,8 @@ def run_point(params: dict) -> list[dict]:
     part = params.get("part", "accuracy")
     if part not in PARTS:
         raise ValueError(f"part must be one of {PARTS}, got {part!r}")
-    return {"accuracy": _accuracy, "budget": _budget, "confident": _confident, "cost": _cost}[part](params)
+    return {"accuracy": _accuracy, "budget": _budget, "confident": _confident, "incentives": _incentives,
+            "cost": _cost}[part](params)
 
 
 def cost_table(df):
@@ -272,3 +355,20 @@ def mpi_noisy_vote_point(params: dict, comm) -> list[dict]:
     row = {k: int(st[k]) for k in ("online_bytes_sent_per_party", "online_rounds", "offline_bytes_per_party")}
     row["labels"] = None if lab is None else lab.view(np.int64).tolist()
     return [row] if lab is not None else []
+
+
+def incentives_table(df):
+    """Median Spearman rank correlation of each label-free scheme with Shapley, per alpha and
+    sigma (columns), over seeds (report table); the noiseless column (sigma 0) is repeated in
+    every noise kind's rows."""
+    import pandas as pd
+
+    if "part" not in df.columns:
+        return None
+    d = df[df["part"] == "incentives"]
+    if d.empty:
+        return None
+    kinds = sorted(k for k in d["noise"].dropna().unique() if k != "none") or ["none"]
+    d = pd.concat([d[d["noise"].isin([k, "none"])].assign(noise=k) for k in kinds], ignore_index=True)
+    keys = [c for c in ("dataset", "owners", "rule", "noise", "alpha", "scheme") if c in d.columns]
+    return d.pivot_table(index=keys, columns="sigma", values="spearman", aggfunc="median").reset_index()

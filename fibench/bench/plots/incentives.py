@@ -7,7 +7,8 @@
   adversary; mean over seeds, bars = min..max when there are several seeds, and the title says
   how many);
 * ``incentives_shares``: reward share of every owner under every scheme for one setting
-  (the most heterogeneous alpha, the largest number of owners, a sybil if present), the
+  (the most heterogeneous alpha, the largest number of owners up to ``SHARES_MAX_OWNERS`` = 32,
+  a sybil if present), the
   adversary's bar hatched;
 * ``incentives_adversary_share``: the adversary's reward share per scheme and attack
   (mean over the grid), against the fair share 1/players.
@@ -28,6 +29,8 @@ from fibench.bench.plots.common import alpha_value, save, subplots
 SCHEME_ORDER = ("shapley", "mc_shapley", "banzhaf", "loo",
                 "agreement", "pseudo_shapley", "confidence", "peer_ca", "equal")
 LABEL_FREE = ("agreement", "pseudo_shapley", "confidence", "peer_ca", "equal")
+#: the shares figure shows the largest number of owners up to this (the smallest beyond it)
+SHARES_MAX_OWNERS = 32
 
 
 def _alpha_label(a) -> str:
@@ -110,7 +113,9 @@ def _pick_setting(df):
     adv = "sybil" if "sybil" in advs else ("none" if "none" in advs else advs[0])
     if "adversary" in d.columns:
         d = d[d["adversary"].astype(str) == adv]
-    K = d["owners"].max()
+    owners = sorted(d["owners"].unique())
+    readable = [k for k in owners if k <= SHARES_MAX_OWNERS]  # one bar per owner and scheme must stay readable
+    K = readable[-1] if readable else owners[0]
     d = d[d["owners"] == K]
     a = d["alpha_key"].min()
     d = d[d["alpha_key"] == a]
