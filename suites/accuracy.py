@@ -6,7 +6,11 @@ skew alpha, against the best/mean single owner and the centralized upper bound.
 (``--set dataset=wine --set standardize=true``: wine's features span four decades).
 
 Each grid point trains K local models (each on its own partition) and returns one row per
-rule (soft_vote, logit_sum, hard_vote, weighted_vote).  ``alpha="iid"`` is an IID split.
+rule (soft_vote, logit_sum, hard_vote, weighted_vote).  ``alpha="iid"`` is an IID split;
+``self_balancing=true``: Flower's DirichletPartitioner(self_balancing=True) (owners above the
+average size take no further class); ``partition=shards`` deals ``shards_per_owner`` label-sorted
+shards per owner (the result column ``classes_per_owner`` is the measured mean number of distinct
+classes).
 ``model``: ``lr``, ``mlp`` (``hidden`` units), ``mlp:64,32`` (any depth) or ``cnn`` (the built-in
 CNN for 8x8 digits: random conv filters, logistic-regression readout; no deep-learning framework).
 """
@@ -20,16 +24,16 @@ ALPHAS = [0.05, 0.1, 0.5, 1, 10, "iid"]
 PRESETS = {
     "quick": {
         "dataset": "digits", "model": ["lr", "mlp"], "partition": "dirichlet",
-        "alpha": ALPHAS, "owners": [2, 5, 10, 20], "seed": [0], "standardize": False,
+        "alpha": ALPHAS, "owners": [2, 5, 10, 20], "seed": [0], "standardize": False, "self_balancing": False,
     },
     "paper": [
         {"dataset": "digits", "model": ["lr", "mlp", "mlp:64,32", "cnn"], "partition": "dirichlet",
          "alpha": ALPHAS, "owners": [2, 5, 10, 20, 50], "seed": [0, 1, 2, 3, 4],
-         "standardize": False},
+         "standardize": False, "self_balancing": False},
         {"dataset": "synthetic", "n_samples": 5000, "n_features": 20, "n_classes": 10,
          "model": ["lr", "mlp"], "partition": "dirichlet",
-         "alpha": ALPHAS, "owners": [2, 5, 10, 20, 50], "seed": [0, 1, 2, 3, 4]},
-        {"dataset": "digits", "model": ["lr", "mlp"], "partition": "shards", "classes_per_owner": [1, 2, 3],
+         "alpha": ALPHAS, "owners": [2, 5, 10, 20, 50], "seed": [0, 1, 2, 3, 4], "self_balancing": False},
+        {"dataset": "digits", "model": ["lr", "mlp"], "partition": "shards", "shards_per_owner": [1, 2, 3],
          "owners": [5, 10, 20], "seed": [0, 1, 2, 3, 4]},
         {"dataset": "digits", "model": ["lr", "mlp"], "partition": "quantity", "beta": [0.1, 1.0],
          "owners": [5, 10, 20], "seed": [0, 1, 2, 3, 4]},
@@ -52,15 +56,21 @@ KEYS = {
     "n_samples": {"int": (10, 10_000_000)},
     "n_features": {"int": (2, 100_000)},
     "n_classes": {"int": (2, 1000)},
-    "classes_per_owner": {"int": (1, 1000)},
+    "shards_per_owner": {"int": (1, 1000)},  # label-sorted shards per owner (not a class count)
+    "self_balancing": {"choice": (True, False)},  # Flower's DirichletPartitioner(self_balancing=True)
     "beta": {"real": (0, None), "open": True},
     "standardize": {"choice": (True, False)},  # z-score features with the training split's statistics
 }
 
+# keys renamed since an earlier release: ``--set OLD=...`` is an error naming the new key
+RENAMED = {"classes_per_owner": "shards_per_owner (it counts label-sorted shards, not classes)"}
+
 
 def CHECK(point: dict):
     """A CNN reads square one-channel images (the 8x8 digits; synthetic data of a square
-    ``n_features``)."""
+    ``n_features``); ``self_balancing`` belongs to the dirichlet partition."""
+    if point.get("self_balancing") and point.get("partition", "dirichlet") != "dirichlet":
+        return f"self_balancing=true applies to partition=dirichlet only, got partition={point.get('partition')}"
     model = str(point.get("model", "lr"))
     if model.startswith("cnn") and point.get("dataset") == "synthetic":
         d = int(point.get("n_features") or 20)  # the synthetic default

@@ -5,8 +5,9 @@ adversarial owner if asked, and scores every reward scheme against exact Shapley
 labelled accuracy game on the test set (Monte-Carlo Shapley with a tight tolerance when the
 number of players exceeds 20).  One row per scheme.
 
+``self_balancing``: Flower's self-balancing of the Dirichlet partition (``fibench.fi.partition``).
 The trained owners' test-set probabilities are cached per (dataset, model, owners, alpha,
-seed), so the adversary and rule axes of a grid reuse one training.  Everything is
+seed, self_balancing), so the adversary and rule axes of a grid reuse one training.  Everything is
 deterministic for the seed.
 """
 from __future__ import annotations
@@ -52,7 +53,7 @@ def parse_alpha(alpha) -> float:
 # --------------------------------------------------------------------------- owners' outputs
 
 
-def _pipeline_outputs(dataset, model, owners, alpha, seed):
+def _pipeline_outputs(dataset, model, owners, alpha, seed, self_balancing=False):
     """Owners' test probabilities via the project's data/partition/federated modules."""
     from fibench.fi.data import load_dataset
     from fibench.fi.federated import FederatedEnsemble
@@ -60,7 +61,8 @@ def _pipeline_outputs(dataset, model, owners, alpha, seed):
 
     ds = load_dataset(dataset, seed=seed)
     # alpha = inf deals the stratified IID split
-    parts = partition(ds.y_train, scheme="dirichlet", n_owners=owners, alpha=alpha, seed=seed)
+    parts = partition(ds.y_train, scheme="dirichlet", n_owners=owners, alpha=alpha, seed=seed,
+                      self_balancing=self_balancing)
     data = [(ds.X_train[idx], ds.y_train[idx]) for idx in parts]
     ens = FederatedEnsemble(model=model, seed=seed).fit(data, n_classes=ds.n_classes)
     proba = np.asarray(ens.owner_outputs(ds.X_test, kind="proba"), dtype=np.float64)
@@ -68,9 +70,9 @@ def _pipeline_outputs(dataset, model, owners, alpha, seed):
 
 
 @lru_cache(maxsize=64)
-def owner_outputs(dataset: str, model: str, owners: int, alpha: float, seed: int):
+def owner_outputs(dataset: str, model: str, owners: int, alpha: float, seed: int, self_balancing: bool = False):
     """(proba (K, n, C), y_test (n,)) of ``owners`` trained models; cached, read-only arrays."""
-    proba, y = _pipeline_outputs(dataset, model, owners, alpha, seed)
+    proba, y = _pipeline_outputs(dataset, model, owners, alpha, seed, self_balancing)
     proba.setflags(write=False)
     y.setflags(write=False)
     return proba, y
@@ -177,7 +179,8 @@ def run_point(params: dict) -> list[dict]:
     alpha = parse_alpha(p["alpha"])
     seed = int(p["seed"])
     warm = warmup()  # JIT compile kept out of the per-scheme times, reported as warmup_s
-    proba, y = owner_outputs(str(p["dataset"]), str(p["model"]), owners, alpha, seed)
+    proba, y = owner_outputs(str(p["dataset"]), str(p["model"]), owners, alpha, seed,
+                             p.get("self_balancing", False))
     proba_all, adv = inc.add_adversary(proba, p["adversary"], seed=seed)
     rows = score_schemes(proba_all, y, rule=rule, adversary_index=adv, seed=seed, k=p.get("topk"))
     base = {
