@@ -76,20 +76,27 @@ def test_byte_change_fails(base, tmp_path):
 
 
 def test_slower_time_fails_noise_aware(base, tmp_path):
+    def steady(df):  # a 10% spread of the repetitions (the real run's spread is the machine's)
+        df["time_min_s"], df["time_max_s"] = df["time_s"] * 0.95, df["time_s"] * 1.05
+
+    a = _copy(base, tmp_path / "a", steady)
+
     def slow(df):
+        steady(df)
         for c in ("time_s", "time_min_s", "time_max_s", "online_s"):
             df[c] = df[c] * 3
 
     b = _copy(base, tmp_path / "b", slow)
-    r = run("compare", base, b, "--fail-on", "50", "--metric", "time_s")
+    r = run("compare", a, b, "--fail-on", "50", "--metric", "time_s")
     assert r.exit_code == 1, r.output
     assert "time_s 3x slower" in r.text
     # a huge tolerance passes it
-    r = run("compare", base, b, "--fail-on", "500", "--metric", "time_s")
+    r = run("compare", a, b, "--fail-on", "500", "--metric", "time_s")
     assert r.exit_code == 0, r.output
 
     # a noisy A (wide min..max of the repetitions) widens the threshold past 3x
     def noisy(df):
+        steady(df)
         df["time_max_s"] = df["time_s"] * 5
 
     a2 = _copy(base, tmp_path / "a2", noisy)
