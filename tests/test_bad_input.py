@@ -190,6 +190,7 @@ RUN_CASES = [
     ("communication", ["seed=-1"], ["seed=-1"]),
     ("accuracy", ["classes_per_owner=2"], ["renamed shards_per_owner", "--set shards_per_owner="]),
     ("accuracy", ["self_balancing=maybe"], ["self_balancing='maybe'"]),
+    ("accuracy", ["partition=pathological"], ["partition=pathological", "2 x 2 < 10 classes of digits"]),
     ("incentives", ["self_balancing=2"], ["self_balancing=2"]),
     ("privacy", ["self_balancing=maybe"], ["self_balancing='maybe'"]),
     # crosscheck

@@ -10,7 +10,7 @@ import reference
 from fibench.fi.data import load_dataset
 from fibench.fi.partition import (dirichlet_partition, heterogeneity, iid_partition, partition,
                                partition_summary, plot_partition, quantity_skew_partition,
-                               shard_partition)
+                               pathological_partition, shard_partition)
 
 
 # -- naive references ----------------------------------------------------------------------
@@ -267,3 +267,41 @@ def test_self_balancing_changes_skewed_draws():
     a = dirichlet_partition(y, 10, "iid", seed=0)
     b = dirichlet_partition(y, 10, "iid", seed=0, self_balancing=True)
     assert all(np.array_equal(p, q) for p, q in zip(a, b))
+
+
+# -- pathological: exact class count per owner (Flower's num_classes_per_partition) ---------------
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(60, 400), C=st.integers(2, 10), K=st.integers(1, 12), c=st.integers(1, 10),
+       seed=st.integers(0, 2**31))
+def test_pathological_exact_classes(n, C, K, c, seed):
+    """Every owner holds exactly c distinct classes, every class is split evenly (sizes differ
+    by at most 1) among its holders, the parts cover the data; else a ValueError saying why."""
+    y = np.random.default_rng(seed).integers(0, C, size=n)
+    present = len(np.unique(y))
+    try:
+        parts = partition(y, "pathological", K, num_classes_per_partition=c, seed=seed, min_samples=1)
+    except ValueError as e:
+        assert c > present or K * c < present or "owners holding it" in str(e) or "fewer than min_samples" in str(e), str(e)
+        return
+    check_valid(parts, n, K, 1)
+    s = partition_summary(y, parts, C).to_numpy()
+    assert ((s > 0).sum(axis=1) == c).all()
+    for j in range(C):
+        held = s[:, j][s[:, j] > 0]
+        assert len(held) == 0 or held.max() - held.min() <= 1
+
+
+def test_pathological_vs_shards_and_errors():
+    """shards_per_owner=2 gives more than 2 distinct classes per owner on the digits labels;
+    num_classes_per_partition=2 exactly 2."""
+    y = load_dataset("digits", seed=0).y_train
+    shards = heterogeneity(partition_summary(y, shard_partition(y, 5, 2, seed=0), 10))["classes_per_owner"]
+    exact = heterogeneity(partition_summary(y, pathological_partition(y, 5, 2, seed=0), 10))["classes_per_owner"]
+    assert shards > 2 and exact == 2
+    with pytest.raises(ValueError, match=r"need n_owners \* num_classes_per_partition >= 10"):
+        partition(y, "pathological", 4, num_classes_per_partition=2)
+    with pytest.raises(ValueError, match=r"num_classes_per_partition must be in \[1, 10\]"):
+        partition(y, "pathological", 4, num_classes_per_partition=11)
+    with pytest.raises(ValueError, match="fewer than min_samples=53"):  # ~108 per class, halved
+        partition(y, "pathological", 20, num_classes_per_partition=1, min_samples=53)

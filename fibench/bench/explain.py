@@ -124,6 +124,7 @@ COLUMNS = {
     "gap_to_centralized": "centralized_accuracy - accuracy [accuracy]",
     "classes_per_owner": "mean number of distinct classes an owner holds (measured) [count]",
     "shards_per_owner": "label-sorted shards dealt to each owner by partition=shards [count]",
+    "num_classes_per_partition": "exact number of classes of each owner under partition=pathological [count]",
     "self_balancing": "Flower's self-balancing Dirichlet partition: owners above n/K samples take no further class",
     "tv_to_global": "mean total-variation distance of an owner's label distribution to the global one [0..1]",
     "n_train": "training samples (all owners) [count]", "n_test": "test samples [count]",

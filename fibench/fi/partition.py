@@ -22,6 +22,13 @@ only on the inputs and ``seed``.
   shards, hence at most s classes plus boundary classes when shards straddle two classes (on
   the digits, s = 2 at K = 5 gives 3.3 distinct classes per owner, mean of seeds 0-19).  The parameter
   counts shards, not classes: its old name ``classes_per_owner`` is an error naming the new one.
+* ``pathological_partition`` (the exact class count of Flower Datasets'
+  ``PathologicalPartitioner(num_classes_per_partition=c)``, with a deterministic assignment in
+  consecutive blocks): owner k holds exactly c classes, the (k c)-th to (k c + c - 1)-th of the
+  present labels, cyclically; each class's samples are shuffled and split evenly among the
+  owners that hold it. Every class must be held (n_owners * c >= number of classes; Flower
+  drops unheld classes), have a sample for each of its holders, and every owner must get
+  ``min_samples``: otherwise a ValueError (no repair: it would break the exact class count).
 * ``quantity_skew_partition``: owner sizes ~ Dir(beta * 1_K) (at least ``min_samples`` each), the
   samples themselves drawn at random (IID labels).
 
@@ -39,7 +46,7 @@ from fibench.validation import check_int as _check_int
 from fibench.validation import check_labels_array
 
 MIN_OWNERS, MAX_OWNERS = 1, 256
-SCHEMES = ("dirichlet", "iid", "shards", "quantity")
+SCHEMES = ("dirichlet", "iid", "shards", "quantity", "pathological")
 #: default minimum number of training samples per owner
 MIN_SAMPLES = 5
 #: Dirichlet draws tried before repairing the best one
@@ -202,6 +209,35 @@ def shard_partition(y, n_owners: int, shards_per_owner: int = 2, seed: int = 0,
     return _to_parts(owner, K)
 
 
+def pathological_partition(y, n_owners: int, num_classes_per_partition: int = 2, seed: int = 0,
+                           min_samples: int = MIN_SAMPLES) -> list[np.ndarray]:
+    """Exactly ``num_classes_per_partition`` = c classes per owner (owner k: the (k c)-th to
+    (k c + c - 1)-th present classes, cyclically), each class split evenly among its holders."""
+    y, K, seed, m = _check_common(y, n_owners, seed, min_samples)
+    present = np.unique(y)
+    C = len(present)
+    c = _check_int("num_classes_per_partition", num_classes_per_partition, 1, C)
+    if K * c < C:
+        raise ValueError(f"num_classes_per_partition={c} with n_owners={K} leaves classes without an owner: "
+                         f"need n_owners * num_classes_per_partition >= {C} (the number of classes)")
+    holders = [[k for k in range(K) if j in {(k * c + i) % C for i in range(c)}] for j in range(C)]
+    rng = np.random.default_rng(seed)
+    owner = np.empty(len(y), dtype=np.int64)
+    for j, label in enumerate(present):
+        idx = rng.permutation(np.flatnonzero(y == label))
+        if len(idx) < len(holders[j]):
+            raise ValueError(f"num_classes_per_partition={c} with n_owners={K}: class {int(label)} has "
+                             f"{len(idx)} samples for {len(holders[j])} owners holding it; lower one of them")
+        for k, part in zip(holders[j], np.array_split(idx, len(holders[j]))):
+            owner[part] = k
+    sizes = np.bincount(owner, minlength=K)
+    if sizes.min() < m:
+        raise ValueError(f"num_classes_per_partition={c} with n_owners={K} gives owner {int(sizes.argmin())} "
+                         f"{int(sizes.min())} samples, fewer than min_samples={m}: raise num_classes_per_partition "
+                         "or lower n_owners / min_samples")
+    return _to_parts(owner, K)
+
+
 def quantity_skew_partition(y, n_owners: int, beta=0.5, seed: int = 0,
                             min_samples: int = MIN_SAMPLES) -> list[np.ndarray]:
     """Quantity skew: sizes ~ min_samples + Dir(beta) share of the rest; labels IID."""
@@ -242,9 +278,10 @@ def _alias(name, value, alias_name, alias_value, default):
 def partition(y, scheme: str = "dirichlet", n_owners: int = 5, *, alpha=0.5, shards_per_owner: int = 2,
               beta=0.5, seed: int = 0, min_samples: int = MIN_SAMPLES, self_balancing: bool = False,
               num_partitions: int | None = None, min_partition_size: int | None = None,
-              classes_per_owner=_UNSET) -> list[np.ndarray]:
+              num_classes_per_partition: int = 2, classes_per_owner=_UNSET) -> list[np.ndarray]:
     """Dispatch to a scheme: ``dirichlet`` (alpha, self_balancing), ``iid``, ``shards``
-    (shards_per_owner), ``quantity`` (beta). ``num_partitions`` / ``min_partition_size``: Flower
+    (shards_per_owner), ``quantity`` (beta), ``pathological`` (num_classes_per_partition: exact
+    classes per owner, as Flower's PathologicalPartitioner). ``num_partitions`` / ``min_partition_size``: Flower
     Datasets' names of ``n_owners`` / ``min_samples``. ``classes_per_owner`` (the old name of
     ``shards_per_owner``) is an error naming the new one."""
     _renamed(classes_per_owner)
@@ -260,6 +297,8 @@ def partition(y, scheme: str = "dirichlet", n_owners: int = 5, *, alpha=0.5, sha
         return shard_partition(y, n_owners, shards_per_owner, seed, min_samples)
     if scheme == "quantity":
         return quantity_skew_partition(y, n_owners, beta, seed, min_samples)
+    if scheme == "pathological":
+        return pathological_partition(y, n_owners, num_classes_per_partition, seed, min_samples)
     raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
 
 

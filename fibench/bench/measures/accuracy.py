@@ -1,6 +1,7 @@
 """Measure of the ``accuracy`` suite: plaintext ensemble accuracy of K owners under non-IID data.
 
 One grid point = (dataset, model, partition, alpha, owners, seed [, hidden, shards_per_owner,
+num_classes_per_partition,
 self_balancing, beta, min_samples, n_samples, n_features, n_classes, max_iter]); ``self_balancing``
 is Flower's rule for the dirichlet partition (see ``fibench.fi.partition``), ``shards_per_owner``
 the number of label-sorted shards per owner of the shards partition (its old name
@@ -97,6 +98,7 @@ def run_point(params: dict) -> list[dict]:
         old = {"classes_per_owner": params["classes_per_owner"]} if "classes_per_owner" in params else {}
         parts = partition(ds.y_train, scheme, K, alpha=alpha, seed=seed,
                           shards_per_owner=params.get("shards_per_owner", 2),
+                          num_classes_per_partition=params.get("num_classes_per_partition", 2),
                           self_balancing=params.get("self_balancing", False),
                           beta=params.get("beta", 0.5), min_samples=params.get("min_samples", 5), **old)
         fe = FederatedEnsemble.from_partition(ds.X_train, ds.y_train, parts, ds.n_classes,
