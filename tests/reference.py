@@ -318,7 +318,7 @@ def dirichlet_partition_draws(y, K: int, alpha: float, seed: int, min_samples: i
             acc, start = 0.0, 0
             for k in range(K):
                 acc += p[k]
-                end = len(members) if k == K - 1 else int(math.floor(acc * len(members) + 0.5))
+                end = len(members) if k == K - 1 else math.floor(acc * len(members) + 0.5)
                 end = min(max(end, start), len(members))
                 owners[k].extend(int(i) for i in members[start:end])
                 start = end

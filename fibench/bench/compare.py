@@ -92,12 +92,12 @@ class Comparison:
         else:
             lines += [f"{len(self.counts)} changed, {self.n_counts_equal} equal", "",
                       markdown_table(self.counts), ""]
-        lines += ["## Times (B/A of medians over repetitions; spread: min–max; "
-                  "slowdown: B/A, or A/B where higher is better)", ""]
+        lines += [("## Times (B/A of medians over repetitions; spread: min–max; "
+                   "slowdown: B/A, or A/B where higher is better)"), ""]
         lines += [markdown_table(self.times) if not self.times.empty else "_no time columns_", ""]
         if not self.overall.empty:
-            lines += ["## Overall (median slowdown over the matched points; scatter: robust spread "
-                      "of the points' slowdowns)", "", markdown_table(self.overall), ""]
+            lines += [("## Overall (median slowdown over the matched points; scatter: robust spread "
+                       "of the points' slowdowns)"), "", markdown_table(self.overall), ""]
         for title, pts in (("Only in A", self.only_a), ("Only in B", self.only_b)):
             if pts:
                 lines += [f"## {title}", ""] + [f"- {p}" for p in pts] + [""]

@@ -12,7 +12,6 @@ from fibench.bench.plots.common import (
     NotDrawn,
     alpha_value,
     col,
-    constants,
     facet_stem,
     facets,
     legend_outside,
