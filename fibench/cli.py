@@ -353,8 +353,10 @@ def infer_cmd(
         help="CSV data: the label column, a name or a position (0 first, -1 last; default: the last).")] = None,
     standardize: Annotated[bool, typer.Option(
         "--standardize/--no-standardize", help="Scale features to mean 0, sd 1 (training split's statistics).")] = False,
-    queries: Annotated[int, typer.Option(min=1, help="Test queries to answer (at most the test set).")] = 360,
-    batch_size: Annotated[int, typer.Option(min=1, help="Queries per secure batch.")] = 120,
+    queries: Annotated[Optional[int], typer.Option(
+        min=1, help="Test queries to answer (default: the whole test set; at most the test set).")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(
+        min=1, help="Queries per secure batch (default: 120, or all the queries when fewer).")] = None,
     seed: Annotated[int, typer.Option(min=0, help="Seed of split, partition and training.")] = 0,
     progress: Annotated[bool, typer.Option(
         "--progress/--no-progress", help="Progress bars on stderr (only on a terminal, not in CI).")] = True,

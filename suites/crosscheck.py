@@ -46,6 +46,8 @@ REPEATS = {"quick": 1, "paper": 1}
 # wall time of the preset (fibench list), measured on the 2-core reference machine at load ~1;
 # presets without a number are estimated from it as a lower bound
 DURATION_S = {"quick": 175}
+# columns computed from measured times (fibench compare shows them as ratios, never exactly)
+TIMED = {"est_error": None, "est_rtt_error": None}
 
 KEYS = {
     "op": {"choice": ("share", "reveal", "mul", "matmul", "lt", "relu", "argmax", "mlp")},

@@ -1,7 +1,8 @@
 """Incentives suite: how far label-free rewards are from merit (exact Shapley on labelled data).
 
 Each grid point trains ``owners`` local models on a Dirichlet(``alpha``) label-skew partition
-of the dataset (``alpha = "iid"``: an IID split), optionally appends one adversarial owner
+of the dataset (``alpha = "iid"``: an IID split; ``self_balancing=true``: Flower's
+self-balancing Dirichlet partitioner, owners above the average size take no further class), optionally appends one adversarial owner
 (``sybil`` copy of owner 0, ``random`` model, ``constant`` model), and scores every reward
 scheme on the test set against exact Shapley of the labelled accuracy game:
 
@@ -25,6 +26,7 @@ PRESETS = {
         "seed": [0, 1, 2],  # three seeds: the rank figure's min..max is a spread (72 points, ~10 s)
         "adversary": ["none", "sybil", "random", "constant"],
         "rule": "soft",
+        "self_balancing": False,
     },
     "paper": [
         {
@@ -35,6 +37,7 @@ PRESETS = {
             "seed": [0, 1, 2, 3, 4],
             "adversary": ["none", "sybil", "random", "constant"],
             "rule": ["soft", "hard", "logit"],
+            "self_balancing": False,
         },
         {
             # beyond exact enumeration: Monte-Carlo Shapley is the reference
@@ -45,6 +48,7 @@ PRESETS = {
             "seed": [0, 1, 2],
             "adversary": ["none", "sybil"],
             "rule": "soft",
+            "self_balancing": False,
         },
         {
             # PATE / CaPC ensemble sizes: 12000 training points, 48 per owner at K = 250
@@ -73,6 +77,7 @@ KEYS = {
     "owners": {"int": (2, 256)},  # beyond 20 the reference is Monte-Carlo Shapley (measures.incentives.MC_REF_*)
     "n_samples": {"int": (10, 10_000_000)},  # synthetic only: enough training points for many owners
     "alpha": {"real": (0, None), "open": True, "also": ("iid", "inf")},
+    "self_balancing": {"choice": (True, False)},  # Flower's DirichletPartitioner(self_balancing=True)
     "adversary": {"choice": ("none", "sybil", "random", "constant"), "none": True},
     "rule": {"choice": ("soft", "logit", "hard", "soft_vote", "logit_sum", "hard_vote")},
 }

@@ -123,6 +123,9 @@ REPEATS = {"quick": 1, "paper": 3}
 # wall time of the preset (fibench list), measured on the 2-core reference machine at load ~1;
 # presets without a number are estimated from it as a lower bound
 DURATION_S = {"quick": 15}
+# columns computed from measured times (fibench compare shows them as ratios, never compares
+# them exactly); the latency share of an estimate has no faster direction
+TIMED = {"latency_share": None}
 REPORT = {
     "index": ["label", "network"],
     "values": ["compute_s", "latency_s", "transfer_s", "est_time_s", "online_rounds", "online_bytes_per_party",

@@ -4,7 +4,8 @@ Five parts (``part``; see ``fibench.bench.measures.privacy``):
 
 * ``accuracy``: test accuracy of the noisy vote (plaintext simulation with the dealer's
   sampler) vs the noise scale ``sigma`` (0: noiseless), for K owners, Dirichlet ``alpha``
-  (``"iid"``: IID split), ``hard_vote`` and ``weighted_vote``; with the epsilon per query and
+  (``"iid"``: IID split; ``self_balancing=true``: Flower's self-balancing Dirichlet
+  partitioner), ``hard_vote`` and ``weighted_vote``; with the epsilon per query and
   per 100 queries at ``delta`` (data-independent; PATE's data-dependent epsilon of 100
   queries next to it);
 * ``budget``: answered queries within an epsilon ``budget`` at ``delta``, per noise and sigma;
@@ -42,7 +43,7 @@ DELTA = 1e-5
 def _accuracy(dataset, sigmas, noises, seeds, **extra):
     # rule, noise and sigma vary fastest: consecutive points reuse one training (cached)
     return {"part": "accuracy", "dataset": dataset, **extra, "model": "lr", "alpha": ALPHAS, "owners": OWNERS,
-            "seed": seeds, "min_samples": 2, "rule": RULES, "noise": noises, "sigma": sigmas, "delta": DELTA}
+            "seed": seeds, "min_samples": 2, "self_balancing": False, "rule": RULES, "noise": noises, "sigma": sigmas, "delta": DELTA}
 
 
 def _budget(sigmas, noises):
@@ -51,7 +52,7 @@ def _budget(sigmas, noises):
 
 def _confident(dataset, seeds, **extra):
     return {"part": "confident", "dataset": dataset, **extra, "model": "lr", "alpha": [0.1, "iid"], "owners": 250,
-            "seed": seeds, "min_samples": 2, "rule": "hard_vote", "sigma1": [20, 60], "sigma": [10, 40],
+            "seed": seeds, "min_samples": 2, "self_balancing": False, "rule": "hard_vote", "sigma1": [20, 60], "sigma": [10, 40],
             "threshold_frac": [0.3, 0.5, 0.7], "delta": DELTA}
 
 
@@ -97,6 +98,7 @@ KEYS = {
     "owners": {"int": (2, 256)},
     "alpha": {"real": (0, None), "open": True, "also": ("iid", "inf")},
     "min_samples": {"int": (1, 100_000)},
+    "self_balancing": {"choice": (True, False)},  # Flower's DirichletPartitioner(self_balancing=True)
     "rule": {"choice": ("hard_vote", "weighted_vote")},
     "noise": {"choice": ("gaussian", "laplace")},
     "sigma": {"real": (0, 1_000_000)},

@@ -3,8 +3,11 @@
 Everything here works on Python ints (or plain numpy) and is written for clarity, not speed:
 ring arithmetic mod 2^64, fixed point, argmax with ties to the lowest index, the
 reconstruction of additive shares, and a straightforward DCF (``RefDCF``). Every kernel and
-protocol test compares against these.
+protocol test compares against these; ``dirichlet_partition_draws`` is the Dirichlet partitioner
+(with Flower's self-balancing) as a loop over lists.
 """
+import math
+
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 import numpy as np
@@ -273,3 +276,55 @@ class RefDPFCmp:
         for pos in range(q + 1, 128):
             out ^= (v >> pos) & 1
         return out
+
+
+# -- partitions (issue 18) ----------------------------------------------------------------------
+
+def dirichlet_partition_draws(y, K: int, alpha: float, seed: int, min_samples: int,
+                              self_balancing: bool, max_tries: int = 20):
+    """Flower Datasets' DirichletPartitioner loop, written out with lists and dicts: per class
+    in label order, proportions ~ Dir(alpha); with ``self_balancing`` an owner holding more than
+    n / K samples gets 0 and the rest is renormalised; cut points rounded to the nearest
+    integer; the draw is repeated (up to ``max_tries``) until every owner has ``min_samples``.
+    Returns (owner lists of indices, smallest owner size) of the draw kept (the first that
+    meets ``min_samples``, else the first of the largest minimum); the random calls are made in
+    the same order as fibench's (no repair step here: compare only draws that need none)."""
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    C = int(max(y)) + 1
+    best, best_min = None, -1
+    for _ in range(max_tries):
+        owners = {k: [] for k in range(K)}
+        for c in range(C):
+            members = [i for i in range(n) if y[i] == c]
+            if not members:
+                continue
+            members = list(rng.permutation(members))
+            p = list(rng.dirichlet([alpha] * K))
+            if not all(math.isfinite(v) for v in p) or sum(p) <= 0:
+                p = [0.0] * K
+                p[int(rng.integers(K))] = 1.0
+            if self_balancing:
+                for k in range(K):
+                    if len(owners[k]) > n / K:
+                        p[k] = 0.0
+                total = sum(p)
+                if total > 0:
+                    p = [v / total for v in p]
+                else:
+                    eligible = [k for k in range(K) if len(owners[k]) <= n / K]
+                    p = [0.0] * K
+                    p[int(rng.choice(eligible))] = 1.0
+            acc, start = 0.0, 0
+            for k in range(K):
+                acc += p[k]
+                end = len(members) if k == K - 1 else math.floor(acc * len(members) + 0.5)
+                end = min(max(end, start), len(members))
+                owners[k].extend(int(i) for i in members[start:end])
+                start = end
+        mn = min(len(v) for v in owners.values())
+        if mn > best_min:
+            best, best_min = owners, mn
+        if mn >= min_samples:
+            break
+    return [sorted(best[k]) for k in range(K)], best_min

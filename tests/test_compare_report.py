@@ -76,24 +76,104 @@ def test_byte_change_fails(base, tmp_path):
 
 
 def test_slower_time_fails_noise_aware(base, tmp_path):
+    def steady(df):  # a 10% spread of the repetitions (the real run's spread is the machine's)
+        df["time_min_s"], df["time_max_s"] = df["time_s"] * 0.95, df["time_s"] * 1.05
+
+    a = _copy(base, tmp_path / "a", steady)
+
     def slow(df):
+        steady(df)
         for c in ("time_s", "time_min_s", "time_max_s", "online_s"):
             df[c] = df[c] * 3
 
     b = _copy(base, tmp_path / "b", slow)
-    r = run("compare", base, b, "--fail-on", "50", "--metric", "time_s")
+    r = run("compare", a, b, "--fail-on", "50", "--metric", "time_s")
     assert r.exit_code == 1, r.output
     assert "time_s 3x slower" in r.text
     # a huge tolerance passes it
-    r = run("compare", base, b, "--fail-on", "500", "--metric", "time_s")
+    r = run("compare", a, b, "--fail-on", "500", "--metric", "time_s")
     assert r.exit_code == 0, r.output
 
     # a noisy A (wide min..max of the repetitions) widens the threshold past 3x
     def noisy(df):
+        steady(df)
         df["time_max_s"] = df["time_s"] * 5
 
     a2 = _copy(base, tmp_path / "a2", noisy)
     r = run("compare", a2, b, "--fail-on", "50", "--metric", "time_s")
+    assert r.exit_code == 0, r.output
+
+
+@pytest.fixture(scope="module")
+def kern(tmp_path_factory):
+    """A real tiny kernels run (3 repetitions): throughput and ratio_vs_numpy come from times."""
+    out = tmp_path_factory.mktemp("kern") / "a"
+    r = run("run", "kernels", "--set", "kernel=ring_add", "--set", "n=100000", "--set", "repeats=3",
+            "--out", out, "--no-progress", "--no-plot")
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def test_timed_columns_are_not_counts(kern, tmp_path):
+    """A suite's TIMED columns (kernels: throughput, ratio_vs_numpy; larger is faster) are
+    judged on the slowdown A/B with the repetitions' spread, never compared exactly."""
+    def steady(factor):  # repetitions 1.0, 1.05, 0.95 (x factor): a 10% spread
+        def edit(df):
+            for c in ("throughput", "ratio_vs_numpy"):
+                df[c] = [factor * (1.0, 1.05, 0.95)[int(r) % 3] for r in df["rep"]]
+        return edit
+
+    a = _copy(kern, tmp_path / "a", steady(1.0))
+    r = run("compare", a, _copy(kern, tmp_path / "b", steady(1.1)), "--fail-on", "30", "--metric", "throughput",
+            "--metric", "ratio_vs_numpy")
+    assert r.exit_code == 0, r.output  # 10% faster: a count would have changed, a time passes
+    counts_part = r.output.split("## Counts")[1].split("## Times")[0]
+    assert "counts equal" in counts_part and "throughput" not in counts_part and "ratio_vs_numpy" not in counts_part
+    assert "| ratio_vs_numpy | higher |" in r.output
+
+    # the kernel 2x slower (numpy unchanged): the in-run ratio halves and fails
+    r = run("compare", a, _copy(kern, tmp_path / "s", steady(0.5)), "--fail-on", "30", "--metric", "ratio_vs_numpy")
+    assert r.exit_code == 1, r.output
+    assert "ratio_vs_numpy 2x slower" in r.text
+    # larger is better: a 2x larger ratio is no regression
+    r = run("compare", a, _copy(kern, tmp_path / "f", steady(2.0)), "--fail-on", "30", "--metric", "ratio_vs_numpy")
+    assert r.exit_code == 0, r.output
+
+
+@pytest.fixture(scope="module")
+def kern6(tmp_path_factory):
+    """A real kernels run of 6 points x 2 repetitions (times replaced by the tests)."""
+    out = tmp_path_factory.mktemp("kern6") / "a"
+    r = run("run", "kernels", "--set", "kernel=ring_add,ring_mul", "--set", "n=1000,2000,4000", "--set", "repeats=2",
+            "--out", out, "--no-progress", "--no-plot")
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def _times(factors):
+    """time_s of point i = 1 ms x (i + 1) x factors[i], the two repetitions 2% apart."""
+    def edit(df):
+        df["time_s"] = [1e-3 * (int(p) + 1) * factors[int(p)] * (1.0, 1.02)[int(r) % 2]
+                        for p, r in zip(df["point"], df["rep"])]
+    return edit
+
+
+def test_gate_judges_the_median_slowdown_of_the_points(kern6, tmp_path):
+    """One point 3x slower among five unchanged ones is listed, not failing; every point 2x
+    slower fails on the overall (median) slowdown; the scatter of the points widens it."""
+    a = _copy(kern6, tmp_path / "a", _times([1.0] * 6))
+    one = _copy(kern6, tmp_path / "one", _times([1.0, 1.05, 0.95, 1.02, 0.98, 3.0]))
+    r = run("compare", a, one, "--fail-on", "30", "--metric", "time_s")
+    assert r.exit_code == 0, r.output
+    assert "| time_s | 6 | 1.01 |" in r.output and "PASS" in r.text
+    assert "Single points beyond their threshold" in r.output and "time_s 3x slower" in r.text
+    every = _copy(kern6, tmp_path / "every", _times([2.0] * 6))
+    r = run("compare", a, every, "--fail-on", "30", "--metric", "time_s")
+    assert r.exit_code == 1, r.output
+    assert "overall: time_s 2x slower, median of 6 points (threshold 1.3x)" in r.text
+    # points scattered 0.5x..2x around a 1.4x median: the median's standard error widens the threshold
+    noisy = _copy(kern6, tmp_path / "noisy", _times([0.5, 0.9, 1.4, 1.4, 2.0, 2.6]))
+    r = run("compare", a, noisy, "--fail-on", "30", "--metric", "time_s")
     assert r.exit_code == 0, r.output
 
 

@@ -6,10 +6,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import reference
 from fibench.fi.data import load_dataset
 from fibench.fi.partition import (dirichlet_partition, heterogeneity, iid_partition, partition,
                                partition_summary, plot_partition, quantity_skew_partition,
-                               shard_partition)
+                               pathological_partition, shard_partition)
 
 
 # -- naive references ----------------------------------------------------------------------
@@ -99,7 +100,7 @@ def test_dataset_bad_params(kwargs, word):
 def test_partition_properties(n, C, K, scheme, alpha, m, seed):
     y = np.random.default_rng(seed).integers(0, C, size=n)
     K = min(K, n // m)
-    kw = dict(alpha=alpha, beta=alpha, classes_per_owner=max(1, min(2, int(y.max()) + 1, n // K)), seed=seed, min_samples=m)
+    kw = dict(alpha=alpha, beta=alpha, shards_per_owner=max(1, min(2, n // K)), seed=seed, min_samples=m)
     parts = partition(y, scheme, K, **kw)
     check_valid(parts, n, K, m)
     again = partition(y, scheme, K, **kw)
@@ -119,7 +120,7 @@ def test_k256_pate_sized_and_flower_aliases():
     parameter names are aliases of ours."""
     y = labels(2000)
     for scheme in ("dirichlet", "iid", "shards", "quantity"):
-        check_valid(partition(y, scheme, 256, alpha=0.1, classes_per_owner=1, seed=1, min_samples=2), 2000, 256, 2)
+        check_valid(partition(y, scheme, 256, alpha=0.1, shards_per_owner=1, seed=1, min_samples=2), 2000, 256, 2)
     a = partition(y, "dirichlet", num_partitions=250, alpha=1.0, min_partition_size=3, seed=2)
     b = partition(y, "dirichlet", 250, alpha=1.0, min_samples=3, seed=2)
     assert len(a) == 250 and all(np.array_equal(p, q) for p, q in zip(a, b))
@@ -160,7 +161,7 @@ def test_min_samples_repair():
     check_valid(parts, 300, 30, 8)
 
 
-def test_shards_classes_per_owner():
+def test_shards_per_owner():
     y = np.repeat(np.arange(10), 50)
     s = partition_summary(y, shard_partition(y, 10, 2, seed=0), 10).to_numpy()
     assert ((s > 0).sum(axis=1) <= 2).all()
@@ -185,8 +186,12 @@ def test_quantity_skew_sizes():
     (lambda y: partition(y, "dirichlet", 5, alpha=-1.0), "alpha"),
     (lambda y: partition(y, "dirichlet", 5, alpha="lots"), "alpha"),
     (lambda y: partition(y, "quantity", 5, beta=0), "beta"),
-    (lambda y: partition(y, "shards", 5, classes_per_owner=11), "classes_per_owner"),
-    (lambda y: partition(y, "shards", 5, classes_per_owner=0), "classes_per_owner"),
+    (lambda y: partition(y, "shards", 5, shards_per_owner=121), r"shards_per_owner must be in \[1, 120\]"),
+    (lambda y: partition(y, "shards", 5, shards_per_owner=0), "shards_per_owner"),
+    (lambda y: partition(y, "shards", 5, classes_per_owner=2), "renamed shards_per_owner"),
+    (lambda y: shard_partition(y, 5, classes_per_owner=2), "renamed shards_per_owner"),
+    (lambda y: partition(y, "dirichlet", 5, self_balancing="yes"), "self_balancing must be True or False"),
+    (lambda y: partition(y, "shards", 5, self_balancing=True), "self_balancing applies to the dirichlet"),
     (lambda y: partition(y, "nope", 5), "scheme"),
     (lambda y: partition(y, "iid", 5, seed=-1), "seed"),
     (lambda y: partition(y, "iid", 5, min_samples=0), "min_samples"),
@@ -206,3 +211,97 @@ def test_summary_and_plot(tmp_path):
     assert list(s.index) == [0, 1, 2] and s.index.name == "owner"
     out = plot_partition(s, tmp_path / "p.png", title="t")
     assert (tmp_path / "p.png").stat().st_size > 1000 and out == tmp_path / "p.png"
+
+
+# -- self-balancing (Flower's DirichletPartitioner(self_balancing=True)) -----------------------
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(30, 300), C=st.integers(2, 10), K=st.integers(2, 12),
+       alpha=st.sampled_from([0.05, 0.3, 1.0, 10.0]), balancing=st.booleans(), seed=st.integers(0, 2**31))
+def test_dirichlet_matches_reference(n, C, K, alpha, balancing, seed):
+    """fibench's Dirichlet partitioner equals the list-based reference (when the kept draw
+    needs no repair), with and without self-balancing."""
+    y = np.random.default_rng(seed).integers(0, C, size=n)
+    want, mn = reference.dirichlet_partition_draws(y, K, alpha, seed, 1, balancing)
+    if mn < 1:  # the repair step moves samples: not part of the reference
+        return
+    got = partition(y, "dirichlet", K, alpha=alpha, seed=seed, min_samples=1, self_balancing=balancing)
+    assert [p.tolist() for p in got] == want
+
+
+def _balanced_bound_excess(y, parts):
+    """Largest (owner size - its share of the highest class it holds) - n / K: <= 0 under
+    self-balancing (an owner takes a class only while it holds <= n / K samples, and the
+    classes are dealt in label order)."""
+    n, K = len(y), len(parts)
+    worst = -math.inf
+    for p in parts:
+        top = int(y[p].max())
+        worst = max(worst, len(p) - int((y[p] == top).sum()) - n / K)
+    return worst
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(40, 400), C=st.integers(2, 12), K=st.integers(2, 16),
+       alpha=st.sampled_from([0.01, 0.1, 0.5, 2.0, 50.0]), m=st.integers(1, 2), seed=st.integers(0, 2**31))
+def test_self_balancing_bound(n, C, K, alpha, m, seed):
+    """With self_balancing no owner holds more than n / K samples before its last class: size
+    minus its share of its highest class <= n / K (so size <= n / K + the largest class)."""
+    y = np.random.default_rng(seed).integers(0, C, size=n)
+    K = min(K, n // m)
+    parts = partition(y, "dirichlet", K, alpha=alpha, seed=seed, min_samples=m, self_balancing=True)
+    check_valid(parts, n, K, m)
+    assert _balanced_bound_excess(y, parts) <= 0
+    assert max(len(p) for p in parts) <= n / K + np.bincount(y).max()
+
+
+def test_self_balancing_changes_skewed_draws():
+    """The bound is not automatic: without self-balancing small alpha breaks it (one owner
+    collects several whole classes), and the balanced partition differs from the plain one."""
+    y = np.repeat(np.arange(10), 60)
+    plain = dirichlet_partition(y, 10, 0.05, seed=0)
+    bal = dirichlet_partition(y, 10, 0.05, seed=0, self_balancing=True)
+    assert _balanced_bound_excess(y, plain) > 0 >= _balanced_bound_excess(y, bal)
+    assert max(len(p) for p in bal) < max(len(p) for p in plain)
+    # alpha="iid" is already balanced: self_balancing changes nothing there
+    a = dirichlet_partition(y, 10, "iid", seed=0)
+    b = dirichlet_partition(y, 10, "iid", seed=0, self_balancing=True)
+    assert all(np.array_equal(p, q) for p, q in zip(a, b))
+
+
+# -- pathological: exact class count per owner (Flower's num_classes_per_partition) ---------------
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(60, 400), C=st.integers(2, 10), K=st.integers(1, 12), c=st.integers(1, 10),
+       seed=st.integers(0, 2**31))
+def test_pathological_exact_classes(n, C, K, c, seed):
+    """Every owner holds exactly c distinct classes, every class is split evenly (sizes differ
+    by at most 1) among its holders, the parts cover the data; else a ValueError saying why."""
+    y = np.random.default_rng(seed).integers(0, C, size=n)
+    present = len(np.unique(y))
+    try:
+        parts = partition(y, "pathological", K, num_classes_per_partition=c, seed=seed, min_samples=1)
+    except ValueError as e:
+        assert c > present or K * c < present or "owners holding it" in str(e) or "fewer than min_samples" in str(e), str(e)
+        return
+    check_valid(parts, n, K, 1)
+    s = partition_summary(y, parts, C).to_numpy()
+    assert ((s > 0).sum(axis=1) == c).all()
+    for j in range(C):
+        held = s[:, j][s[:, j] > 0]
+        assert len(held) == 0 or held.max() - held.min() <= 1
+
+
+def test_pathological_vs_shards_and_errors():
+    """shards_per_owner=2 gives more than 2 distinct classes per owner on the digits labels;
+    num_classes_per_partition=2 exactly 2."""
+    y = load_dataset("digits", seed=0).y_train
+    shards = heterogeneity(partition_summary(y, shard_partition(y, 5, 2, seed=0), 10))["classes_per_owner"]
+    exact = heterogeneity(partition_summary(y, pathological_partition(y, 5, 2, seed=0), 10))["classes_per_owner"]
+    assert shards > 2 and exact == 2
+    with pytest.raises(ValueError, match=r"need n_owners \* num_classes_per_partition >= 10"):
+        partition(y, "pathological", 4, num_classes_per_partition=2)
+    with pytest.raises(ValueError, match=r"num_classes_per_partition must be in \[1, 10\]"):
+        partition(y, "pathological", 4, num_classes_per_partition=11)
+    with pytest.raises(ValueError, match="fewer than min_samples=53"):  # ~108 per class, halved
+        partition(y, "pathological", 20, num_classes_per_partition=1, min_samples=53)

@@ -16,6 +16,7 @@ from fibench.bench.plots import crosscheck as pxc
 from fibench.bench.plots import incentives as pinc
 from fibench.bench.plots import kernels as pker
 from fibench.bench.plots import latency as plat
+from fibench.bench.plots import privacy as ppriv
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def saved(monkeypatch):
         figs[stem] = fig
         return [f"{outdir}/{stem}.png"]
 
-    for mod in (plat, pker, pacc, pinc, pxc):
+    for mod in (plat, pker, pacc, pinc, pxc, ppriv):
         monkeypatch.setattr(mod, "save", fake_save)
     return figs
 
@@ -194,3 +195,38 @@ def test_plot_run_lists_figures_not_drawn(tmp_path):
     run.write_results(pd.DataFrame(lat_rows([2])))
     out = plot_run(run.path)
     assert any("latency_vs_owners_m2 not drawn" in s for s in out.skipped)
+
+
+def priv_rows(dataset="digits", sigmas=(0, 5, 40), delta=1e-5):
+    out = []
+    for a in (0.1, "iid"):
+        for k in (10, 50):
+            for sigma in sigmas:
+                out.append({"part": "accuracy", "dataset": dataset, "model": "lr", "alpha": a, "owners": k,
+                            "rule": "hard_vote", "noise": "gaussian" if sigma else "none", "sigma": sigma,
+                            "delta": delta, "min_samples": 2, "self_balancing": False,
+                            "accuracy": 0.9 - sigma / 100, "noiseless_accuracy": 0.9,
+                            "eps_100": 100.0 / sigma if sigma else math.inf})
+    return out
+
+
+def test_privacy_figures_facet_explicitly(saved, tmp_path):
+    """Two datasets give two accuracy-vs-epsilon figures named by the dataset (no most common
+    value picked), each naming its settings; one noise scale is not drawn, and says why."""
+    out = ppriv.plot_accuracy_vs_epsilon(pd.DataFrame(priv_rows() + priv_rows("synthetic")), tmp_path)
+    assert set(saved) == {"accuracy_vs_epsilon_dataset-digits", "accuracy_vs_epsilon_dataset-synthetic"}
+    assert len(out) == 2
+    fig = saved["accuracy_vs_epsilon_dataset-synthetic"]
+    assert "dataset=synthetic" in fig._suptitle.get_text() and "model=lr" in fig._suptitle.get_text()
+    axes = visible(fig)
+    assert len(axes) == 4 and all(len(ax.get_lines()) == 2 for ax in axes)  # noisy line + noiseless
+    saved.clear()
+    one = ppriv.plot_accuracy_vs_epsilon(pd.DataFrame(priv_rows(sigmas=(0, 5))), tmp_path)
+    assert not saved and len(one) == 1 and isinstance(one[0], common.NotDrawn)
+    assert one[0].stem == "accuracy_vs_epsilon" and "a line needs two" in one[0].reason
+    saved.clear()
+    budget = [{"part": "budget", "noise": n, "sigma": s, "budget": b, "delta": d, "queries": int(s * b)}
+              for n in ("gaussian", "laplace") for s in (5, 20) for b in (2, 8) for d in (1e-5, 1e-6)]
+    ppriv.plot_queries_vs_budget(pd.DataFrame(budget), tmp_path)
+    assert set(saved) == {"queries_vs_budget_delta-1e-05", "queries_vs_budget_delta-1e-06"}
+    assert "δ = 1e-06" in visible(saved["queries_vs_budget_delta-1e-06"])[0].get_ylabel()

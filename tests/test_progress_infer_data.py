@@ -101,10 +101,22 @@ def test_plan_notes_every_remapped_setting():
     assert [n.split()[0] for n in plan.notes] == ["--servers", "--queries", "--batch-size"]
     plan = infer.plan_infer(topology="T2", servers=3, owners=3, queries=10, batch_size=5, n_test=360)
     assert plan.notes == [] and plan.servers == 3
+    # defaults are not settings given beyond the data: the whole test set, no note (digits: 359)
+    plan = infer.plan_infer(n_test=359)
+    assert plan.notes == [] and plan.queries == 359 and plan.batch_size == infer.DEFAULT_BATCH
+    plan = infer.plan_infer(n_test=30)
+    assert plan.notes == [] and plan.queries == 30 and plan.batch_size == 30
     with pytest.raises(ValueError, match="--alpha"):
         infer.plan_infer(alpha="-1")
     with pytest.raises(ValueError, match="T1 needs 2..16 owners"):
         infer.plan_infer(topology="T1", owners=1)
+
+
+def test_infer_defaults_warn_about_nothing():
+    """The README's `fibench infer` example gives neither --queries nor --batch-size: no warning."""
+    r = cli.invoke(app, ["infer", "--owners", "2", "--dataset", "iris", "--no-progress"])
+    assert r.exit_code == 0, r.output
+    assert "warning" not in r.output and "queries=30 " in r.output
 
 
 def test_infer_prints_estimates_per_profile_and_warnings(tmp_path):

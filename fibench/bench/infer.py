@@ -32,8 +32,8 @@ class InferPlan:
     protocol: str
     servers: int
     dataset: str
-    queries: int
-    batch_size: int
+    queries: int | None       # None: the whole test set (no note)
+    batch_size: int | None    # None: DEFAULT_BATCH, or all the queries when they are fewer (no note)
     seed: int
     label_column: object = None
     standardize: bool = False
@@ -51,6 +51,14 @@ class InferResult:
     notes: list
 
 
+#: queries per secure batch when ``batch_size`` is not given
+DEFAULT_BATCH = 120
+
+
+def _opt_int(v):
+    return None if v is None else int(v)
+
+
 def parse_alpha(alpha) -> object:
     """``"iid"``/``"inf"`` -> ``"iid"``; else a float > 0; ``ValueError`` naming ``--alpha``."""
     text = str(alpha).strip().lower()
@@ -66,11 +74,13 @@ def parse_alpha(alpha) -> object:
 
 
 def plan_infer(*, mode="M1", topology="T1", owners=5, alpha="0.5", model="lr", rule="soft_vote", protocol="a2b",
-               servers=None, dataset="digits", queries=360, batch_size=120, seed=0, label_column=None,
+               servers=None, dataset="digits", queries=None, batch_size=None, seed=0, label_column=None,
                standardize=False, n_test: int | None = None, trainer: str = "sklearn",
                sharing: str = "additive") -> InferPlan:
     """Check the settings (``ValueError`` naming the option) and note what will be remapped;
-    ``n_test``: the test set's size when known (else checked in :func:`run_infer`)."""
+    ``n_test``: the test set's size when known (else checked in :func:`run_infer`);
+    ``queries=None``: the whole test set, ``batch_size=None``: ``DEFAULT_BATCH`` (or all the
+    queries when they are fewer) -- defaults are not notes, only settings given beyond the data."""
     from fibench.fi import secure_inference as si
 
     notes = []
@@ -81,7 +91,7 @@ def plan_infer(*, mode="M1", topology="T1", owners=5, alpha="0.5", model="lr", r
     if mode == "M2":
         si.check_m2_rule(rule)
     plan = InferPlan(mode, topology, int(owners), parse_alpha(alpha), model, rule, protocol, servers_used, dataset,
-                     int(queries), int(batch_size), int(seed), label_column, bool(standardize), notes, trainer,
+                     _opt_int(queries), _opt_int(batch_size), int(seed), label_column, bool(standardize), notes, trainer,
                      sharing)
     from fibench.fi.models import LocalModel
 
@@ -92,10 +102,14 @@ def plan_infer(*, mode="M1", topology="T1", owners=5, alpha="0.5", model="lr", r
 
 
 def _note_sizes(plan: InferPlan, n_test: int) -> None:
-    if plan.queries > n_test:
+    if plan.queries is None:
+        plan.queries = n_test
+    elif plan.queries > n_test:
         plan.notes.append(f"--queries {plan.queries} exceeds the test set: answering all {n_test} test queries")
         plan.queries = n_test
-    if plan.batch_size > plan.queries:
+    if plan.batch_size is None:
+        plan.batch_size = min(DEFAULT_BATCH, plan.queries)
+    elif plan.batch_size > plan.queries:
         plan.notes.append(f"--batch-size {plan.batch_size} exceeds the {plan.queries} queries: one batch of "
                           f"{plan.queries}")
         plan.batch_size = plan.queries

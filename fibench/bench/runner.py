@@ -187,6 +187,16 @@ def valid_set_keys(suite: ModuleType, preset: str) -> list[str]:
     return keys + [k for k in SPECIAL_KEYS if k not in keys]
 
 
+def _check_renamed(suites, overrides: dict) -> None:
+    """``SuiteError`` (param ``--set``) for an override key that a suite's ``RENAMED`` (old key
+    -> the new key, with a reason) lists: an old name never silently selects nothing."""
+    for suite in suites:
+        for old, new in (getattr(suite, "RENAMED", None) or {}).items():
+            if old in overrides:
+                raise SuiteError(f"key {old!r} of suite {suite.NAME!r} was renamed {new}: "
+                                 f"use --set {new.split()[0]}=...", "--set")
+
+
 def resolve_config(suite: ModuleType, preset: str | None = None, overrides: dict | None = None,
                    strict: bool = True) -> dict:
     """The full resolved configuration of a run (stored in meta.json; resume re-uses it).
@@ -203,6 +213,7 @@ def resolve_config(suite: ModuleType, preset: str | None = None, overrides: dict
     no_expand = tuple(getattr(suite, "NO_EXPAND", ()))
     grids = _grids(suite.PRESETS[preset])
     allowed = valid_set_keys(suite, preset)
+    _check_renamed([suite], overrides)
     unknown = [k for k in overrides if k not in allowed]
     if unknown and strict:
         raise SuiteError(f"unknown key(s) {', '.join(map(repr, unknown))} for suite {suite.NAME!r} "
@@ -562,6 +573,7 @@ def plan_all(preset: str | None = None, overrides: dict | None = None, out=None,
         allowed = sorted({p for m in suites.values() for p in m.PRESETS})
         raise SuiteError(f"unknown preset {preset!r}; choose from {', '.join(allowed)}", "--preset")
     if overrides:
+        _check_renamed(suites.values(), overrides)
         known = {k for m in suites.values() for p in m.PRESETS for k in valid_set_keys(m, p)}
         unknown = [k for k in overrides if k not in known]
         if unknown:

@@ -11,15 +11,30 @@ only on the inputs and ``seed``.
   fewer than ``min_samples`` samples, the draw is repeated (up to ``MAX_TRIES`` times) and the
   best draw is then repaired deterministically: the owner lacking samples takes random samples
   from the currently largest owner.
+  ``self_balancing=True`` is Flower Datasets' ``DirichletPartitioner(self_balancing=True)``: the
+  classes are dealt in label order, and an owner that already holds more than the average
+  n / K samples gets proportion 0 of every further class (the other owners' proportions are
+  renormalised to sum to 1); hence every owner ends with at most n / K samples plus its share
+  of the last class it received.  With ``alpha="iid"`` it changes nothing (sizes differ by at
+  most one already).
 * ``shard_partition`` (pathological label skew, McMahan et al. 2017): the samples sorted by label
-  are cut into K * c shards of equal size and each owner gets c random shards, hence at most
-  c classes (c + boundary classes when shards straddle two classes).
+  are cut into K * s shards of equal size and each owner gets s = ``shards_per_owner`` random
+  shards, hence at most s classes plus boundary classes when shards straddle two classes (on
+  the digits, s = 2 at K = 5 gives 3.3 distinct classes per owner, mean of seeds 0-19).  The parameter
+  counts shards, not classes: its old name ``classes_per_owner`` is an error naming the new one.
+* ``pathological_partition`` (the exact class count of Flower Datasets'
+  ``PathologicalPartitioner(num_classes_per_partition=c)``, with a deterministic assignment in
+  consecutive blocks): owner k holds exactly c classes, the (k c)-th to (k c + c - 1)-th of the
+  present labels, cyclically; each class's samples are shuffled and split evenly among the
+  owners that hold it. Every class must be held (n_owners * c >= number of classes; Flower
+  drops unheld classes), have a sample for each of its holders, and every owner must get
+  ``min_samples``: otherwise a ValueError (no repair: it would break the exact class count).
 * ``quantity_skew_partition``: owner sizes ~ Dir(beta * 1_K) (at least ``min_samples`` each), the
   samples themselves drawn at random (IID labels).
 
 Up to ``MAX_OWNERS`` = 256 owners (PATE / CaPC ensembles of 250 teachers). ``partition`` also
 takes Flower Datasets' names for two of its parameters: ``num_partitions`` (= ``n_owners``) and
-``min_partition_size`` (= ``min_samples``).
+``min_partition_size`` (= ``min_samples``), and ``self_balancing`` of Flower's DirichletPartitioner.
 """
 from __future__ import annotations
 
@@ -31,11 +46,13 @@ from fibench.validation import check_int as _check_int
 from fibench.validation import check_labels_array
 
 MIN_OWNERS, MAX_OWNERS = 1, 256
-SCHEMES = ("dirichlet", "iid", "shards", "quantity")
+SCHEMES = ("dirichlet", "iid", "shards", "quantity", "pathological")
 #: default minimum number of training samples per owner
 MIN_SAMPLES = 5
 #: Dirichlet draws tried before repairing the best one
 MAX_TRIES = 20
+#: marks a parameter that was not given (``classes_per_owner``: the shards' old name)
+_UNSET = object()
 
 
 # -- validation -------------------------------------------------------------------------------
@@ -102,11 +119,34 @@ def _repair(owner, K, m, rng):
     return owner
 
 
+def _check_bool(name, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _balance(p: np.ndarray, counts: np.ndarray, n: int, rng) -> np.ndarray:
+    """Flower's self-balancing of one class's proportions: owners holding more than n / K
+    samples get 0, the rest are renormalised (all remaining proportions 0 by underflow: the
+    class goes to one random eligible owner)."""
+    K = len(counts)
+    eligible = counts * K <= n  # counts <= n / K, exactly in integers
+    p = np.where(eligible, p, 0.0)
+    total = p.sum()
+    if total > 0:
+        return p / total
+    p = np.zeros(K)
+    p[rng.choice(np.flatnonzero(eligible))] = 1.0  # some owner holds <= n / K: fewer than n are dealt
+    return p
+
+
 def dirichlet_partition(y, n_owners: int, alpha=0.5, seed: int = 0,
-                        min_samples: int = MIN_SAMPLES) -> list[np.ndarray]:
-    """Label skew by per-class Dirichlet(alpha) proportions (``alpha="iid"``/inf: IID split)."""
+                        min_samples: int = MIN_SAMPLES, self_balancing: bool = False) -> list[np.ndarray]:
+    """Label skew by per-class Dirichlet(alpha) proportions (``alpha="iid"``/inf: IID split);
+    ``self_balancing``: Flower's rule, owners above n / K samples take no further class."""
     y, K, seed, m = _check_common(y, n_owners, seed, min_samples)
     alpha = _check_positive("alpha", alpha, allow_iid=True)
+    self_balancing = _check_bool("self_balancing", self_balancing)
     if math.isinf(alpha):
         return iid_partition(y, K, seed, m)
     if K == 1:
@@ -117,6 +157,7 @@ def dirichlet_partition(y, n_owners: int, alpha=0.5, seed: int = 0,
     best, best_min = None, -1
     for _ in range(MAX_TRIES):
         owner = np.empty(len(y), dtype=np.int64)
+        counts = np.zeros(K, dtype=np.int64)
         for idx in by_class:
             if len(idx) == 0:
                 continue
@@ -125,10 +166,13 @@ def dirichlet_partition(y, n_owners: int, alpha=0.5, seed: int = 0,
             if not np.all(np.isfinite(p)) or p.sum() <= 0:  # numerical underflow: one random owner
                 p = np.zeros(K)
                 p[rng.integers(K)] = 1.0
+            if self_balancing:
+                p = _balance(p, counts, len(y), rng)
             cuts = np.floor(np.cumsum(p)[:-1] * len(idx) + 0.5).astype(np.int64)
             cuts = np.clip(cuts, 0, len(idx))
             for k, part in enumerate(np.split(idx, cuts)):
                 owner[part] = k
+                counts[k] += len(part)
         mn = int(np.bincount(owner, minlength=K).min())
         if mn > best_min:
             best, best_min = owner, mn
@@ -138,26 +182,59 @@ def dirichlet_partition(y, n_owners: int, alpha=0.5, seed: int = 0,
     return _to_parts(owner, K)
 
 
-def shard_partition(y, n_owners: int, classes_per_owner: int = 2, seed: int = 0,
-                    min_samples: int = MIN_SAMPLES) -> list[np.ndarray]:
-    """Label-sorted shards: K * c equal shards, c random shards per owner."""
+def _renamed(classes_per_owner) -> None:
+    if classes_per_owner is not _UNSET:
+        raise ValueError("classes_per_owner was renamed shards_per_owner (it counts shards, not classes: "
+                         "an owner's shards can straddle class boundaries); pass shards_per_owner")
+
+
+def shard_partition(y, n_owners: int, shards_per_owner: int = 2, seed: int = 0,
+                    min_samples: int = MIN_SAMPLES, *, classes_per_owner=_UNSET) -> list[np.ndarray]:
+    """Label-sorted shards: K * s equal shards, s = ``shards_per_owner`` random shards per owner
+    (at most s classes plus the classes of shards that straddle a class boundary)."""
+    _renamed(classes_per_owner)
     y, K, seed, m = _check_common(y, n_owners, seed, min_samples)
-    C = int(y.max()) + 1
-    c = _check_int("classes_per_owner", classes_per_owner, 1, C)
-    rng = np.random.default_rng(seed)
     n = len(y)
-    S = K * c
-    if S > n:
-        raise ValueError(f"classes_per_owner * n_owners must be <= number of samples ({n}); "
-                         f"got classes_per_owner={c}, n_owners={K}")
+    s = _check_int("shards_per_owner", shards_per_owner, 1, n // K)
+    rng = np.random.default_rng(seed)
+    S = K * s
     perm = rng.permutation(n)
     order = perm[np.argsort(y[perm], kind="stable")]
     shards = np.array_split(order, S)  # sizes differ by at most 1: each owner gets ~n/K >= m
-    shard_owner = rng.permutation(np.repeat(np.arange(K), c))
+    shard_owner = rng.permutation(np.repeat(np.arange(K), s))
     owner = np.empty(n, dtype=np.int64)
-    for s, idx in enumerate(shards):
-        owner[idx] = shard_owner[s]
+    for i, idx in enumerate(shards):
+        owner[idx] = shard_owner[i]
     owner = _repair(owner, K, m, rng)  # only for n/K barely above m (array_split sizes)
+    return _to_parts(owner, K)
+
+
+def pathological_partition(y, n_owners: int, num_classes_per_partition: int = 2, seed: int = 0,
+                           min_samples: int = MIN_SAMPLES) -> list[np.ndarray]:
+    """Exactly ``num_classes_per_partition`` = c classes per owner (owner k: the (k c)-th to
+    (k c + c - 1)-th present classes, cyclically), each class split evenly among its holders."""
+    y, K, seed, m = _check_common(y, n_owners, seed, min_samples)
+    present = np.unique(y)
+    C = len(present)
+    c = _check_int("num_classes_per_partition", num_classes_per_partition, 1, C)
+    if K * c < C:
+        raise ValueError(f"num_classes_per_partition={c} with n_owners={K} leaves classes without an owner: "
+                         f"need n_owners * num_classes_per_partition >= {C} (the number of classes)")
+    holders = [[k for k in range(K) if j in {(k * c + i) % C for i in range(c)}] for j in range(C)]
+    rng = np.random.default_rng(seed)
+    owner = np.empty(len(y), dtype=np.int64)
+    for j, label in enumerate(present):
+        idx = rng.permutation(np.flatnonzero(y == label))
+        if len(idx) < len(holders[j]):
+            raise ValueError(f"num_classes_per_partition={c} with n_owners={K}: class {int(label)} has "
+                             f"{len(idx)} samples for {len(holders[j])} owners holding it; lower one of them")
+        for k, part in zip(holders[j], np.array_split(idx, len(holders[j]))):
+            owner[part] = k
+    sizes = np.bincount(owner, minlength=K)
+    if sizes.min() < m:
+        raise ValueError(f"num_classes_per_partition={c} with n_owners={K} gives owner {int(sizes.argmin())} "
+                         f"{int(sizes.min())} samples, fewer than min_samples={m}: raise num_classes_per_partition "
+                         "or lower n_owners / min_samples")
     return _to_parts(owner, K)
 
 
@@ -198,22 +275,30 @@ def _alias(name, value, alias_name, alias_value, default):
     return alias_value
 
 
-def partition(y, scheme: str = "dirichlet", n_owners: int = 5, *, alpha=0.5, classes_per_owner: int = 2,
-              beta=0.5, seed: int = 0, min_samples: int = MIN_SAMPLES, num_partitions: int | None = None,
-              min_partition_size: int | None = None) -> list[np.ndarray]:
-    """Dispatch to a scheme: ``dirichlet`` (alpha), ``iid``, ``shards`` (classes_per_owner),
-    ``quantity`` (beta). ``num_partitions`` / ``min_partition_size``: Flower Datasets' names of
-    ``n_owners`` / ``min_samples``."""
+def partition(y, scheme: str = "dirichlet", n_owners: int = 5, *, alpha=0.5, shards_per_owner: int = 2,
+              beta=0.5, seed: int = 0, min_samples: int = MIN_SAMPLES, self_balancing: bool = False,
+              num_partitions: int | None = None, min_partition_size: int | None = None,
+              num_classes_per_partition: int = 2, classes_per_owner=_UNSET) -> list[np.ndarray]:
+    """Dispatch to a scheme: ``dirichlet`` (alpha, self_balancing), ``iid``, ``shards``
+    (shards_per_owner), ``quantity`` (beta), ``pathological`` (num_classes_per_partition: exact
+    classes per owner, as Flower's PathologicalPartitioner). ``num_partitions`` / ``min_partition_size``: Flower
+    Datasets' names of ``n_owners`` / ``min_samples``. ``classes_per_owner`` (the old name of
+    ``shards_per_owner``) is an error naming the new one."""
+    _renamed(classes_per_owner)
     n_owners = _alias("n_owners", n_owners, "num_partitions", num_partitions, 5)
     min_samples = _alias("min_samples", min_samples, "min_partition_size", min_partition_size, MIN_SAMPLES)
+    if _check_bool("self_balancing", self_balancing) and scheme != "dirichlet":
+        raise ValueError(f"self_balancing applies to the dirichlet scheme only, got scheme={scheme!r}")
     if scheme == "dirichlet":
-        return dirichlet_partition(y, n_owners, alpha, seed, min_samples)
+        return dirichlet_partition(y, n_owners, alpha, seed, min_samples, self_balancing)
     if scheme == "iid":
         return iid_partition(y, n_owners, seed, min_samples)
     if scheme == "shards":
-        return shard_partition(y, n_owners, classes_per_owner, seed, min_samples)
+        return shard_partition(y, n_owners, shards_per_owner, seed, min_samples)
     if scheme == "quantity":
         return quantity_skew_partition(y, n_owners, beta, seed, min_samples)
+    if scheme == "pathological":
+        return pathological_partition(y, n_owners, num_classes_per_partition, seed, min_samples)
     raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
 
 

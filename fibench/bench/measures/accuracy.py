@@ -1,7 +1,11 @@
 """Measure of the ``accuracy`` suite: plaintext ensemble accuracy of K owners under non-IID data.
 
-One grid point = (dataset, model, partition, alpha, owners, seed [, hidden, classes_per_owner,
-beta, min_samples, n_samples, n_features, n_classes, max_iter]). ``model`` is a spec of
+One grid point = (dataset, model, partition, alpha, owners, seed [, hidden, shards_per_owner,
+num_classes_per_partition,
+self_balancing, beta, min_samples, n_samples, n_features, n_classes, max_iter]); ``self_balancing``
+is Flower's rule for the dirichlet partition (see ``fibench.fi.partition``), ``shards_per_owner``
+the number of label-sorted shards per owner of the shards partition (its old name
+``classes_per_owner`` is an error). ``model`` is a spec of
 ``fibench.fi.models`` (``lr``, ``mlp`` with ``hidden`` units, ``mlp:64,32``, ``cnn``, ``cnn:8,16m``;
 a CNN reads square images, e.g. the 8x8 digits: random conv filters and a logistic-regression
 readout trained per owner, see ``fibench.fi.models``).  The training set is split
@@ -91,9 +95,12 @@ def run_point(params: dict) -> list[dict]:
     with single_thread_blas():
         ds, dkey = _dataset(params, seed)
         t0 = time.perf_counter()
+        old = {"classes_per_owner": params["classes_per_owner"]} if "classes_per_owner" in params else {}
         parts = partition(ds.y_train, scheme, K, alpha=alpha, seed=seed,
-                          classes_per_owner=params.get("classes_per_owner", 2),
-                          beta=params.get("beta", 0.5), min_samples=params.get("min_samples", 5))
+                          shards_per_owner=params.get("shards_per_owner", 2),
+                          num_classes_per_partition=params.get("num_classes_per_partition", 2),
+                          self_balancing=params.get("self_balancing", False),
+                          beta=params.get("beta", 0.5), min_samples=params.get("min_samples", 5), **old)
         fe = FederatedEnsemble.from_partition(ds.X_train, ds.y_train, parts, ds.n_classes,
                                               validation=(ds.X_val, ds.y_val), model=model,
                                               hidden=hidden, seed=seed, max_iter=max_iter)

@@ -5,8 +5,9 @@ adversarial owner if asked, and scores every reward scheme against exact Shapley
 labelled accuracy game on the test set (Monte-Carlo Shapley with a tight tolerance when the
 number of players exceeds 20).  One row per scheme.
 
+``self_balancing``: Flower's self-balancing of the Dirichlet partition (``fibench.fi.partition``).
 The trained owners' test-set probabilities are cached per (dataset, model, owners, alpha,
-seed), so the adversary and rule axes of a grid reuse one training.  Everything is
+seed, self_balancing), so the adversary and rule axes of a grid reuse one training.  Everything is
 deterministic for the seed.
 """
 from __future__ import annotations
@@ -56,7 +57,7 @@ def parse_alpha(alpha) -> float:
 # --------------------------------------------------------------------------- owners' outputs
 
 
-def _pipeline_outputs(dataset, model, owners, alpha, seed, n_samples=None):
+def _pipeline_outputs(dataset, model, owners, alpha, seed, n_samples=None, self_balancing=False):
     """Owners' test probabilities via the project's data/partition/federated modules
     (``n_samples``: size of the ``synthetic`` dataset, None for its default)."""
     from fibench.fi.data import load_dataset
@@ -65,7 +66,8 @@ def _pipeline_outputs(dataset, model, owners, alpha, seed, n_samples=None):
 
     ds = load_dataset(dataset, seed=seed, **({"n_samples": n_samples} if n_samples is not None else {}))
     # alpha = inf deals the stratified IID split
-    parts = partition(ds.y_train, scheme="dirichlet", n_owners=owners, alpha=alpha, seed=seed)
+    parts = partition(ds.y_train, scheme="dirichlet", n_owners=owners, alpha=alpha, seed=seed,
+                      self_balancing=self_balancing)
     data = [(ds.X_train[idx], ds.y_train[idx]) for idx in parts]
     ens = FederatedEnsemble(model=model, seed=seed).fit(data, n_classes=ds.n_classes)
     proba = np.asarray(ens.owner_outputs(ds.X_test, kind="proba"), dtype=np.float64)
@@ -73,9 +75,10 @@ def _pipeline_outputs(dataset, model, owners, alpha, seed, n_samples=None):
 
 
 @lru_cache(maxsize=64)
-def owner_outputs(dataset: str, model: str, owners: int, alpha: float, seed: int, n_samples: int | None = None):
+def owner_outputs(dataset: str, model: str, owners: int, alpha: float, seed: int, n_samples: int | None = None,
+                  self_balancing: bool = False):
     """(proba (K, n, C), y_test (n,)) of ``owners`` trained models; cached, read-only arrays."""
-    proba, y = _pipeline_outputs(dataset, model, owners, alpha, seed, n_samples)
+    proba, y = _pipeline_outputs(dataset, model, owners, alpha, seed, n_samples, self_balancing)
     proba.setflags(write=False)
     y.setflags(write=False)
     return proba, y
@@ -183,7 +186,8 @@ def run_point(params: dict) -> list[dict]:
     seed = int(p["seed"])
     warm = warmup()  # JIT compile kept out of the per-scheme times, reported as warmup_s
     n_samples = int(p["n_samples"]) if p.get("n_samples") is not None and p["dataset"] == "synthetic" else None
-    proba, y = owner_outputs(str(p["dataset"]), str(p["model"]), owners, alpha, seed, n_samples)
+    proba, y = owner_outputs(str(p["dataset"]), str(p["model"]), owners, alpha, seed, n_samples,
+                             bool(p.get("self_balancing", False)))
     proba_all, adv = inc.add_adversary(proba, p["adversary"], seed=seed)
     rows = score_schemes(proba_all, y, rule=rule, adversary_index=adv, seed=seed, k=p.get("topk"))
     base = {

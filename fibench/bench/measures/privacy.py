@@ -79,14 +79,16 @@ def _fitted(p: dict):
     model = normalize_model(p.get("model", "lr"))
     syn = tuple(p.get(k) for k in ("n_samples", "n_features", "n_classes")) if name == "synthetic" else ()
     min_samples = int(p.get("min_samples", 2))
-    key = (name, syn, alpha, K, model, seed, min_samples)
+    balancing = p.get("self_balancing", False)
+    key = (name, syn, alpha, K, model, seed, min_samples, balancing)
     if key not in _FITTED:
         if len(_FITTED) >= _CACHE_MAX:
             _FITTED.clear()
         kw = {k: v for k, v in zip(("n_samples", "n_features", "n_classes"), syn) if v is not None}
         ds = load_dataset(name, seed=seed, **kw)
-        parts = partition(ds.y_train, "iid" if alpha == "iid" else "dirichlet", K,
-                          alpha=0.5 if alpha == "iid" else alpha, seed=seed, min_samples=min_samples)
+        # alpha "iid" deals the stratified IID split (self_balancing changes nothing there)
+        parts = partition(ds.y_train, "dirichlet", K, alpha=alpha, seed=seed, min_samples=min_samples,
+                          self_balancing=balancing)
         t0 = time.perf_counter()
         with single_thread_blas():
             fe = FederatedEnsemble.from_partition(ds.X_train, ds.y_train, parts, ds.n_classes,

@@ -1,6 +1,8 @@
 """Figures of the ``privacy`` suite: accuracy of the noisy vote vs epsilon (one panel per
-number of owners K and Dirichlet alpha), answered queries vs the epsilon budget, and the
-label-free rewards' agreement with Shapley vs the noise scale (one panel per alpha)."""
+number of owners K and Dirichlet alpha; one figure per dataset, model, delta... as
+:func:`fibench.bench.plots.common.facets` splits them), answered queries vs the epsilon
+budget (one figure per delta), and the label-free rewards' agreement with Shapley vs the noise
+scale (one panel per alpha)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,44 +10,61 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fibench.bench.formatting import fmt_value
-from fibench.bench.plots.common import (NotDrawn, alpha_value, col, facet_stem, facets, legend_outside, numeric,
-                                        save, setting_text, subplots, varying)
+from fibench.bench.plots.common import (
+    NotDrawn,
+    alpha_value,
+    col,
+    facet_stem,
+    facets,
+    legend_outside,
+    numeric,
+    save,
+    setting_text,
+    subplots,
+    varying,
+)
 
-
-def _fix_others(df: pd.DataFrame, keep: list[str], candidates: list[str]) -> tuple[pd.DataFrame, str]:
-    """Restrict ``df`` to the most common value of every column in ``candidates`` not in
-    ``keep`` that has several values; returns the slice and a caption of what was fixed."""
-    fixed = []
-    for c in candidates:
-        if c in keep or c not in df.columns:
-            continue
-        vals = df[c].dropna()
-        if vals.nunique() > 1:
-            v = vals.mode().iloc[0]
-            df = df[df[c] == v]
-            fixed.append(f"{c}={fmt_value(v)}")
-    return df, ", ".join(fixed)
+#: settings that make one accuracy-vs-epsilon figure each (explicit facets, nothing fixed to a
+#: most common value); alpha and K are the panels, rule and noise the lines
+FIGURE_DIMS = ["dataset", "n_samples", "model", "delta", "min_samples", "self_balancing"]
+#: settings that make one queries-vs-budget figure each
+BUDGET_DIMS = ["delta"]
 
 
 def _alpha_label(a) -> str:
     return "IID" if np.isinf(a) else f"α = {a:g}"
 
 
-def plot_accuracy_vs_epsilon(df, outdir) -> list[Path]:
+def plot_accuracy_vs_epsilon(df, outdir) -> list:
     """Accuracy vs the data-independent epsilon of 100 queries (log x), one panel per (alpha, K),
-    one line per (rule, noise); the noiseless vote as a dashed line. Medians over seeds."""
+    one line per (rule, noise); the noiseless vote as a dashed line. Medians over seeds. One
+    figure per facet of ``FIGURE_DIMS`` (``accuracy_vs_epsilon`` alone when there is one, else
+    ``accuracy_vs_epsilon_<key>-<value>...`` naming what differs); a facet without two noise
+    scales draws no line and is reported as not drawn."""
     if col(df, "part") is None or col(df, "eps_100") is None:
         return []
     d = df[df["part"] == "accuracy"].copy()
     if d.empty:
         return []
     d["alpha"] = d["alpha"].map(alpha_value)
-    d = numeric(d, "owners", "sigma", "accuracy", "noiseless_accuracy", "eps_100")
-    d, fixed = _fix_others(d, ["alpha", "owners", "rule", "noise"], ["dataset", "model", "delta"])
+    d = numeric(d, "owners", "sigma", "accuracy", "noiseless_accuracy", "eps_100", "n_samples", "delta", "min_samples")
+    groups = facets(d, FIGURE_DIMS)
+    vary = varying([st for st, _ in groups])
+    out: list = []
+    for sett, g in groups:
+        stem = facet_stem("accuracy_vs_epsilon", sett, vary)
+        n_sigma = g.loc[g["sigma"] > 0, "sigma"].nunique()
+        if n_sigma < 2:
+            out.append(NotDrawn(stem, f"{n_sigma} noise scale(s) sigma > 0 ({setting_text(sett)}): a line needs two"))
+            continue
+        out += _accuracy_vs_epsilon_one(g, outdir, stem, sett)
+    return out
+
+
+def _accuracy_vs_epsilon_one(d, outdir, stem: str, sett: dict) -> list[Path]:
     alphas = sorted(d["alpha"].dropna().unique())
     ks = sorted(d["owners"].dropna().unique())
-    fig, axes = subplots(len(alphas), len(ks), figsize=(3.3 * len(ks) + 2.0, 2.8 * len(alphas) + 0.6),
+    fig, axes = subplots(len(alphas), len(ks), figsize=(3.3 * len(ks) + 2.0, 2.8 * len(alphas) + 0.8),
                          squeeze=False, sharex=True, sharey=True)
     noisy = d[d["sigma"] > 0]
     for i, a in enumerate(alphas):
@@ -65,21 +84,36 @@ def plot_accuracy_vs_epsilon(df, outdir) -> list[Path]:
             if j == 0:
                 ax.set_ylabel("test accuracy [fraction]")
     legend_outside(axes[0][-1], "vote, noise")
-    fig.supxlabel("ε of 100 answered queries (δ = 1e-5, data-independent)", fontsize=10)
-    if fixed:
-        fig.suptitle(fixed, fontsize=9)
+    delta = sett.get("delta")
+    fig.supxlabel(f"ε of 100 answered queries (δ = {delta:g}, data-independent)" if delta is not None
+                  else "ε of 100 answered queries (data-independent)", fontsize=10)
+    fig.suptitle("noisy vote: accuracy vs ε; " + (setting_text(sett) or "settings not recorded"), fontsize=9)
     fig.tight_layout()
-    return save(fig, outdir, "accuracy_vs_epsilon")
+    return save(fig, outdir, stem)
 
 
-def plot_queries_vs_budget(df, outdir) -> list[Path]:
-    """Answered queries within each epsilon budget vs sigma (log-log), one line per (noise, budget)."""
+def plot_queries_vs_budget(df, outdir) -> list:
+    """Answered queries within each epsilon budget vs sigma (log-log), one line per (noise,
+    budget); one figure per delta (``queries_vs_budget`` alone when the run has one)."""
     if col(df, "part") is None or col(df, "budget") is None:
         return []
-    d = numeric(df[df["part"] == "budget"], "sigma", "budget", "queries")
+    d = numeric(df[df["part"] == "budget"], "sigma", "budget", "queries", "delta")
     d = d[d["queries"] > 0]
     if d.empty:
         return []
+    groups = facets(d, BUDGET_DIMS)
+    vary = varying([st for st, _ in groups])
+    out: list = []
+    for sett, g in groups:
+        stem = facet_stem("queries_vs_budget", sett, vary)
+        if g["sigma"].nunique() < 2:
+            out.append(NotDrawn(stem, f"one noise scale sigma ({setting_text(sett) or 'one setting'}): a line needs two"))
+            continue
+        out += _queries_vs_budget_one(g, outdir, stem, sett)
+    return out
+
+
+def _queries_vs_budget_one(d, outdir, stem: str, sett: dict) -> list[Path]:
     fig, ax = subplots(1, 1, figsize=(5.6, 3.8))
     for (noise, budget), g in d.groupby(["noise", "budget"]):
         g = g.sort_values("sigma")
@@ -88,11 +122,12 @@ def plot_queries_vs_budget(df, outdir) -> list[Path]:
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("noise scale σ [votes]")
-    ax.set_ylabel("answered queries within ε (δ = 1e-5)")
+    delta = sett.get("delta")
+    ax.set_ylabel(f"answered queries within ε (δ = {delta:g})" if delta is not None else "answered queries within ε")
     ax.grid(alpha=0.3, which="both")
     legend_outside(ax, "noise, budget")
     fig.tight_layout()
-    return save(fig, outdir, "queries_vs_budget")
+    return save(fig, outdir, stem)
 
 
 _SCHEME_STYLE = {"agreement": ("C0", "o"), "pseudo_shapley": ("C1", "s"), "confidence": ("C2", "^")}
