@@ -312,8 +312,11 @@ def compare_cmd(
     a: Annotated[Path, typer.Argument(help="Run directory A (the reference).")],
     b: Annotated[Path, typer.Argument(help="Run directory B (compared with A).")],
     fail_on: Annotated[Optional[float], typer.Option(
-        "--fail-on", help="Exit 1 when a time ratio B/A exceeds 1 + max(PCT%, the repetitions' spread) "
-                          "or a count changes.")] = None,
+        "--fail-on", help="Exit 1 when a count changes or a time metric's median slowdown over the matched "
+                          "points exceeds 1 + max(PCT%, the repetitions' spread, 3 standard errors).")] = None,
+    fail_on_point: Annotated[bool, typer.Option(
+        "--fail-on-point", help="With --fail-on: also exit 1 when a single point is slower than its own "
+                                "threshold (catches a regression of one kernel; noisier on a shared machine).")] = False,
     metric: Annotated[Optional[list[str]], typer.Option(
         "--metric", "-m", help="Compare only this column (repeatable).")] = None,
 ):
@@ -321,8 +324,10 @@ def compare_cmd(
     from fibench.bench.compare import CompareError, compare_runs
     from fibench.bench.results import DamagedRun
 
+    if fail_on_point and fail_on is None:
+        _fail("--fail-on-point needs --fail-on PCT (the threshold it applies per point)", 2)
     try:
-        result = compare_runs(a, b, fail_on=fail_on, metrics=metric)
+        result = compare_runs(a, b, fail_on=fail_on, metrics=metric, fail_on_point=fail_on_point)
     except (CompareError, DamagedRun) as exc:
         _fail(str(exc), 2)
     except OSError as exc:
@@ -335,7 +340,7 @@ def compare_cmd(
 def infer_cmd(
     mode: Annotated[str, typer.Option(help="M1 (owners share outputs) or M2 (query and weights shared).")] = "M1",
     topology: Annotated[str, typer.Option(help="T1 (owners compute) or T2 (outsourced to --servers).")] = "T1",
-    owners: Annotated[int, typer.Option(min=1, max=64, help="Number of owners K.")] = 5,
+    owners: Annotated[int, typer.Option(min=1, max=256, help="Number of owners K.")] = 5,
     alpha: Annotated[str, typer.Option(help="Dirichlet label skew alpha (> 0) or 'iid'.")] = "0.5",
     model: Annotated[str, typer.Option(help="Local model: lr, mlp, mlp:64,32 (ReLU layers of those sizes), cnn "
                                             "(conv 3x3 8ch, ReLU, avgpool 2, dense; cnn:8,16m for more blocks) or "

@@ -177,6 +177,21 @@ def test_gate_judges_the_median_slowdown_of_the_points(kern6, tmp_path):
     assert r.exit_code == 0, r.output
 
 
+def test_fail_on_point_catches_one_slower_kernel(kern6, tmp_path):
+    """--fail-on-point: the same single 3x slower point fails the gate, the unchanged pair passes;
+    without --fail-on it is refused in one line."""
+    a = _copy(kern6, tmp_path / "a", _times([1.0] * 6))
+    same = _copy(kern6, tmp_path / "same", _times([1.0, 1.05, 0.95, 1.02, 0.98, 1.0]))
+    one = _copy(kern6, tmp_path / "one", _times([1.0, 1.05, 0.95, 1.02, 0.98, 3.0]))
+    r = run("compare", a, one, "--fail-on", "30", "--fail-on-point", "--metric", "time_s")
+    assert r.exit_code == 1, r.output
+    assert "time_s 3x slower" in r.text
+    r = run("compare", a, same, "--fail-on", "30", "--fail-on-point", "--metric", "time_s")
+    assert r.exit_code == 0, r.output
+    r = run("compare", a, one, "--fail-on-point")
+    assert r.exit_code == 2 and "--fail-on-point needs --fail-on" in r.output
+
+
 def test_unmatched_points_listed(base, tmp_path):
     b = _copy(base, tmp_path / "b", lambda df: df.__setitem__("n", df["n"].replace(2000, 4000)))
     r = run("compare", base, b)
