@@ -79,17 +79,16 @@ _CLASSES = {"digits": 10, "iris": 3, "wine": 3, "breast_cancer": 2}
 RENAMED = {"classes_per_owner": "shards_per_owner (it counts label-sorted shards, not classes)"}
 
 
+#: checks that need fibench code ("module:function"): owners x min_samples fit in the training split
+CHECKS = ("fibench.bench.measures.checks:accuracy_fit",)
+
+
 def CHECK(point: dict):
     """A CNN reads square one-channel images (the 8x8 digits; synthetic data of a square
     ``n_features``); ``owners`` x ``min_samples`` must fit in the training split;
     ``self_balancing`` belongs to the dirichlet partition; a pathological partition of an
-    embedded dataset needs owners x num_classes_per_partition >= its classes."""
-    from fibench.fi.partition import owners_fit
-
-    err = owners_fit(point.get("dataset", "digits"), point.get("owners", 5), point.get("min_samples", 5),
-                     point.get("n_samples") if point.get("dataset") == "synthetic" else None)
-    if err:
-        return err
+    embedded dataset needs owners x num_classes_per_partition >= its classes. (``CHECKS``: the
+    data fit, which needs fibench code.)"""
     if point.get("partition") == "pathological":
         c, k = int(point.get("num_classes_per_partition", 2)), int(point.get("owners", 5))
         known = _CLASSES.get(str(point.get("dataset", "digits")))

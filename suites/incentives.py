@@ -83,11 +83,6 @@ KEYS = {
 }
 
 
-def CHECK(point: dict):
-    """Every owner needs ``fibench.fi.partition.MIN_SAMPLES`` training points: ``owners`` must fit
-    in the dataset's training split (synthetic: raise ``n_samples``)."""
-    from fibench.fi.partition import MIN_SAMPLES, owners_fit
-
-    ds = point.get("dataset", "digits")
-    return owners_fit(ds, point.get("owners", 2), MIN_SAMPLES, point.get("n_samples") if ds == "synthetic" else None,
-                      min_samples_settable=False)
+#: every owner needs ``fibench.fi.partition.MIN_SAMPLES`` training points: ``owners`` must fit in
+#: the dataset's training split (synthetic: raise ``n_samples``); "module:function"
+CHECKS = ("fibench.bench.measures.checks:incentives_fit",)

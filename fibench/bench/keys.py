@@ -19,7 +19,9 @@ A suite declares, as pure data (``KEYS`` in ``suites/<name>.py``), one spec per 
 ``"none": True`` also allows ``None`` (``--set key=none``). Keys without a spec are not checked
 (suites written in a test or a notebook need none). Cross-key rules that are errors go into an
 optional ``CHECK(point) -> str | None`` of the suite (the message, or ``None`` when the point is
-fine); ``VALID`` stays a filter of designed combinations.
+fine); rules that need fibench code go into ``CHECKS``, a tuple of ``"module:function"`` names
+of such functions (suites import no fibench code); ``VALID`` stays a filter of designed
+combinations.
 
 :func:`check_points` runs before the run directory is created, so that bad input writes
 nothing; its ``SuiteError`` names the key, the bad value and what is allowed.
@@ -200,7 +202,10 @@ def check_points(suite: ModuleType, points: list[dict]) -> None:
         raise SuiteError(f"suite {suite.NAME!r}: KEYS must be a dict key -> spec")
     for k, spec in keys.items():
         check_spec(k, spec)
-    rule = getattr(suite, "CHECK", None)
+    from fibench.bench.suite import resolve_ref
+
+    rules = [r for r in [getattr(suite, "CHECK", None)] if callable(r)]
+    rules += [resolve_ref(ref, "check") for ref in getattr(suite, "CHECKS", ())]
     profiles = _Profiles()
     seen: set = set()
     for point in points:
@@ -213,7 +218,7 @@ def check_points(suite: ModuleType, points: list[dict]) -> None:
                 check_value(key, value, keys[key], point, profiles) if key in keys else None)
             if msg is not None:
                 raise SuiteError(f"suite {suite.NAME!r}: {msg}", "--set")
-        if callable(rule):
+        for rule in rules:
             try:
                 msg = rule(dict(point))
             except Exception as exc:  # noqa: BLE001 - a CHECK that trips over a value KEYS let through
