@@ -117,26 +117,28 @@ def key_sections(key: np.ndarray, n: int, nbits: int):
 
 
 # ---------------------------------------------------------------------------------------------
-# key generation kernels. AES input ``inb`` of a chunk of k comparisons: four groups of k blocks
-# (party 0 left, party 0 right, party 1 left, party 1 right); block j of group q at words
-# 2 (q k + j), 2 (q k + j) + 1. The leaf pass uses groups 0 (party 0) and 1 (party 1).
+# key generation kernels. AES input ``inb`` of a chunk of k comparisons, interleaved so that a
+# level reads and writes one contiguous stream: comparison j's four blocks (party 0 left,
+# party 0 right, party 1 left, party 1 right) at words 8 j .. 8 j + 7; the leaf pass: its two
+# blocks (party 0, party 1) at words 4 j .. 4 j + 3.
 # ---------------------------------------------------------------------------------------------
 @njit(cache=True)
 def _gen_prep(sd0, sd1, j0, k, D, tw, inb):
+    """First AES input of a chunk: the root seeds ``sd0``, ``sd1`` (u64 (n, 2)) of comparisons
+    j0 .. j0+k-1, bit 0 cleared, XOR the tweaks (T_L, T_R; T_V if D = 0) into ``inb``."""
     for j in range(k):
         g = j0 + j
         for b in range(2):
             lo = (sd0[g, 0] if b == 0 else sd1[g, 0]) & NOT1
             hi = sd0[g, 1] if b == 0 else sd1[g, 1]
             if D > 0:
-                o = 2 * (2 * b * k + j)
+                o = 8 * j + 4 * b
                 inb[o] = lo ^ tw[0, 0]
                 inb[o + 1] = hi ^ tw[0, 1]
-                o += 2 * k
-                inb[o] = lo ^ tw[1, 0]
-                inb[o + 1] = hi ^ tw[1, 1]
+                inb[o + 2] = lo ^ tw[1, 0]
+                inb[o + 3] = hi ^ tw[1, 1]
             else:  # no tree: the roots are the leaf nodes
-                o = 2 * (b * k + j)
+                o = 4 * j + 2 * b
                 inb[o] = lo ^ tw[2, 0]
                 inb[o + 1] = hi ^ tw[2, 1]
 
@@ -145,23 +147,16 @@ def _gen_prep(sd0, sd1, j0, k, D, tw, inb):
 def _gen_level(inb, outb, alpha, j0, k, pos, t0, t1, scw, tcw, tw, last):
     """One tree level of Gen for comparisons j0 .. j0+k-1 (j0 a multiple of 8).
 
-    ``inb``, ``outb``: u64 (8 k,) AES input and output of the level (see above); ``alpha``:
+    ``inb``, ``outb``: u64 (8 k,) AES input and output of the level (layout above); ``alpha``:
     u64 (n,); ``pos``: u64, the bit of alpha this level branches on; ``t0``, ``t1``: u64 (k,)
     the parties' control bits (0/1), updated; ``scw``: the level's u64 (n, 2) row of party 0's
     seed corrections and ``tcw`` its u8 (2, nb) row of control-bit corrections (left, right),
     bit-packed little in a register and stored a byte at a time (the two keys share every
     correction word: the driver copies them once at the end). ``last``: lay out the leaf pass
-    instead of the next level. Branch-free (alpha's bits and the control bits are random);
-    every array is sliced to the chunk first, so that the loop indexes from 0. Cost: about 60
-    integer operations, 19 loads and 14 stores per comparison, all in cache but ``scw``."""
-    iL0 = inb[0: 2 * k]
-    iR0 = inb[2 * k: 4 * k]
-    iL1 = inb[4 * k: 6 * k]
-    iR1 = inb[6 * k: 8 * k]
-    oL0 = outb[0: 2 * k]
-    oR0 = outb[2 * k: 4 * k]
-    oL1 = outb[4 * k: 6 * k]
-    oR1 = outb[6 * k: 8 * k]
+    (4 words per comparison, written over slots already read) instead of the next level.
+    Branch-free (alpha's bits and the control bits are random); arrays are sliced to the chunk
+    first, so that the loop indexes from 0. Cost: about 60 integer operations, 19 loads and 14
+    stores per comparison, all in cache but ``scw``."""
     al = alpha[j0: j0 + k]
     cw = scw[j0: j0 + k].reshape(2 * k)
     b0 = j0 >> 3
@@ -176,15 +171,15 @@ def _gen_level(inb, outb, alpha, j0, k, pos, t0, t1, scw, tcw, tw, last):
     vl = U0
     vr = U0
     for j in range(k):
-        w = 2 * j
-        L0l = oL0[w] ^ iL0[w]
-        L0h = oL0[w + 1] ^ iL0[w + 1]
-        R0l = oR0[w] ^ iR0[w]
-        R0h = oR0[w + 1] ^ iR0[w + 1]
-        L1l = oL1[w] ^ iL1[w]
-        L1h = oL1[w + 1] ^ iL1[w + 1]
-        R1l = oR1[w] ^ iR1[w]
-        R1h = oR1[w + 1] ^ iR1[w + 1]
+        o = 8 * j
+        L0l = outb[o] ^ inb[o]
+        L0h = outb[o + 1] ^ inb[o + 1]
+        R0l = outb[o + 2] ^ inb[o + 2]
+        R0h = outb[o + 3] ^ inb[o + 3]
+        L1l = outb[o + 4] ^ inb[o + 4]
+        L1h = outb[o + 5] ^ inb[o + 5]
+        R1l = outb[o + 6] ^ inb[o + 6]
+        R1h = outb[o + 7] ^ inb[o + 7]
         a = (al[j] >> pos) & U1
         am = U0 - a  # all ones: alpha goes right (keep right, lose left)
         d = (L0l ^ R0l) & am
@@ -222,35 +217,37 @@ def _gen_level(inb, outb, alpha, j0, k, pos, t0, t1, scw, tcw, tw, last):
         t1[j] = (n1l ^ (tck & tp1)) & U1
         n0l &= NOT1
         n1l &= NOT1
-        cw[w] = cl
-        cw[w + 1] = ch
-        if last:  # leaf inputs: party 0 in group 0, party 1 in group 1
-            iL0[w] = n0l ^ twV0
-            iL0[w + 1] = n0h ^ twV1
-            iR0[w] = n1l ^ twV0
-            iR0[w + 1] = n1h ^ twV1
+        cw[2 * j] = cl
+        cw[2 * j + 1] = ch
+        if last:  # leaf inputs: party 0, party 1
+            q = 4 * j
+            inb[q] = n0l ^ twV0
+            inb[q + 1] = n0h ^ twV1
+            inb[q + 2] = n1l ^ twV0
+            inb[q + 3] = n1h ^ twV1
         else:
-            iL0[w] = n0l ^ twL0
-            iL0[w + 1] = n0h ^ twL1
-            iR0[w] = n0l ^ twR0
-            iR0[w + 1] = n0h ^ twR1
-            iL1[w] = n1l ^ twL0
-            iL1[w + 1] = n1h ^ twL1
-            iR1[w] = n1l ^ twR0
-            iR1[w + 1] = n1h ^ twR1
+            inb[o] = n0l ^ twL0
+            inb[o + 1] = n0h ^ twL1
+            inb[o + 2] = n0l ^ twR0
+            inb[o + 3] = n0h ^ twR1
+            inb[o + 4] = n1l ^ twL0
+            inb[o + 5] = n1h ^ twL1
+            inb[o + 6] = n1l ^ twR0
+            inb[o + 7] = n1h ^ twR1
 
 
 @njit(cache=True)
 def _gen_leaf(inb, outb, alpha, j0, k, E, leaf):
-    # CW = Convert(s0) ^ Convert(s1) ^ e_p, p = alpha's low E bits (unit vector in 128 bits)
+    """Leaf correction words (u64 (n, 2) ``leaf``, rows j0 .. j0+k-1) from the leaf pass (4
+    words per comparison in ``inb``/``outb``): CW = Convert(s0) ^ Convert(s1) ^ e_p with p =
+    alpha's low E bits (a unit vector in 128 bits)."""
     lowmask = (U1 << np.uint64(E)) - U1
     for j in range(k):
         g = j0 + j
-        o0 = 2 * j
-        o1 = 2 * (k + j)
+        o = 4 * j
         p = alpha[g] & lowmask
-        lo = outb[o0] ^ inb[o0] ^ outb[o1] ^ inb[o1]
-        hi = outb[o0 + 1] ^ inb[o0 + 1] ^ outb[o1 + 1] ^ inb[o1 + 1]
+        lo = outb[o] ^ inb[o] ^ outb[o + 2] ^ inb[o + 2]
+        hi = outb[o + 1] ^ inb[o + 1] ^ outb[o + 3] ^ inb[o + 3]
         sel = U0 - (p >> np.uint64(6))  # all ones if p >= 64
         bit = U1 << (p & np.uint64(63))
         lo ^= bit & ~sel
@@ -260,11 +257,14 @@ def _gen_leaf(inb, outb, alpha, j0, k, E, leaf):
 
 
 # ---------------------------------------------------------------------------------------------
-# evaluation kernels (one party). AES input: the chunk's k left blocks, then its k right
-# blocks (the leaf pass: k blocks). State: control bit t and output bit acc per comparison.
+# evaluation kernels (one party). AES input, interleaved: comparison j's left and right blocks
+# at words 4 j .. 4 j + 3 (the leaf pass: its one block at 2 j, 2 j + 1). State: control bit t
+# and output bit acc per comparison.
 # ---------------------------------------------------------------------------------------------
 @njit(cache=True)
 def _eval_prep(seed, j0, k, D, party, tw, inb, t, acc):
+    """First AES input of a chunk from the root seeds (u64 (n, 2)); acc <- the output offset
+    (bit 0 of word 0), t <- party (u8 (k,) each)."""
     for j in range(k):
         g = j0 + j
         lo = seed[g, 0]
@@ -273,10 +273,10 @@ def _eval_prep(seed, j0, k, D, party, tw, inb, t, acc):
         hi = seed[g, 1]
         t[j] = np.uint8(party)
         if D > 0:
-            inb[2 * j] = lo ^ tw[0, 0]
-            inb[2 * j + 1] = hi ^ tw[0, 1]
-            inb[2 * (k + j)] = lo ^ tw[1, 0]
-            inb[2 * (k + j) + 1] = hi ^ tw[1, 1]
+            inb[4 * j] = lo ^ tw[0, 0]
+            inb[4 * j + 1] = hi ^ tw[0, 1]
+            inb[4 * j + 2] = lo ^ tw[1, 0]
+            inb[4 * j + 3] = hi ^ tw[1, 1]
         else:
             inb[2 * j] = lo ^ tw[2, 0]
             inb[2 * j + 1] = hi ^ tw[2, 1]
@@ -286,11 +286,8 @@ def _eval_prep(seed, j0, k, D, party, tw, inb, t, acc):
 def _eval_level(inb, outb, x, j0, k, pos, scw, tcw, t, acc, tw, last):
     """One level of Eval: correct both children, XOR the right child's control bit into acc
     where x's bit is 0, descend along x. ``scw``: the level's (n, 2) row, ``tcw`` its (2, nb)
-    bit-packed row; j0 a multiple of 8. Branch-free on x's bits; arrays sliced to the chunk."""
-    iL = inb[0: 2 * k]
-    iR = inb[2 * k: 4 * k]
-    oL = outb[0: 2 * k]
-    oR = outb[2 * k: 4 * k]
+    bit-packed row; j0 a multiple of 8. Branch-free on x's bits; arrays sliced to the chunk.
+    ``last``: lay out the leaf pass (2 words per comparison, over slots already read)."""
     xs = x[j0: j0 + k]
     cw = scw[j0: j0 + k].reshape(2 * k)
     nbk = (k + 7) >> 3
@@ -303,15 +300,15 @@ def _eval_level(inb, outb, x, j0, k, pos, scw, tcw, t, acc, tw, last):
     twV0 = tw[2, 0]
     twV1 = tw[2, 1]
     for j in range(k):
-        w = 2 * j
-        Ll = oL[w] ^ iL[w]
-        Lh = oL[w + 1] ^ iL[w + 1]
-        Rl = oR[w] ^ iR[w]
-        Rh = oR[w + 1] ^ iR[w + 1]
+        o = 4 * j
+        Ll = outb[o] ^ inb[o]
+        Lh = outb[o + 1] ^ inb[o + 1]
+        Rl = outb[o + 2] ^ inb[o + 2]
+        Rh = outb[o + 3] ^ inb[o + 3]
         tp = np.uint64(t[j])
         msk = U0 - tp
-        cl = cw[w] & msk
-        ch = cw[w + 1] & msk
+        cl = cw[2 * j] & msk
+        ch = cw[2 * j + 1] & msk
         sh = np.uint64(j & 7)
         tcl = (np.uint64(bl[j >> 3]) >> sh) & U1
         tcr = (np.uint64(br[j >> 3]) >> sh) & U1
@@ -328,13 +325,13 @@ def _eval_level(inb, outb, x, j0, k, pos, scw, tcw, t, acc, tw, last):
         sh2 = Lh ^ ((Lh ^ Rh) & dm)
         t[j] = np.uint8(tL ^ ((tL ^ tR) & d))
         if last:
-            iL[w] = sl ^ twV0
-            iL[w + 1] = sh2 ^ twV1
+            inb[2 * j] = sl ^ twV0
+            inb[2 * j + 1] = sh2 ^ twV1
         else:
-            iL[w] = sl ^ twL0
-            iL[w + 1] = sh2 ^ twL1
-            iR[w] = sl ^ twR0
-            iR[w + 1] = sh2 ^ twR1
+            inb[o] = sl ^ twL0
+            inb[o + 1] = sh2 ^ twL1
+            inb[o + 2] = sl ^ twR0
+            inb[o + 3] = sh2 ^ twR1
 
 
 @njit(cache=True)
