@@ -10,6 +10,7 @@ and new keys are checked byte for byte. Not collected by pytest (a script):
     .venv/bin/python tests/ab_fss_keygen.py --old 769aa74 --n 1000000 --bits 64 32 --rounds 5
 """
 import argparse
+import inspect
 import os
 import subprocess
 import sys
@@ -62,6 +63,10 @@ def main():
         if "dcf" in a.what:
             nb = dcf.key_nbytes(n, L - 1)
             dbuf = (np.ones(nb, np.uint8), np.ones(nb, np.uint8))
+            if "out" in inspect.signature(dcf_old.dcf_gen).parameters:  # revisions since issue 15
+                obuf = (np.ones(nb, np.uint8), np.ones(nb, np.uint8))
+                cases["dcf out old"] = lambda p: dcf_old.dcf_gen(alpha >> np.uint64(1), np.uint64(1), L - 1, seeds, out=obuf,
+                                                                 profile=p)
             cases["dcf out new"] = lambda p: dcf.dcf_gen(alpha >> np.uint64(1), np.uint64(1), L - 1, seeds, out=dbuf, profile=p)
             cases["dcf fresh old"] = lambda p: dcf_old.dcf_gen(alpha >> np.uint64(1), np.uint64(1), L - 1, seeds, profile=p)
             if not a.no_fresh:
@@ -87,7 +92,7 @@ def main():
             print(f"  {name:14s} total {np.median(tt):.3f} s (min {min(tt):.3f}, max {max(tt):.3f})  "
                   f"aes {np.median(aa):.3f} s  non-aes {np.median(np.subtract(tt, aa)):.3f} s  "
                   f"cpu {np.median(cc):.3f} s (min {min(cc):.3f})")
-        for kind in ("dpf out", "dpf fresh", "dcf fresh"):
+        for kind in ("dpf out", "dpf fresh", "dcf out", "dcf fresh"):
             if f"{kind} old" in res and f"{kind} new" in res:
                 ro = np.median(res[f"{kind} old"][0])
                 rn = np.median(res[f"{kind} new"][0])
