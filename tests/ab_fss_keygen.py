@@ -42,6 +42,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--what", nargs="+", default=["dpf", "dcf"])
     ap.add_argument("--no-fresh", action="store_true", help="skip the fresh-buffer runs")
+    ap.add_argument("--new-first", action="store_true", help="run new before old in each round (order check)")
     a = ap.parse_args()
     from fibench.kernels import dcf, dpf
     dcf_old, dpf_old = load_old(a.old)
@@ -71,6 +72,8 @@ def main():
             cases["dcf fresh old"] = lambda p: dcf_old.dcf_gen(alpha >> np.uint64(1), np.uint64(1), L - 1, seeds, profile=p)
             if not a.no_fresh:
                 cases["dcf fresh new"] = lambda p: dcf.dcf_gen(alpha >> np.uint64(1), np.uint64(1), L - 1, seeds, profile=p)
+        if a.new_first:
+            cases = dict(sorted(cases.items(), key=lambda kv: (kv[0].split()[0], kv[0].split()[1], kv[0].endswith("old"))))
         # warm up (JIT or cache load) and check old == new byte for byte
         keys = {name: f({}) for name, f in cases.items()}
         for kind in ("dpf", "dcf"):
