@@ -339,7 +339,7 @@ class Dealer:
                         gamma=shared[nb - 1], arith=shared[nb:])
 
     @_offline
-    def dcf_keys(self, n: int, bits: int = 64, payload: str | None = None, chunk: int = kdcf.CHUNK) -> FssLtzPre:
+    def dcf_keys(self, n: int, bits: int = 64, payload: str | None = None, chunk: int = kdcf.GEN_CHUNK) -> FssLtzPre:
         """DCF keys for n comparisons of ``bits``-bit values (``fibench.mpc.protocols.compare_fss``).
 
         The mask r is shared from the seeds (0 bytes); the two keys go to parties 0 and 1 (one
