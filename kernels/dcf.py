@@ -64,12 +64,17 @@ import time
 import numpy as np
 from numba import njit
 
-from fibench.kernels.fss_tree import (MMO_KEY, check_chunk, check_key, check_nbits, check_points, key_buffers,
-                                      root_seeds, run_chunks, tick)
+from fibench.kernels import fss_tree
+from fibench.kernels.fss_tree import (check_chunk, check_key, check_nbits, check_points, key_buffers, root_seeds,
+                                      run_chunks, tick)
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)
 NOT1 = np.uint64(0xFFFFFFFFFFFFFFFE)
+
+
+#: public fixed AES-128 key of the MMO hash (``fss_tree.MMO_KEY``, shared with the DPF keys)
+MMO_KEY = fss_tree.MMO_KEY
 
 
 def _tweak(name: bytes) -> np.ndarray:

@@ -52,26 +52,27 @@ def main():
     print("load before:", os.getloadavg())
     for L in a.bits:
         alpha = rng.integers(0, 2**L - 1, n, dtype=np.uint64, endpoint=True)
+        a1 = alpha >> np.uint64(1)  # the protocol's threshold: l - 1 bits
         cases = {}
         if "dpf" in a.what:
             nb = dpf.key_nbytes(n, L - 1)
             buf = {v: (np.ones(nb, np.uint8), np.ones(nb, np.uint8)) for v in ("old", "new")}
-            cases["dpf out old"] = lambda p: dpf_old.dpf_cmp_gen(alpha >> np.uint64(1), L - 1, seeds, out=buf["old"], profile=p)
-            cases["dpf out new"] = lambda p: dpf.dpf_cmp_gen(alpha >> np.uint64(1), L - 1, seeds, out=buf["new"], profile=p)
+            cases["dpf out old"] = lambda p, a=a1, L=L, b=buf: dpf_old.dpf_cmp_gen(a, L - 1, seeds, out=b["old"], profile=p)
+            cases["dpf out new"] = lambda p, a=a1, L=L, b=buf: dpf.dpf_cmp_gen(a, L - 1, seeds, out=b["new"], profile=p)
             if not a.no_fresh:
-                cases["dpf fresh old"] = lambda p: dpf_old.dpf_cmp_gen(alpha >> np.uint64(1), L - 1, seeds, profile=p)
-                cases["dpf fresh new"] = lambda p: dpf.dpf_cmp_gen(alpha >> np.uint64(1), L - 1, seeds, profile=p)
+                cases["dpf fresh old"] = lambda p, a=a1, L=L: dpf_old.dpf_cmp_gen(a, L - 1, seeds, profile=p)
+                cases["dpf fresh new"] = lambda p, a=a1, L=L: dpf.dpf_cmp_gen(a, L - 1, seeds, profile=p)
         if "dcf" in a.what:
             nb = dcf.key_nbytes(n, L - 1)
             dbuf = (np.ones(nb, np.uint8), np.ones(nb, np.uint8))
             if "out" in inspect.signature(dcf_old.dcf_gen).parameters:  # revisions since issue 15
                 obuf = (np.ones(nb, np.uint8), np.ones(nb, np.uint8))
-                cases["dcf out old"] = lambda p: dcf_old.dcf_gen(alpha >> np.uint64(1), np.uint64(1), L - 1, seeds, out=obuf,
-                                                                 profile=p)
-            cases["dcf out new"] = lambda p: dcf.dcf_gen(alpha >> np.uint64(1), np.uint64(1), L - 1, seeds, out=dbuf, profile=p)
-            cases["dcf fresh old"] = lambda p: dcf_old.dcf_gen(alpha >> np.uint64(1), np.uint64(1), L - 1, seeds, profile=p)
+                cases["dcf out old"] = lambda p, a=a1, L=L, b=obuf: dcf_old.dcf_gen(a, np.uint64(1), L - 1, seeds,
+                                                                                          out=b, profile=p)
+            cases["dcf out new"] = lambda p, a=a1, L=L, b=dbuf: dcf.dcf_gen(a, np.uint64(1), L - 1, seeds, out=b, profile=p)
+            cases["dcf fresh old"] = lambda p, a=a1, L=L: dcf_old.dcf_gen(a, np.uint64(1), L - 1, seeds, profile=p)
             if not a.no_fresh:
-                cases["dcf fresh new"] = lambda p: dcf.dcf_gen(alpha >> np.uint64(1), np.uint64(1), L - 1, seeds, profile=p)
+                cases["dcf fresh new"] = lambda p, a=a1, L=L: dcf.dcf_gen(a, np.uint64(1), L - 1, seeds, profile=p)
         if a.new_first:
             cases = dict(sorted(cases.items(), key=lambda kv: (kv[0].split()[0], kv[0].split()[1], kv[0].endswith("old"))))
         # warm up (JIT or cache load) and check old == new byte for byte
