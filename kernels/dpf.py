@@ -50,13 +50,13 @@ so a key has ``8 n (2 D + 4) + 2 D ceil(n / 8)`` bytes: 942 B per comparison at 
 from __future__ import annotations
 
 import hashlib
-import secrets
 import time
 
 import numpy as np
 from numba import njit
 
-from fibench.kernels.dcf import _check_chunk, _check_nbits, _encryptor, _tick
+from fibench.kernels.fss_tree import (check_chunk, check_key, check_nbits, check_points, key_buffers, root_seeds,
+                                      run_chunks, tick)
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)
@@ -65,8 +65,13 @@ ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 #: bits resolved by the 128-bit leaf (early termination)
 LEAF_BITS = 7
-#: default number of comparisons processed together
+#: default number of comparisons evaluated together
 CHUNK = 2048
+#: default number of comparisons per chunk of key generation: 16384 keeps the Python cost per
+#: level call (AES call plus kernel dispatch, ~5 us) under 2 % of the level's work, with the
+#: AES buffers (1 MiB each) in the L3 cache; 2048 .. 65536 measured within noise of each other
+#: in the kernel, 2048 paying ~0.1 s more per 10^6 comparisons at nbits = 63 in call overhead
+GEN_CHUNK = 16384
 
 
 def _tweak(name: bytes) -> np.ndarray:
@@ -117,66 +122,73 @@ def key_sections(key: np.ndarray, n: int, nbits: int):
 
 
 # ---------------------------------------------------------------------------------------------
-# key generation kernels. AES input ``inb`` of a chunk of k comparisons: four groups of k blocks
-# (party 0 left, party 0 right, party 1 left, party 1 right); block j of group q at words
-# 2 (q k + j), 2 (q k + j) + 1. The leaf pass uses groups 0 (party 0) and 1 (party 1).
+# key generation kernels. AES input ``inb`` of a chunk of k comparisons, interleaved so that a
+# level reads and writes one contiguous stream: comparison j's four blocks (party 0 left,
+# party 0 right, party 1 left, party 1 right) at words 8 j .. 8 j + 7; the leaf pass: its two
+# blocks (party 0, party 1) at words 4 j .. 4 j + 3.
 # ---------------------------------------------------------------------------------------------
 @njit(cache=True)
 def _gen_prep(sd0, sd1, j0, k, D, tw, inb):
+    """First AES input of a chunk: the root seeds ``sd0``, ``sd1`` (u64 (n, 2)) of comparisons
+    j0 .. j0+k-1, bit 0 cleared, XOR the tweaks (T_L, T_R; T_V if D = 0) into ``inb``."""
     for j in range(k):
         g = j0 + j
         for b in range(2):
             lo = (sd0[g, 0] if b == 0 else sd1[g, 0]) & NOT1
             hi = sd0[g, 1] if b == 0 else sd1[g, 1]
             if D > 0:
-                o = 2 * (2 * b * k + j)
+                o = 8 * j + 4 * b
                 inb[o] = lo ^ tw[0, 0]
                 inb[o + 1] = hi ^ tw[0, 1]
-                o += 2 * k
-                inb[o] = lo ^ tw[1, 0]
-                inb[o + 1] = hi ^ tw[1, 1]
+                inb[o + 2] = lo ^ tw[1, 0]
+                inb[o + 3] = hi ^ tw[1, 1]
             else:  # no tree: the roots are the leaf nodes
-                o = 2 * (b * k + j)
+                o = 4 * j + 2 * b
                 inb[o] = lo ^ tw[2, 0]
                 inb[o + 1] = hi ^ tw[2, 1]
 
 
 @njit(cache=True)
-def _gen_level(inb, outb, alpha, j0, k, pos, t0, t1, scw, tl, tr, tw, last):
-    """One tree level of Gen for comparisons j0 .. j0+k-1.
+def _gen_level(inb, outb, alpha, j0, k, pos, t0, t1, scw, tcw, scw1, tcw1, tw, last):
+    """One tree level of Gen for comparisons j0 .. j0+k-1 (j0 a multiple of 8).
 
-    Writes the level's seed corrections into ``scw`` (party 0's (n, 2) row; the two keys share
-    every correction word, copied once at the end) and the control-bit corrections into the
-    chunk's ``tl``, ``tr`` (u64, 0/1; packed by ``_pack_tcw``). ``t0``, ``t1``: the parties'
-    control bits (u64). Branch-free (alpha's bits and the control bits are random); every array
-    is sliced to the chunk first, so that the loop indexes from 0. ``last``: lay out the leaf
-    pass instead of the next level."""
-    iL0 = inb[0: 2 * k]
-    iR0 = inb[2 * k: 4 * k]
-    iL1 = inb[4 * k: 6 * k]
-    iR1 = inb[6 * k: 8 * k]
-    oL0 = outb[0: 2 * k]
-    oR0 = outb[2 * k: 4 * k]
-    oL1 = outb[4 * k: 6 * k]
-    oR1 = outb[6 * k: 8 * k]
+    ``inb``, ``outb``: u64 (8 k,) AES input and output of the level (layout above); ``alpha``:
+    u64 (n,); ``pos``: u64, the bit of alpha this level branches on; ``t0``, ``t1``: u64 (k,)
+    the parties' control bits (0/1), updated; ``scw``: the level's u64 (n, 2) row of seed
+    corrections and ``tcw`` its u8 (2, nb) row of control-bit corrections (left, right),
+    bit-packed little in a register and stored a byte at a time, of key 0; ``scw1``, ``tcw1``
+    the same rows of key 1 (the keys share every correction word; writing both from registers
+    measured 2-10 % faster than copying key 0's sections once at the end). ``last``: lay out
+    the leaf pass (4 words per comparison, over slots already read) instead of the next level.
+    Branch-free (alpha's bits and the control bits are random); arrays are sliced to the chunk
+    first, so that the loop indexes from 0. Cost: about 60 integer operations, 19 loads and 16
+    stores per comparison, all in cache but ``scw``, ``scw1`` (32 bytes to memory)."""
     al = alpha[j0: j0 + k]
     cw = scw[j0: j0 + k].reshape(2 * k)
+    cw1 = scw1[j0: j0 + k].reshape(2 * k)
+    b0 = j0 >> 3
+    rl = tcw[0, b0: b0 + ((k + 7) >> 3)]
+    rr = tcw[1, b0: b0 + ((k + 7) >> 3)]
+    rl1 = tcw1[0, b0: b0 + ((k + 7) >> 3)]
+    rr1 = tcw1[1, b0: b0 + ((k + 7) >> 3)]
     twL0 = tw[0, 0]
     twL1 = tw[0, 1]
     twR0 = tw[1, 0]
     twR1 = tw[1, 1]
     twV0 = tw[2, 0]
     twV1 = tw[2, 1]
+    vl = U0
+    vr = U0
     for j in range(k):
-        w = 2 * j
-        L0l = oL0[w] ^ iL0[w]
-        L0h = oL0[w + 1] ^ iL0[w + 1]
-        R0l = oR0[w] ^ iR0[w]
-        R0h = oR0[w + 1] ^ iR0[w + 1]
-        L1l = oL1[w] ^ iL1[w]
-        L1h = oL1[w + 1] ^ iL1[w + 1]
-        R1l = oR1[w] ^ iR1[w]
-        R1h = oR1[w + 1] ^ iR1[w + 1]
+        o = 8 * j
+        L0l = outb[o] ^ inb[o]
+        L0h = outb[o + 1] ^ inb[o + 1]
+        R0l = outb[o + 2] ^ inb[o + 2]
+        R0h = outb[o + 3] ^ inb[o + 3]
+        L1l = outb[o + 4] ^ inb[o + 4]
+        L1h = outb[o + 5] ^ inb[o + 5]
+        R1l = outb[o + 6] ^ inb[o + 6]
+        R1h = outb[o + 7] ^ inb[o + 7]
         a = (al[j] >> pos) & U1
         am = U0 - a  # all ones: alpha goes right (keep right, lose left)
         d = (L0l ^ R0l) & am
@@ -191,8 +203,16 @@ def _gen_level(inb, outb, alpha, j0, k, pos, t0, t1, scw, tl, tr, tw, last):
         d = (L1h ^ R1h) & am
         k1h = L1h ^ d
         x1h = R1h ^ d
-        tl[j] = (L0l ^ L1l ^ a ^ U1) & U1  # left correction: XOR 1 on the kept side, 0 on the lost
-        tr[j] = (R0l ^ R1l ^ a) & U1
+        sh = np.uint64(j & 7)
+        vl |= ((L0l ^ L1l ^ a ^ U1) & U1) << sh  # left correction: XOR 1 on the kept side, 0 on the lost
+        vr |= ((R0l ^ R1l ^ a) & U1) << sh
+        if (j & 7) == 7 or j == k - 1:
+            rl[j >> 3] = np.uint8(vl)
+            rr[j >> 3] = np.uint8(vr)
+            rl1[j >> 3] = np.uint8(vl)
+            rr1[j >> 3] = np.uint8(vr)
+            vl = U0
+            vr = U0
         tck = (k0l ^ k1l ^ U1) & U1  # the kept side's correction
         cl = (x0l ^ x1l) & NOT1
         ch = x0h ^ x1h
@@ -208,64 +228,58 @@ def _gen_level(inb, outb, alpha, j0, k, pos, t0, t1, scw, tl, tr, tw, last):
         t1[j] = (n1l ^ (tck & tp1)) & U1
         n0l &= NOT1
         n1l &= NOT1
-        cw[w] = cl
-        cw[w + 1] = ch
-        if last:  # leaf inputs: party 0 in group 0, party 1 in group 1
-            iL0[w] = n0l ^ twV0
-            iL0[w + 1] = n0h ^ twV1
-            iR0[w] = n1l ^ twV0
-            iR0[w + 1] = n1h ^ twV1
+        cw[2 * j] = cl
+        cw[2 * j + 1] = ch
+        cw1[2 * j] = cl
+        cw1[2 * j + 1] = ch
+        if last:  # leaf inputs: party 0, party 1
+            q = 4 * j
+            inb[q] = n0l ^ twV0
+            inb[q + 1] = n0h ^ twV1
+            inb[q + 2] = n1l ^ twV0
+            inb[q + 3] = n1h ^ twV1
         else:
-            iL0[w] = n0l ^ twL0
-            iL0[w + 1] = n0h ^ twL1
-            iR0[w] = n0l ^ twR0
-            iR0[w + 1] = n0h ^ twR1
-            iL1[w] = n1l ^ twL0
-            iL1[w + 1] = n1h ^ twL1
-            iR1[w] = n1l ^ twR0
-            iR1[w + 1] = n1h ^ twR1
+            inb[o] = n0l ^ twL0
+            inb[o + 1] = n0h ^ twL1
+            inb[o + 2] = n0l ^ twR0
+            inb[o + 3] = n0h ^ twR1
+            inb[o + 4] = n1l ^ twL0
+            inb[o + 5] = n1h ^ twL1
+            inb[o + 6] = n1l ^ twR0
+            inb[o + 7] = n1h ^ twR1
 
 
 @njit(cache=True)
-def _pack_tcw(tl, tr, j0, k, tcw):
-    """Bit-pack the chunk's control-bit corrections (0/1 u64) into the level's (2, nb) row at
-    comparison j0 (a multiple of 8), little bit order."""
-    b0 = j0 >> 3
-    for q in range((k + 7) >> 3):
-        vl = U0
-        vr = U0
-        for i in range(min(8, k - 8 * q)):
-            vl |= tl[8 * q + i] << np.uint64(i)
-            vr |= tr[8 * q + i] << np.uint64(i)
-        tcw[0, b0 + q] = np.uint8(vl)
-        tcw[1, b0 + q] = np.uint8(vr)
-
-
-@njit(cache=True)
-def _gen_leaf(inb, outb, alpha, j0, k, E, leaf):
-    # CW = Convert(s0) ^ Convert(s1) ^ e_p, p = alpha's low E bits (unit vector in 128 bits)
+def _gen_leaf(inb, outb, alpha, j0, k, E, leaf, leaf1):
+    """Leaf correction words (u64 (n, 2) ``leaf`` and ``leaf1``, both keys, rows j0 .. j0+k-1)
+    from the leaf pass (4 words per comparison in ``inb``/``outb``): CW = Convert(s0) ^ Convert(s1) ^ e_p with p =
+    alpha's low E bits (a unit vector in 128 bits)."""
     lowmask = (U1 << np.uint64(E)) - U1
     for j in range(k):
         g = j0 + j
-        o0 = 2 * j
-        o1 = 2 * (k + j)
+        o = 4 * j
         p = alpha[g] & lowmask
-        lo = outb[o0] ^ inb[o0] ^ outb[o1] ^ inb[o1]
-        hi = outb[o0 + 1] ^ inb[o0 + 1] ^ outb[o1 + 1] ^ inb[o1 + 1]
+        lo = outb[o] ^ inb[o] ^ outb[o + 2] ^ inb[o + 2]
+        hi = outb[o + 1] ^ inb[o + 1] ^ outb[o + 3] ^ inb[o + 3]
         sel = U0 - (p >> np.uint64(6))  # all ones if p >= 64
         bit = U1 << (p & np.uint64(63))
         lo ^= bit & ~sel
         hi ^= bit & sel
         leaf[g, 0] = lo
         leaf[g, 1] = hi
+        leaf1[g, 0] = lo
+        leaf1[g, 1] = hi
 
 
 # ---------------------------------------------------------------------------------------------
-# evaluation kernels (one party). AES input: the chunk's k left blocks, then its k right
-# blocks (the leaf pass: k blocks). State: control bit t and output bit acc per comparison.
+# evaluation kernels (one party). AES input, interleaved: comparison j's left and right blocks
+# at words 4 j .. 4 j + 3 (the leaf pass: its one block at 2 j, 2 j + 1). State: control bit t
+# and output bit acc per comparison.
 # ---------------------------------------------------------------------------------------------
 @njit(cache=True)
 def _eval_prep(seed, j0, k, D, party, tw, inb, t, acc):
+    """First AES input of a chunk from the root seeds (u64 (n, 2)); acc <- the output offset
+    (bit 0 of word 0), t <- party (u8 (k,) each)."""
     for j in range(k):
         g = j0 + j
         lo = seed[g, 0]
@@ -274,10 +288,10 @@ def _eval_prep(seed, j0, k, D, party, tw, inb, t, acc):
         hi = seed[g, 1]
         t[j] = np.uint8(party)
         if D > 0:
-            inb[2 * j] = lo ^ tw[0, 0]
-            inb[2 * j + 1] = hi ^ tw[0, 1]
-            inb[2 * (k + j)] = lo ^ tw[1, 0]
-            inb[2 * (k + j) + 1] = hi ^ tw[1, 1]
+            inb[4 * j] = lo ^ tw[0, 0]
+            inb[4 * j + 1] = hi ^ tw[0, 1]
+            inb[4 * j + 2] = lo ^ tw[1, 0]
+            inb[4 * j + 3] = hi ^ tw[1, 1]
         else:
             inb[2 * j] = lo ^ tw[2, 0]
             inb[2 * j + 1] = hi ^ tw[2, 1]
@@ -287,11 +301,8 @@ def _eval_prep(seed, j0, k, D, party, tw, inb, t, acc):
 def _eval_level(inb, outb, x, j0, k, pos, scw, tcw, t, acc, tw, last):
     """One level of Eval: correct both children, XOR the right child's control bit into acc
     where x's bit is 0, descend along x. ``scw``: the level's (n, 2) row, ``tcw`` its (2, nb)
-    bit-packed row; j0 a multiple of 8. Branch-free on x's bits; arrays sliced to the chunk."""
-    iL = inb[0: 2 * k]
-    iR = inb[2 * k: 4 * k]
-    oL = outb[0: 2 * k]
-    oR = outb[2 * k: 4 * k]
+    bit-packed row; j0 a multiple of 8. Branch-free on x's bits; arrays sliced to the chunk.
+    ``last``: lay out the leaf pass (2 words per comparison, over slots already read)."""
     xs = x[j0: j0 + k]
     cw = scw[j0: j0 + k].reshape(2 * k)
     nbk = (k + 7) >> 3
@@ -304,15 +315,15 @@ def _eval_level(inb, outb, x, j0, k, pos, scw, tcw, t, acc, tw, last):
     twV0 = tw[2, 0]
     twV1 = tw[2, 1]
     for j in range(k):
-        w = 2 * j
-        Ll = oL[w] ^ iL[w]
-        Lh = oL[w + 1] ^ iL[w + 1]
-        Rl = oR[w] ^ iR[w]
-        Rh = oR[w + 1] ^ iR[w + 1]
+        o = 4 * j
+        Ll = outb[o] ^ inb[o]
+        Lh = outb[o + 1] ^ inb[o + 1]
+        Rl = outb[o + 2] ^ inb[o + 2]
+        Rh = outb[o + 3] ^ inb[o + 3]
         tp = np.uint64(t[j])
         msk = U0 - tp
-        cl = cw[w] & msk
-        ch = cw[w + 1] & msk
+        cl = cw[2 * j] & msk
+        ch = cw[2 * j + 1] & msk
         sh = np.uint64(j & 7)
         tcl = (np.uint64(bl[j >> 3]) >> sh) & U1
         tcr = (np.uint64(br[j >> 3]) >> sh) & U1
@@ -329,13 +340,13 @@ def _eval_level(inb, outb, x, j0, k, pos, scw, tcw, t, acc, tw, last):
         sh2 = Lh ^ ((Lh ^ Rh) & dm)
         t[j] = np.uint8(tL ^ ((tL ^ tR) & d))
         if last:
-            iL[w] = sl ^ twV0
-            iL[w + 1] = sh2 ^ twV1
+            inb[2 * j] = sl ^ twV0
+            inb[2 * j + 1] = sh2 ^ twV1
         else:
-            iL[w] = sl ^ twL0
-            iL[w + 1] = sh2 ^ twL1
-            iR[w] = sl ^ twR0
-            iR[w + 1] = sh2 ^ twR1
+            inb[o] = sl ^ twL0
+            inb[o + 1] = sh2 ^ twL1
+            inb[o + 2] = sl ^ twR0
+            inb[o + 3] = sh2 ^ twR1
 
 
 @njit(cache=True)
@@ -381,7 +392,7 @@ def _as_bits(a, n, name) -> np.ndarray:
     return a
 
 
-def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk: int = CHUNK, out=None, profile=None):
+def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk: int = GEN_CHUNK, out=None, profile=None):
     """Comparison keys for ``[x < alpha] ^ flip`` on ``nbits``-bit inputs, n at once.
 
     Parameters
@@ -406,67 +417,46 @@ def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk: int = CHUN
     Returns
     -------
     (key0, key1) : two flat uint8 arrays of ``key_nbytes(n, nbits)`` bytes.
+
+    Cost: ``gen_aes_blocks(nbits) * n`` AES blocks, D + 1 AES calls and kernel calls per chunk.
     """
     t_start = time.perf_counter()
-    L = _check_nbits(nbits)
-    chunk = _check_chunk(chunk)
-    alpha = np.asarray(alpha)
-    if alpha.dtype != np.uint64:
-        raise ValueError(f"alpha must be a uint64 array, got dtype {alpha.dtype}")
-    alpha = np.ascontiguousarray(alpha).reshape(-1)
+    L = check_nbits(nbits)
+    chunk = check_chunk(chunk)
+    alpha, _ = check_points(alpha, L, "alpha")
     n = alpha.size
-    if L < 64 and n and int(alpha.max()) >> L:
-        raise ValueError(f"alpha must lie in [0, 2**{L}) for nbits = {L}")
-    if seeds is None:
-        seeds = np.frombuffer(secrets.token_bytes(32 * n), dtype=np.uint64).reshape(n, 4)
-    seeds = np.asarray(seeds)
-    if seeds.dtype != np.uint64 or seeds.shape != (n, 4):
-        raise ValueError(f"seeds must be a uint64 array of shape ({n}, 4)")
-    nbytes = key_nbytes(n, L)
-    if out is None:
-        key0 = np.empty(nbytes, dtype=np.uint8)
-        key1 = np.empty(nbytes, dtype=np.uint8)
-    else:
-        key0, key1 = out
-        for name, kb in (("out[0]", key0), ("out[1]", key1)):
-            if not (isinstance(kb, np.ndarray) and kb.dtype == np.uint8 and kb.shape == (nbytes,)
-                    and kb.flags.c_contiguous and kb.flags.writeable and kb.ctypes.data % 8 == 0):
-                raise ValueError(f"{name} must be a writable, aligned, C-contiguous uint8 array of {nbytes} bytes")
+    seeds = root_seeds(seeds, n)
+    key0, key1 = key_buffers(out, key_nbytes(n, L))
     if n == 0:
         return key0, key1
     D, E = tree_levels(L), leaf_bits(L)
     sd0, scw0, leaf0, tcw0 = key_sections(key0, n, L)
-    sd1 = key_sections(key1, n, L)[0]
+    sd1, scw1, leaf1, tcw1 = key_sections(key1, n, L)
     sd0[:] = seeds[:, 0:2]
     sd1[:] = seeds[:, 2:4]
     sd1[:, 0] = (sd1[:, 0] & NOT1) | (sd0[:, 0] & U1)
     if flip is not None:
         sd1[:, 0] ^= _as_bits(flip, n, "flip")
-    enc = _encryptor()
     c = min(chunk, n)
-    inb = np.empty(8 * c, dtype=np.uint64)
-    outb = np.empty(8 * c + 2, dtype=np.uint64)
     t0 = np.empty(c, dtype=np.uint64)
     t1 = np.empty(c, dtype=np.uint64)
-    tl = np.empty(c, dtype=np.uint64)
-    tr = np.empty(c, dtype=np.uint64)
-    for j0 in range(0, n, chunk):
-        k = min(chunk, n - j0)
+    pos = [np.uint64(L - 1 - i) for i in range(D)]
+
+    def start(j0, k, inb):
         t0[:k] = 0
         t1[:k] = 1
         _gen_prep(sd0, sd1, j0, k, D, TWEAKS, inb)
-        for i in range(D):
-            t_aes = time.perf_counter()
-            enc.update_into(inb[: 8 * k].view(np.uint8), outb[: 8 * k + 2].view(np.uint8))
-            _tick(profile, "aes_s", t_aes, 4 * k)
-            _gen_level(inb, outb, alpha, j0, k, np.uint64(L - 1 - i), t0, t1, scw0[i], tl, tr, TWEAKS, i == D - 1)
-            _pack_tcw(tl, tr, j0, k, tcw0[i])
-        t_aes = time.perf_counter()
-        enc.update_into(inb[: 4 * k].view(np.uint8), outb[: 4 * k + 2].view(np.uint8))
-        _tick(profile, "aes_s", t_aes, 2 * k)
-        _gen_leaf(inb, outb, alpha, j0, k, E, leaf0)
-    key1[16 * n:] = key0[16 * n:]  # every section after the root seeds is common to both keys
-    _tick(profile, "total_s", t_start)
+
+    def step(i, j0, k, inb, outb):
+        if i < D:
+            _gen_level(inb, outb, alpha, j0, k, pos[i], t0, t1, scw0[i], tcw0[i], scw1[i], tcw1[i], TWEAKS,
+                       i == D - 1)
+        else:
+            _gen_leaf(inb, outb, alpha, j0, k, E, leaf0, leaf1)
+
+    # D levels of 4 blocks per comparison (L and R children of both parties), then the leaf pass (2)
+    run_chunks(n, chunk, [8] * D + [4], start, step, profile=profile)
+    tick(profile, "total_s", t_start)
     return key0, key1
 
 
@@ -478,46 +468,31 @@ def dpf_cmp_eval(party: int, key, x, nbits: int = 64, chunk: int = CHUNK, profil
     t_start = time.perf_counter()
     if isinstance(party, bool) or party not in (0, 1):
         raise ValueError(f"party must be 0 or 1, got {party!r}")
-    L = _check_nbits(nbits)
-    chunk = _check_chunk(chunk)
-    x = np.asarray(x)
-    if x.dtype != np.uint64:
-        raise ValueError(f"x must be a uint64 array, got dtype {x.dtype}")
-    shape = x.shape
-    x = np.ascontiguousarray(x).reshape(-1)
+    L = check_nbits(nbits)
+    chunk = check_chunk(chunk)
+    x, shape = check_points(x, L, "x")
     n = x.size
-    if isinstance(key, (bytes, bytearray, memoryview)):
-        key = np.frombuffer(key, dtype=np.uint8)
-    key = np.asarray(key)
-    if key.dtype != np.uint8 or key.ndim != 1 or key.size != key_nbytes(n, L):
-        raise ValueError(f"key must be a flat uint8 array of {key_nbytes(n, L)} bytes for {n} comparisons "
-                         f"at nbits = {L}")
-    if L < 64 and n and int(x.max()) >> L:
-        raise ValueError(f"x must lie in [0, 2**{L}) for nbits = {L}")
+    key = check_key(key, key_nbytes(n, L), f"{n} comparisons at nbits = {L}")
     out = np.empty(n, dtype=np.uint8)
     if n == 0:
         return out.reshape(shape)
-    if key.ctypes.data % 8:
-        key = key.copy()
     D, E = tree_levels(L), leaf_bits(L)
     seed, scw, leaf, tcw = key_sections(key, n, L)
-    enc = _encryptor()
     c = min(chunk, n)
-    inb = np.empty(4 * c, dtype=np.uint64)
-    outb = np.empty(4 * c + 2, dtype=np.uint64)
     t = np.empty(c, dtype=np.uint8)
     acc = np.empty(c, dtype=np.uint8)
-    for j0 in range(0, n, chunk):
-        k = min(chunk, n - j0)
+    pos = [np.uint64(L - 1 - i) for i in range(D)]
+
+    def start(j0, k, inb):
         _eval_prep(seed, j0, k, D, party, TWEAKS, inb, t, acc)
-        for i in range(D):
-            t_aes = time.perf_counter()
-            enc.update_into(inb[: 4 * k].view(np.uint8), outb[: 4 * k + 2].view(np.uint8))
-            _tick(profile, "aes_s", t_aes, 2 * k)
-            _eval_level(inb, outb, x, j0, k, np.uint64(L - 1 - i), scw[i], tcw[i], t, acc, TWEAKS, i == D - 1)
-        t_aes = time.perf_counter()
-        enc.update_into(inb[: 2 * k].view(np.uint8), outb[: 2 * k + 2].view(np.uint8))
-        _tick(profile, "aes_s", t_aes, k)
-        _eval_leaf(inb, outb, x, j0, k, E, leaf, t, acc, out)
-    _tick(profile, "total_s", t_start)
+
+    def step(i, j0, k, inb, outb):
+        if i < D:
+            _eval_level(inb, outb, x, j0, k, pos[i], scw[i], tcw[i], t, acc, TWEAKS, i == D - 1)
+        else:
+            _eval_leaf(inb, outb, x, j0, k, E, leaf, t, acc, out)
+
+    # D levels of 2 blocks per comparison (both children), then the leaf pass (1)
+    run_chunks(n, chunk, [4] * D + [2], start, step, profile=profile)
+    tick(profile, "total_s", t_start)
     return out.reshape(shape)

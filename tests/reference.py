@@ -58,6 +58,27 @@ def reconstruct(shares: dict) -> np.ndarray:
     return total
 
 
+# -- inputs at a comparison mask's wrap-around boundaries ----------------------------------------
+def mask_boundary_inputs(r: list, bits: int) -> list:
+    """Signed ``bits``-bit inputs x that put the opened value c = x + r (mod 2^bits) at the
+    boundaries of a masked comparison: for r[j], c_low (the low bits - 1 bits of c) is r_low,
+    r_low + 1, r_low - 1, 0 or 2^(bits-1) - 1 and c_msb both 0 and 1 (cycling through 10 cases
+    over j), so that x = 0 and x = -2^(bits-1) occur; r: the masks (ints < 2^bits, e.g. predicted
+    by a twin of a seeded dealer). Shared by the ``fss`` and ``fss-dpf`` protocol tests."""
+    half = 1 << (bits - 1)
+    lmask = (1 << bits) - 1
+    xs = []
+    for j, rj in enumerate(r):
+        rl = rj & (half - 1)
+        rm = (rj >> (bits - 1)) & 1
+        choice = j % 10
+        c_low = [rl, rl, (rl + 1) % half, (rl - 1) % half, 0, half - 1, 0, half - 1, rl, rl][choice]
+        c_msb = [0, 1, 0, 1, 0, 1, 1, 0, rm, 1 - rm][choice]
+        xl = (c_low + c_msb * half - rj) & lmask  # x mod 2^bits
+        xs.append(xl - (1 << bits) if xl >= half else xl)  # signed
+    return xs
+
+
 # -- DCF ------------------------------------------------------------------------------------
 # Slow reference of the batched DCF (BCG+21 Fig. 3) with Python integers, one AES block at a
 # time, for m = 1 or 2 payload words; shared by ``test_fss`` (m = 1) and ``test_dcf_vector``

@@ -7,8 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import SEED, make_session
-from reference import reconstruct
-from reference import RefDCF
+from reference import RefDCF, mask_boundary_inputs, reconstruct
 from fibench.kernels import dcf
 from fibench.mpc.protocols.compare_fss import ltz_fss, ltz_fss_offline, ltz_fss_online
 
@@ -217,28 +216,18 @@ def _twin_mask(n):
 
 @pytest.mark.parametrize("bits", [64, 32])
 def test_ltz_mask_wraparound_boundaries(bits):
-    """Choose c = x + r (via a twin of the seeded dealer) at c_low == r_low, r_low +- 1, 0,
-    2^(l-1) - 1, with both values of c_msb; x = c - r."""
-    half = 1 << (bits - 1)
-    lmask = (1 << bits) - 1
+    """c = x + r (r predicted by a twin of the seeded dealer) at the mask's wrap-around
+    boundaries (``reference.mask_boundary_inputs``)."""
     n = 40
     r = ints(_twin_mask(n))
-    cs = []
-    for j in range(n):
-        rl = r[j] & (half - 1)
-        choice = j % 10
-        c_low = [rl, rl, (rl + 1) % half, (rl - 1) % half, 0, half - 1, 0, half - 1, rl, rl][choice]
-        c_msb = [0, 1, 0, 1, 0, 1, 1, 0, (r[j] >> (bits - 1)) & 1, 1 - ((r[j] >> (bits - 1)) & 1)][choice]
-        cs.append(c_low + c_msb * half)
-    xl = [(c - r[j]) & lmask for j, c in enumerate(cs)]  # x mod 2^l
-    xs = [v - (1 << bits) if v >= half else v for v in xl]  # signed l-bit value
+    xs = mask_boundary_inputs(r, bits)
     s = fss_session()
     pre = ltz_fss_offline(s, n, bits)
     assert ints(pre.r[0] + pre.r[1]) == r  # the twin really predicted the mask
     x = s.share_raw(np.array(xs, dtype=np.int64))
     out = ints(s.reveal_raw(ltz_fss_online(s, x, pre)))
     assert out == [int(v < 0) for v in xs]
-    assert 0 in xs and -half in xs  # c_low == r_low: x = 0 (c_msb == r_msb) and x = -2^(l-1)
+    assert 0 in xs and -(1 << (bits - 1)) in xs  # c_low == r_low: x = 0 (c_msb == r_msb) and x = -2^(l-1)
 
 
 def test_ltz_reduced_width_32():

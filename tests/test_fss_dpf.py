@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import make_session
-from reference import RefDPFCmp, reconstruct
+from reference import RefDPFCmp, mask_boundary_inputs, reconstruct
 from fibench.kernels import bitslice as kbs
 from fibench.kernels import dcf, dpf
 from fibench.mpc.protocols.compare_dpf import (ltz_bool_dpf, ltz_dpf, ltz_dpf_offline, ltz_dpf_online,
@@ -263,27 +263,17 @@ def _twin_mask(n):
 
 @pytest.mark.parametrize("bits", [64, 32, 8])
 def test_ltz_at_mask_wraparound_boundaries(bits):
-    """c = x + r (r predicted by a twin of the seeded dealer) at c_low == r_low, r_low +- 1, 0,
-    2^(l-1) - 1, with both values of c_msb; x = c - r (so x = 0 and x = -2^(l-1) occur)."""
-    half = 1 << (bits - 1)
-    lmask = (1 << bits) - 1
+    """c = x + r (r predicted by a twin of the seeded dealer) at the mask's wrap-around
+    boundaries (``reference.mask_boundary_inputs``: x = 0 and x = -2^(l-1) occur)."""
     n = 40
     r = ints(_twin_mask(n))
-    cs = []
-    for j in range(n):
-        rl = r[j] & (half - 1)
-        choice = j % 10
-        c_low = [rl, rl, (rl + 1) % half, (rl - 1) % half, 0, half - 1, 0, half - 1, rl, rl][choice]
-        c_msb = [0, 1, 0, 1, 0, 1, 1, 0, (r[j] >> (bits - 1)) & 1, 1 - ((r[j] >> (bits - 1)) & 1)][choice]
-        cs.append(c_low + c_msb * half)
-    xs = [((c - r[j]) & lmask) for j, c in enumerate(cs)]
-    xs = [v - (1 << bits) if v >= half else v for v in xs]
+    xs = mask_boundary_inputs(r, bits)
     s = dpf_session()
     pre = ltz_dpf_offline(s, n, bits, "arith")
     assert ints(pre.r[0] + pre.r[1]) == r
     x = s.share_raw(np.array(xs, dtype=np.int64))
     assert ints(s.reveal_raw(ltz_dpf_online(s, x, pre))) == [int(v < 0) for v in xs]
-    assert 0 in xs and -half in xs
+    assert 0 in xs and -(1 << (bits - 1)) in xs
 
 
 @pytest.mark.parametrize("bits", [64, 32])

@@ -362,7 +362,7 @@ class Dealer:
                         gamma=shared[nb - 1], arith=shared[nb:])
 
     @_offline
-    def dcf_keys(self, n: int, bits: int = 64, payload: str | None = None, chunk: int = kdcf.CHUNK) -> FssLtzPre:
+    def dcf_keys(self, n: int, bits: int = 64, payload: str | None = None, chunk: int = kdcf.GEN_CHUNK) -> FssLtzPre:
         """DCF keys for n comparisons of ``bits``-bit values (``fibench.mpc.protocols.compare_fss``).
 
         The mask r is shared from the seeds (0 bytes); the two keys go to parties 0 and 1 (one
@@ -405,7 +405,7 @@ class Dealer:
         return FssLtzPre(n, bits, r_sh, keys, m, w_sh)
 
     @_offline
-    def dpf_keys(self, n: int, bits: int = 64, output: str = "bool", chunk: int = kdpf.CHUNK) -> FssDpfPre:
+    def dpf_keys(self, n: int, bits: int = 64, output: str = "bool", chunk: int = kdpf.GEN_CHUNK) -> FssDpfPre:
         """DPF comparison keys for n comparisons of ``bits``-bit values
         (``fibench.mpc.protocols.compare_dpf``; keys in ``fibench.kernels.dpf``).
 

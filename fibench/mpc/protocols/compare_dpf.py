@@ -57,7 +57,7 @@ def require_two_parties(ctx_or_n) -> None:
         raise ValueError(f"protocol {NAME!r} needs n_parties = 2, got {n}")
 
 
-def ltz_dpf_offline(ctx, n: int, bits: int = 64, output: str = "bool", chunk: int = kdpf.CHUNK) -> FssDpfPre:
+def ltz_dpf_offline(ctx, n: int, bits: int = 64, output: str = "bool", chunk: int = kdpf.GEN_CHUNK) -> FssDpfPre:
     """Dealer phase for ``n`` comparisons (``output``: ``"bool"``, ``"arith"`` or ``"relu"``,
     see ``Dealer.dpf_keys``)."""
     require_two_parties(ctx)

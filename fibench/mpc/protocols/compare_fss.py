@@ -73,7 +73,7 @@ def _check_share(x) -> None:
         raise TypeError(f"x must be an AShare, got {type(x).__name__}")
 
 
-def ltz_fss_offline(ctx, n: int, bits: int = 64, chunk: int = kdcf.CHUNK, payload: str | None = None) -> FssLtzPre:
+def ltz_fss_offline(ctx, n: int, bits: int = 64, chunk: int = kdcf.GEN_CHUNK, payload: str | None = None) -> FssLtzPre:
     """Dealer phase for ``n`` comparisons: mask shares (from seeds) and DCF keys (sent); see
     ``Dealer.dcf_keys`` for ``payload``."""
     require_two_parties(ctx)

@@ -1,0 +1,139 @@
+"""The chunked tree driver shared by the FSS keys (``fibench.kernels.dcf``, ``fibench.kernels.dpf``).
+
+Key generation and evaluation of both DCF and DPF keys walk a binary tree level by level over
+a batch of n independent comparisons: per chunk of k comparisons, a numba kernel lays out the
+first level's AES input, then every step runs fixed-key AES-128 in ECB mode (OpenSSL through
+``cryptography``, AES-NI) over the whole chunk's input buffer and a numba kernel consumes the
+output (and lays out the next step's input). This module owns that loop, the one reused AES
+encryptor (``update_into`` into a preallocated buffer: no allocation per call) and the argument
+checks common to the drivers; the modules own their kernels and key formats.
+
+Nothing here depends on the key format: the callers pass closures over their kernels.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+
+import numpy as np
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+#: public fixed AES-128 key of the MMO hash (shared by DCF and DPF keys)
+MMO_KEY = hashlib.sha256(b"fibench/dcf/mmo-key").digest()[:16]
+
+
+def encryptor():
+    """One AES-128-ECB encryptor under ``MMO_KEY`` (ECB keeps no state between calls, so one
+    encryptor serves a whole key generation or evaluation)."""
+    return Cipher(algorithms.AES(MMO_KEY), modes.ECB()).encryptor()
+
+
+def tick(profile, key, t0, blocks=0):
+    """Accumulate ``perf_counter() - t0`` into ``profile[key]`` (and ``blocks`` into
+    ``profile['aes_blocks']``); no-op if ``profile`` is None."""
+    if profile is not None:
+        profile[key] = profile.get(key, 0.0) + (time.perf_counter() - t0)
+        if blocks:
+            profile["aes_blocks"] = profile.get("aes_blocks", 0) + blocks
+
+
+def check_nbits(nbits) -> int:
+    if not isinstance(nbits, (int, np.integer)) or not 1 <= int(nbits) <= 64:
+        raise ValueError(f"nbits must be an integer in [1, 64], got {nbits!r}")
+    return int(nbits)
+
+
+def check_chunk(chunk) -> int:
+    if not isinstance(chunk, (int, np.integer)) or chunk < 8 or chunk % 8:
+        raise ValueError(f"chunk must be a positive multiple of 8, got {chunk!r}")
+    return int(chunk)
+
+
+def check_points(a, L: int, name: str):
+    """``a`` as a flat contiguous uint64 array of values < 2**L, and its original shape."""
+    a = np.asarray(a)
+    if a.dtype != np.uint64:
+        raise ValueError(f"{name} must be a uint64 array, got dtype {a.dtype}")
+    shape = a.shape
+    a = np.ascontiguousarray(a).reshape(-1)
+    if L < 64 and a.size and int(a.max()) >> L:
+        raise ValueError(f"{name} must lie in [0, 2**{L}) for nbits = {L}")
+    return a, shape
+
+
+def root_seeds(seeds, n: int) -> np.ndarray:
+    """(n, 4) uint64 root seeds from the caller (a dealer's CSPRNG), or from the OS CSPRNG."""
+    if seeds is None:
+        seeds = np.frombuffer(secrets.token_bytes(32 * n), dtype=np.uint64).reshape(n, 4)
+    seeds = np.asarray(seeds)
+    if seeds.dtype != np.uint64 or seeds.shape != (n, 4):
+        raise ValueError(f"seeds must be a uint64 array of shape ({n}, 4)")
+    return seeds
+
+
+def key_buffers(out, nbytes: int):
+    """Two uint8 key buffers of ``nbytes``: fresh ones (``out`` None) or the caller's, checked
+    (writable, C-contiguous, 8-byte aligned: the key sections are uint64 views)."""
+    if out is None:
+        return np.empty(nbytes, dtype=np.uint8), np.empty(nbytes, dtype=np.uint8)
+    key0, key1 = out
+    for name, kb in (("out[0]", key0), ("out[1]", key1)):
+        if not (isinstance(kb, np.ndarray) and kb.dtype == np.uint8 and kb.shape == (nbytes,)
+                and kb.flags.c_contiguous and kb.flags.writeable and kb.ctypes.data % 8 == 0):
+            raise ValueError(f"{name} must be a writable, aligned, C-contiguous uint8 array of {nbytes} bytes")
+    if np.may_share_memory(key0, key1):
+        raise ValueError("out[0] and out[1] must not overlap")
+    return key0, key1
+
+
+def check_key(key, nbytes: int, what: str) -> np.ndarray:
+    """A party's key as a flat, 8-byte aligned uint8 array of ``nbytes`` (copied if misaligned)."""
+    if isinstance(key, (bytes, bytearray, memoryview)):
+        key = np.frombuffer(key, dtype=np.uint8)
+    key = np.asarray(key)
+    if key.dtype != np.uint8 or key.ndim != 1 or key.size != nbytes:
+        raise ValueError(f"key must be a flat uint8 array of {nbytes} bytes for {what}")
+    if key.ctypes.data % 8:
+        key = key.copy()
+    return key
+
+
+def run_chunks(n: int, chunk: int, words, start, step, finish=None, profile=None):
+    """Walk the tree over n comparisons, ``chunk`` at a time.
+
+    For each chunk (comparisons ``j0 .. j0 + k - 1``): ``start(j0, k, inb)`` lays out the first
+    AES input; then for every step i (``len(words)`` steps) AES-128-ECB encrypts the first
+    ``words[i] * k`` uint64 words of ``inb`` into ``outb`` and ``step(i, j0, k, inb, outb)``
+    consumes them (and lays out step i + 1's input in ``inb``); finally ``finish(j0, k, inb,
+    outb)`` if given. ``inb`` (u64, ``max(words) * chunk``) and ``outb`` (two words longer:
+    OpenSSL's ``update_into`` wants a block of slack) are allocated once and reused by every
+    chunk; one encryptor serves all calls.
+
+    Cost: ``sum(words) * n / 2`` AES blocks and ``len(words) * ceil(n / chunk)`` AES calls and
+    kernel calls (a few microseconds of Python each: pick ``chunk`` large enough that this
+    stays small, small enough that the buffers stay in the L2 cache). ``profile`` (dict or
+    None): ``aes_s`` and ``aes_blocks`` are accumulated into it.
+    """
+    words = [int(w) for w in words]
+    c = min(chunk, n)
+    inb = np.empty(max(words) * c, dtype=np.uint64)
+    outb = np.empty(max(words) * c + 2, dtype=np.uint64)
+    src = inb.view(np.uint8)
+    dst = outb.view(np.uint8)
+    enc = encryptor()
+    update = enc.update_into
+    for j0 in range(0, n, chunk):
+        k = min(chunk, n - j0)
+        views = {w: (src[: 8 * w * k], dst[: 8 * w * k + 16]) for w in set(words)}
+        start(j0, k, inb)
+        for i, w in enumerate(words):
+            if profile is None:
+                update(*views[w])
+            else:
+                t_aes = time.perf_counter()
+                update(*views[w])
+                tick(profile, "aes_s", t_aes, w // 2 * k)
+            step(i, j0, k, inb, outb)
+        if finish is not None:
+            finish(j0, k, inb, outb)
