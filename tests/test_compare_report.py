@@ -104,14 +104,19 @@ def test_slower_time_fails_noise_aware(base, tmp_path):
     assert r.exit_code == 0, r.output
 
 
+def _kernels_run(tmp_path_factory, name: str, *sets: str):
+    """A real tiny ``kernels`` run with ``--set`` values ``sets`` (no figures)."""
+    out = tmp_path_factory.mktemp(name) / "a"
+    args = [a for kv in sets for a in ("--set", kv)]
+    r = run("run", "kernels", *args, "--out", out, "--no-progress", "--no-plot")
+    assert r.exit_code == 0, r.output
+    return out
+
+
 @pytest.fixture(scope="module")
 def kern(tmp_path_factory):
     """A real tiny kernels run (3 repetitions): throughput and ratio_vs_numpy come from times."""
-    out = tmp_path_factory.mktemp("kern") / "a"
-    r = run("run", "kernels", "--set", "kernel=ring_add", "--set", "n=100000", "--set", "repeats=3",
-            "--out", out, "--no-progress", "--no-plot")
-    assert r.exit_code == 0, r.output
-    return out
+    return _kernels_run(tmp_path_factory, "kern", "kernel=ring_add", "n=100000", "repeats=3")
 
 
 def test_timed_columns_are_not_counts(kern, tmp_path):
@@ -143,11 +148,7 @@ def test_timed_columns_are_not_counts(kern, tmp_path):
 @pytest.fixture(scope="module")
 def kern6(tmp_path_factory):
     """A real kernels run of 6 points x 2 repetitions (times replaced by the tests)."""
-    out = tmp_path_factory.mktemp("kern6") / "a"
-    r = run("run", "kernels", "--set", "kernel=ring_add,ring_mul", "--set", "n=1000,2000,4000", "--set", "repeats=2",
-            "--out", out, "--no-progress", "--no-plot")
-    assert r.exit_code == 0, r.output
-    return out
+    return _kernels_run(tmp_path_factory, "kern6", "kernel=ring_add,ring_mul", "n=1000,2000,4000", "repeats=2")
 
 
 def _times(factors):
