@@ -223,12 +223,20 @@ def open_many(ctx, items: list, label: str = "open") -> list:
     for kind, shape in layout:
         n = int(np.prod(shape)) if shape else 1
         op = np.add if kind == "add" else np.bitwise_xor
-        total = full[0][off: off + n].copy()
-        for q in range(1, comm.n_parties):
-            op(total, full[q][off: off + n], out=total)
-        outs.append(total.reshape(shape))
+        outs.append(_combine([f[off: off + n] for f in full], op).reshape(shape))
         off += n
     return outs
+
+
+def _combine(parts: list, op) -> np.ndarray:
+    """op-reduction (sum mod 2^64, or XOR) of the parties' flat uint64 parts into a new array:
+    the first two combine straight into it (no copy first), the rest in place."""
+    if len(parts) == 1:
+        return parts[0].copy()
+    total = op(parts[0], parts[1])
+    for s in parts[2:]:
+        op(total, s, out=total)
+    return total
 
 
 def _open(ctx, shares, shape, label, op):
@@ -236,11 +244,8 @@ def _open(ctx, shares, shape, label, op):
     msgs = {(p, q): shares[p].reshape(-1) for p in ctx.parties for q in range(comm.n_parties) if q != p}
     incoming = comm.exchange(msgs, label)
     p0 = ctx.parties[0]
-    total = None
-    for q in range(comm.n_parties):
-        s = shares[q].reshape(-1) if q in shares else incoming[(q, p0)]
-        total = s.copy() if total is None else op(total, s, out=total)
-    return total.reshape(shape)
+    parts = [shares[q].reshape(-1) if q in shares else incoming[(q, p0)] for q in range(comm.n_parties)]
+    return _combine(parts, op).reshape(shape)
 
 
 def reveal(ctx, x: AShare, to=None, label: str = "reveal"):
