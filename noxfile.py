@@ -46,11 +46,28 @@ def regress(session):
     session.run("python", "-m", "fibench.bench.regress", "--check", *session.posargs)
 
 
-#: the README's figures: (suite, figure) of `fibench run all --preset quick`, copied to docs/figures/
-README_FIGURES = [("latency", "latency_vs_owners_m2"), ("latency", "latency_vs_complexity"),
-                  ("latency", "protocol_crossover"), ("accuracy", "gain_vs_alpha_lr"),
-                  ("communication", "communication_bytes_rounds"), ("communication", "communication_per_layer"),
-                  ("incentives", "incentives_rank_vs_alpha"), ("crosscheck", "crosscheck_model_vs_measured")]
+#: the README's figures: (run, figure stem in it, file in docs/figures/). "quick/SUITE" is that
+#: suite's folder of `fibench run all --preset quick`; the other runs are EXTRA_RUNS (the commands
+#: the README's captions name)
+README_FIGURES = [
+    ("quick/latency", "latency_vs_owners_m2", "latency_vs_owners_m2.png"),
+    ("quick/latency", "latency_vs_complexity", "latency_vs_complexity.png"),
+    ("quick/latency", "protocol_crossover", "protocol_crossover.png"),
+    ("quick/accuracy", "gain_vs_alpha_lr", "gain_vs_alpha_lr.png"),
+    ("quick/communication", "communication_bytes_rounds", "communication_bytes_rounds.png"),
+    ("quick/communication", "communication_per_layer_parties-2", "communication_per_layer.png"),
+    ("quick/incentives", "incentives_rank_vs_alpha", "incentives_rank_vs_alpha.png"),
+    ("quick/crosscheck", "crosscheck_model_vs_measured", "crosscheck_model_vs_measured.png"),
+    ("privacy-synthetic", "accuracy_vs_epsilon", "privacy_accuracy_vs_epsilon.png"),
+    ("privacy-synthetic", "queries_vs_budget", "privacy_queries_vs_budget.png"),
+    ("privacy-incentives", "incentives_vs_sigma_owners-50", "privacy_incentives_vs_sigma.png"),
+]
+#: runs besides the quick main job: name -> `fibench run` arguments
+EXTRA_RUNS = {
+    "privacy-synthetic": ["privacy", "--preset", "paper", "--set", "dataset=synthetic", "--set", "seed=0"],
+    "privacy-incentives": ["privacy", "--preset", "quick", "--set", "part=incentives", "--set", "owners=10,50,250",
+                           "--set", "seed=0,1,2,3,4"],
+}
 FIGURES_RUN = Path("results") / "readme-figures"
 
 
@@ -61,20 +78,24 @@ def _passthrough(session) -> bool:
 @nox.session
 def figures(session):
     """Every suite's quick preset with its figures (the README's main job, into
-    results/readme-figures/), then the README's figures copied into docs/figures/."""
+    results/readme-figures/quick/), the runs of EXTRA_RUNS, then the README's figures copied into
+    docs/figures/ (README_FIGURES)."""
     if _passthrough(session):
         py = sys.executable
     else:
         session.install("-e", ".[mpi]")
         py = "python"
     if FIGURES_RUN.exists():
-        shutil.rmtree(FIGURES_RUN)  # a fresh run: figures from one grid and one commit
-    session.run(py, "-m", "fibench.cli", "run", "all", "--preset", "quick", "--out", str(FIGURES_RUN),
+        shutil.rmtree(FIGURES_RUN)  # fresh runs: figures from one grid and one commit
+    session.run(py, "-m", "fibench.cli", "run", "all", "--preset", "quick", "--out", str(FIGURES_RUN / "quick"),
                 "--no-progress", external=True)
-    for suite, stem in README_FIGURES:
-        src = FIGURES_RUN / suite / "figures" / f"{stem}.png"
-        shutil.copyfile(src, Path("docs") / "figures" / src.name)
-        session.log(f"docs/figures/{src.name} <- {src}")
+    for name, args in EXTRA_RUNS.items():  # about 15 min more on 2 cores
+        session.run(py, "-m", "fibench.cli", "run", *args, "--out", str(FIGURES_RUN / name), "--no-progress",
+                    external=True)
+    for run, stem, dest in README_FIGURES:
+        src = FIGURES_RUN / run / "figures" / f"{stem}.png"
+        shutil.copyfile(src, Path("docs") / "figures" / dest)
+        session.log(f"docs/figures/{dest} <- {src}")
 
 
 @nox.session
