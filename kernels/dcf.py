@@ -379,50 +379,44 @@ def _eval_final(st, cw_last, j0, m, party, out):
 
 # -- two-word payload (m = 2): one value block per child -------------------------------------
 @njit(cache=True)
-def _store_cw(scw0, scw1, tcw0, tcw1, g, cl, ch, tcl, tcr):
-    """Write comparison g's seed correction word and its bit-packed control-bit corrections
-    (left, right) into both keys' level rows (g in increasing order within a byte)."""
-    scw0[g, 0] = cl
-    scw0[g, 1] = ch
-    scw1[g, 0] = cl
-    scw1[g, 1] = ch
-    byte = g >> 3
-    sh = np.uint64(g & 7)
-    bl = np.uint8(tcl << sh)
-    br = np.uint8(tcr << sh)
-    if sh == U0:
-        tcw0[0, byte] = bl
-        tcw0[1, byte] = br
-    else:
-        tcw0[0, byte] |= bl
-        tcw0[1, byte] |= br
-    tcw1[0, byte] = tcw0[0, byte]
-    tcw1[1, byte] = tcw0[1, byte]
-
-
-@njit(cache=True)
-def _gen_prep2(s0, s1, tw, m, inb):
-    # inb: 16 words per comparison: party 0 (L, R, VL, VR blocks) then party 1
-    for j in range(m):
+def _gen_prep2(sd0, sd1, j0, k, tw, inb):
+    # inb: 16 words per comparison: party 0 (L, R, VL, VR blocks) then party 1; the root seeds
+    # (bit 0 of word 0 already clear) are read from the keys
+    for j in range(k):
+        g = j0 + j
         for b in range(2):
-            s = s0 if b == 0 else s1
+            lo = sd0[g, 0] if b == 0 else sd1[g, 0]
+            hi = sd0[g, 1] if b == 0 else sd1[g, 1]
             o = 16 * j + 8 * b
             for q in range(4):
-                inb[o + 2 * q] = s[j, 0] ^ tw[q, 0]
-                inb[o + 2 * q + 1] = s[j, 1] ^ tw[q, 1]
+                inb[o + 2 * q] = lo ^ tw[q, 0]
+                inb[o + 2 * q + 1] = hi ^ tw[q, 1]
 
 
 @njit(cache=True)
-def _gen_level2(inb, outb, alpha, beta, j0, m, pos, s0, s1, t0, t1, valpha,
-                scw0, scw1, vcw0, vcw1, tcw0, tcw1, tw, has_next):
-    """``_gen_level`` for two payload words: vcw*/valpha are (n, 2)/(chunk, 2), beta (n, 2).
+def _gen_level2(inb, outb, alpha, beta, gamma, j0, m, pos, t0, t1, valpha,
+                scw0, scw1, vcw0, vcw1, tcw0, tcw1, cwl0, cwl1, tw, first, last):
+    """``_gen_level`` for two payload words: vcw*/valpha are (n, 2)/(chunk, 2), beta (n, 2),
+    gamma (n, 2) or empty, cwl* (n, 2).
 
     Block layout per comparison (16 words): party b at 8b: left seed, right seed, left
-    value block, right value block (2 words each)."""
+    value block, right value block (2 words each). ``first``: vcw takes the offset gamma;
+    ``last``: write the final correction words (Convert(s) = (high word, low word) of the
+    final seed) instead of the next AES input."""
+    use_gamma = first and gamma.shape[0] > 0
+    b0 = j0 >> 3
+    nbk = (m + 7) >> 3
+    rl0 = tcw0[0, b0: b0 + nbk]
+    rr0 = tcw0[1, b0: b0 + nbk]
+    rl1 = tcw1[0, b0: b0 + nbk]
+    rr1 = tcw1[1, b0: b0 + nbk]
+    bl = U0
+    br = U0
     for j in range(m):
         g = j0 + j
         k = 16 * j
         a = (alpha[g] >> pos) & U1
+        am = U0 - a
         kc = 2 * np.int64(a)  # word offset of the kept child (0 left, 2 right)
         lc = 2 - kc  # and of the lost one
         # kept / lost child seeds and control bits of both parties
@@ -435,73 +429,68 @@ def _gen_level2(inb, outb, alpha, beta, j0, m, pos, s0, s1, t0, t1, valpha,
         l1l = outb[k + 8 + lc] ^ inb[k + 8 + lc]
         l1h = outb[k + 8 + lc + 1] ^ inb[k + 8 + lc + 1]
         tk0 = k0l & U1
-        tl0 = l0l & U1
         tk1 = k1l & U1
-        tl1 = l1l & U1
+        xk = tk0 ^ tk1
+        xl = (l0l ^ l1l) & U1
         k0l &= NOT1
-        l0l &= NOT1
         k1l &= NOT1
-        l1l &= NOT1
-        cl = l0l ^ l1l
+        cl = (l0l ^ l1l) & NOT1
         ch = l0h ^ l1h
-        tp0 = np.uint64(t0[j])
-        tp1 = np.uint64(t1[j])
+        tp0 = t0[j]
+        tp1 = t1[j]
+        m0 = U0 - tp0
+        m1 = U0 - tp1
         for w in range(2):
             vk0 = outb[k + 4 + kc + w] ^ inb[k + 4 + kc + w]
             vl0 = outb[k + 4 + lc + w] ^ inb[k + 4 + lc + w]
             vk1 = outb[k + 12 + kc + w] ^ inb[k + 12 + kc + w]
             vl1 = outb[k + 12 + lc + w] ^ inb[k + 12 + lc + w]
             va = valpha[j, w]
-            v = vl1 - vl0 - va
-            if a == U1:  # lose = L: x < alpha on this branch
-                v += beta[g, w]
-            if tp1 == U1:
-                v = U0 - v
-            sv = U0 - v if tp1 == U1 else v
-            valpha[j, w] = va - vk1 + vk0 + sv
+            u = vl1 - vl0 - va + (beta[g, w] & am)  # + beta where lose = L (x < alpha there)
+            v = (u ^ m1) - m1  # (-1)^t1 * u
+            valpha[j, w] = va - vk1 + vk0 + u
+            if use_gamma:
+                v -= gamma[g, w]
             vcw0[g, w] = v
             vcw1[g, w] = v
         # control-bit corrections: left and right (tL0 ^ tL1 ^ a ^ 1, tR0 ^ tR1 ^ a)
-        if a == U0:
-            tcl = tk0 ^ tk1 ^ U1
-            tcr = tl0 ^ tl1
-            tck = tcl
-        else:
-            tcl = tl0 ^ tl1
-            tcr = tk0 ^ tk1 ^ U1
-            tck = tcr
-        _store_cw(scw0, scw1, tcw0, tcw1, g, cl, ch, tcl, tcr)
-        m0 = U0 - tp0
-        m1 = U0 - tp1
+        xL = xk ^ ((xk ^ xl) & am)
+        sh = np.uint64(j & 7)
+        bl |= (xL ^ a ^ U1) << sh
+        br |= (xL ^ xk ^ xl ^ a) << sh
+        if (j & 7) == 7 or j == m - 1:
+            q = j >> 3
+            rl0[q] = np.uint8(bl)
+            rr0[q] = np.uint8(br)
+            rl1[q] = np.uint8(bl)
+            rr1[q] = np.uint8(br)
+            bl = U0
+            br = U0
+        tck = xk ^ U1  # the kept side's correction
+        scw0[g, 0] = cl
+        scw0[g, 1] = ch
+        scw1[g, 0] = cl
+        scw1[g, 1] = ch
         n0l = k0l ^ (cl & m0)
         n0h = k0h ^ (ch & m0)
         n1l = k1l ^ (cl & m1)
         n1h = k1h ^ (ch & m1)
-        t0[j] = np.uint8(tk0 ^ (tck & tp0))
-        t1[j] = np.uint8(tk1 ^ (tck & tp1))
-        s0[j, 0] = n0l
-        s0[j, 1] = n0h
-        s1[j, 0] = n1l
-        s1[j, 1] = n1h
-        if has_next:
+        nt1 = tk1 ^ (tck & tp1)
+        t0[j] = tk0 ^ (tck & tp0)
+        t1[j] = nt1
+        if last:
+            mt = U0 - nt1
+            for w in range(2):
+                v = (n1h - n0h if w == 0 else n1l - n0l) - valpha[j, w]
+                v = (v ^ mt) - mt
+                cwl0[g, w] = v
+                cwl1[g, w] = v
+        else:
             for q in range(4):
                 inb[k + 2 * q] = n0l ^ tw[q, 0]
                 inb[k + 2 * q + 1] = n0h ^ tw[q, 1]
                 inb[k + 8 + 2 * q] = n1l ^ tw[q, 0]
                 inb[k + 8 + 2 * q + 1] = n1h ^ tw[q, 1]
-
-
-@njit(cache=True)
-def _gen_final2(s0, s1, t1, valpha, j0, m, cwl0, cwl1):
-    # Convert(s) = (high word, low word) of the final seed
-    for j in range(m):
-        for w in range(2):
-            hw = 1 - w
-            v = s1[j, hw] - s0[j, hw] - valpha[j, w]
-            if t1[j] == 1:
-                v = U0 - v
-            cwl0[j0 + j, w] = v
-            cwl1[j0 + j, w] = v
 
 
 @njit(cache=True)
@@ -670,51 +659,25 @@ def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk: int = G
     sd1[:, 0] &= NOT1
     c = min(chunk, n)
     pos = [np.uint64(L - 1 - i) for i in range(L)]
-    if m == 1:
-        t0 = np.empty(c, dtype=np.uint64)
-        t1 = np.empty(c, dtype=np.uint64)
-        valpha = np.empty(c, dtype=np.uint64)
-        gam = np.empty(0, dtype=np.uint64) if gamma is None else gamma
+    # per comparison of a chunk: the parties' control bits and V_alpha (the seeds live in the AES input)
+    t0 = np.empty(c, dtype=np.uint64)
+    t1 = np.empty(c, dtype=np.uint64)
+    valpha = np.empty(c if m == 1 else (c, m), dtype=np.uint64)
+    gam = np.empty((0,) if m == 1 else (0, m), dtype=np.uint64) if gamma is None else gamma
+    # AES input words per comparison and level (both parties): L, R, V (m = 1) or L, R, VL, VR
+    prep, level, tw, words = (_gen_prep, _gen_level, TWEAKS, 12) if m == 1 else (_gen_prep2, _gen_level2, TWEAKS2, 16)
 
-        def start(j0, k, inb):
-            t0[:k] = 0
-            t1[:k] = 1
-            valpha[:k] = 0
-            _gen_prep(sd0, sd1, j0, k, TWEAKS, inb)
+    def start(j0, k, inb):
+        t0[:k] = 0
+        t1[:k] = 1
+        valpha[:k] = 0
+        prep(sd0, sd1, j0, k, tw, inb)
 
-        def step(i, j0, k, inb, outb):
-            _gen_level(inb, outb, alpha, beta, gam, j0, k, pos[i], t0, t1, valpha, scw0[i], scw1[i],
-                       vcw0[i], vcw1[i], tcw0[i], tcw1[i], cwl0, cwl1, TWEAKS, i == 0, i == L - 1)
+    def step(i, j0, k, inb, outb):
+        level(inb, outb, alpha, beta, gam, j0, k, pos[i], t0, t1, valpha, scw0[i], scw1[i],
+              vcw0[i], vcw1[i], tcw0[i], tcw1[i], cwl0, cwl1, tw, i == 0, i == L - 1)
 
-        # AES input words per comparison and level (both parties): L, R, V
-        run_chunks(n, chunk, [12] * L, start, step, profile=profile)
-    else:
-        s0 = np.empty((c, 2), dtype=np.uint64)
-        s1 = np.empty((c, 2), dtype=np.uint64)
-        t0 = np.empty(c, dtype=np.uint8)
-        t1 = np.empty(c, dtype=np.uint8)
-        valpha = np.empty((c, m), dtype=np.uint64)
-
-        def start(j0, k, inb):
-            s0[:k] = sd0[j0: j0 + k]
-            s1[:k] = sd1[j0: j0 + k]
-            t0[:k] = 0
-            t1[:k] = 1
-            valpha[:k] = 0
-            _gen_prep2(s0, s1, TWEAKS2, k, inb)
-
-        def step(i, j0, k, inb, outb):
-            _gen_level2(inb, outb, alpha, beta, j0, k, pos[i], s0, s1, t0, t1, valpha,
-                        scw0[i], scw1[i], vcw0[i], vcw1[i], tcw0[i], tcw1[i], TWEAKS2, i + 1 < L)
-
-        def finish(j0, k, inb, outb):
-            _gen_final2(s0, s1, t1, valpha, j0, k, cwl0, cwl1)
-
-        # L, R, VL, VR blocks of both parties
-        run_chunks(n, chunk, [16] * L, start, step, finish, profile)
-        if gamma is not None:
-            vcw0[0] -= gamma
-            vcw1[0] -= gamma
+    run_chunks(n, chunk, [words] * L, start, step, profile=profile)
     tick(profile, "total_s", t_start)
     return key0, key1
 
