@@ -126,17 +126,23 @@ def key_sections(key: np.ndarray, n: int, nbits: int, m: int = 1):
 
 # ---------------------------------------------------------------------------------------------
 # numba kernels (no AES inside: the caller runs AES-ECB on ``inb`` into ``outb`` between calls)
+#
+# key generation kernels, one payload word (m = 1). AES input ``inb`` of a chunk of k
+# comparisons, interleaved: comparison j's six blocks (party 0 L, R, V, party 1 L, R, V) at
+# words 12 j .. 12 j + 11, so that a level reads and writes one contiguous stream. State per
+# comparison: the parties' control bits t0, t1 (u64 0/1) and V_alpha; the seeds live only in
+# ``inb`` (the last level turns them into the final correction word directly).
 # ---------------------------------------------------------------------------------------------
 @njit(cache=True)
-def _gen_prep(s0, s1, tw, m, inb):
-    # inb: 12 words per comparison: party 0 (L, R, V blocks) then party 1 (L, R, V)
-    for j in range(m):
-        k = 12 * j
+def _gen_prep(sd0, sd1, j0, k, tw, inb):
+    """First AES input of a chunk from the root seeds ``sd0``, ``sd1`` (u64 (n, 2), bit 0 of
+    word 0 already clear) of comparisons j0 .. j0+k-1."""
+    for j in range(k):
+        g = j0 + j
         for b in range(2):
-            s = s0 if b == 0 else s1
-            lo = s[j, 0]
-            hi = s[j, 1]
-            o = k + 6 * b
+            lo = sd0[g, 0] if b == 0 else sd1[g, 0]
+            hi = sd0[g, 1] if b == 0 else sd1[g, 1]
+            o = 12 * j + 6 * b
             inb[o] = lo ^ tw[0, 0]
             inb[o + 1] = hi ^ tw[0, 1]
             inb[o + 2] = lo ^ tw[1, 0]
@@ -146,77 +152,70 @@ def _gen_prep(s0, s1, tw, m, inb):
 
 
 @njit(cache=True)
-def _store_cw(scw0, scw1, tcw0, tcw1, g, cl, ch, tcl, tcr):
-    """Write comparison g's seed correction word and its bit-packed control-bit corrections
-    (left, right) into both keys' level rows (g in increasing order within a byte)."""
-    scw0[g, 0] = cl
-    scw0[g, 1] = ch
-    scw1[g, 0] = cl
-    scw1[g, 1] = ch
-    byte = g >> 3
-    sh = np.uint64(g & 7)
-    bl = np.uint8(tcl << sh)
-    br = np.uint8(tcr << sh)
-    if sh == U0:
-        tcw0[0, byte] = bl
-        tcw0[1, byte] = br
-    else:
-        tcw0[0, byte] |= bl
-        tcw0[1, byte] |= br
-    tcw1[0, byte] = tcw0[0, byte]
-    tcw1[1, byte] = tcw0[1, byte]
+def _gen_level(inb, outb, alpha, beta, gamma, j0, k, pos, t0, t1, valpha,
+               scw0, scw1, vcw0, vcw1, tcw0, tcw1, cwl0, cwl1, tw, first, last):
+    """One tree level of Gen (BCG+21 Fig. 3, step 5) for comparisons j0 .. j0+k-1 (j0 a
+    multiple of 8).
 
-
-@njit(cache=True)
-def _gen_level(inb, outb, alpha, beta, j0, m, pos, s0, s1, t0, t1, valpha,
-               scw0, scw1, vcw0, vcw1, tcw0, tcw1, tw, has_next):
-    """One tree level of Gen (BCG+21 Fig. 3, step 5) for comparisons j0 .. j0+m-1.
-
-    scw*/vcw*/tcw* are the level's rows of both keys (full length n; written at j0 + j).
-    tcw* rows: (2, nb) bit-packed; j0 must be a multiple of 8. Branch-free: the bits of alpha
-    and the control bits are random, so every choice is a mask select (a branch would be
-    mispredicted half of the time).
+    ``scw*`` (n, 2), ``vcw*`` (n,), ``tcw*`` (2, nb) are the level's rows of both keys, written
+    from registers (the keys share every correction word); ``first``: the level's value
+    correction takes the offset ``gamma`` (u64 (n,) or an empty array for none; V_alpha keeps
+    the uncorrected word); ``last``: no next level: write the final correction words ``cwl*``
+    (CW^(n+1) = (-1)^t1 * (Convert(s1) - Convert(s0) - V_alpha), Convert(s) = high word)
+    instead of the next AES input. Branch-free: the bits of alpha and the control bits are
+    random, so every choice is a mask select. Arrays are sliced to the chunk first.
     """
+    al = alpha[j0: j0 + k]
+    be = beta[j0: j0 + k]
+    cw0 = scw0[j0: j0 + k].reshape(2 * k)
+    cw1 = scw1[j0: j0 + k].reshape(2 * k)
+    vw0 = vcw0[j0: j0 + k]
+    vw1 = vcw1[j0: j0 + k]
+    b0 = j0 >> 3
+    nbk = (k + 7) >> 3
+    rl0 = tcw0[0, b0: b0 + nbk]
+    rr0 = tcw0[1, b0: b0 + nbk]
+    rl1 = tcw1[0, b0: b0 + nbk]
+    rr1 = tcw1[1, b0: b0 + nbk]
+    use_gamma = first and gamma.size > 0
+    ga = gamma[j0: j0 + k] if use_gamma else gamma
+    fl0 = cwl0[j0: j0 + k]
+    fl1 = cwl1[j0: j0 + k]
     tl0 = tw[0, 0]
     th0 = tw[0, 1]
     tl1 = tw[1, 0]
     th1 = tw[1, 1]
     tl2 = tw[2, 0]
     th2 = tw[2, 1]
-    bl = np.uint64(0)
-    br = np.uint64(0)
-    for j in range(m):
-        g = j0 + j
-        k = 12 * j
+    bl = U0
+    br = U0
+    for j in range(k):
+        o = 12 * j
         # G(s_b) for both parties: children seeds, control bits, value words
-        sL0 = outb[k] ^ inb[k]
-        hL0 = outb[k + 1] ^ inb[k + 1]
-        sR0 = outb[k + 2] ^ inb[k + 2]
-        hR0 = outb[k + 3] ^ inb[k + 3]
-        vL0 = outb[k + 4] ^ inb[k + 4]
-        vR0 = outb[k + 5] ^ inb[k + 5]
-        sL1 = outb[k + 6] ^ inb[k + 6]
-        hL1 = outb[k + 7] ^ inb[k + 7]
-        sR1 = outb[k + 8] ^ inb[k + 8]
-        hR1 = outb[k + 9] ^ inb[k + 9]
-        vL1 = outb[k + 10] ^ inb[k + 10]
-        vR1 = outb[k + 11] ^ inb[k + 11]
-        tL0 = sL0 & U1
-        tR0 = sR0 & U1
-        tL1 = sL1 & U1
-        tR1 = sR1 & U1
-        a = (alpha[g] >> pos) & U1
+        sL0 = outb[o] ^ inb[o]
+        hL0 = outb[o + 1] ^ inb[o + 1]
+        sR0 = outb[o + 2] ^ inb[o + 2]
+        hR0 = outb[o + 3] ^ inb[o + 3]
+        vL0 = outb[o + 4] ^ inb[o + 4]
+        vR0 = outb[o + 5] ^ inb[o + 5]
+        sL1 = outb[o + 6] ^ inb[o + 6]
+        hL1 = outb[o + 7] ^ inb[o + 7]
+        sR1 = outb[o + 8] ^ inb[o + 8]
+        hR1 = outb[o + 9] ^ inb[o + 9]
+        vL1 = outb[o + 10] ^ inb[o + 10]
+        vR1 = outb[o + 11] ^ inb[o + 11]
+        a = (al[j] >> pos) & U1
         am = U0 - a  # all ones: keep right, lose left (x < alpha on the lost branch)
-        # kept (k*) and lost (l*) children of both parties
+        # kept (k*) and lost (l*) children of both parties; bit 0 of the kept seed: its control bit
         d = (sL0 ^ sR0) & am
-        kl0 = (sL0 ^ d) & NOT1
-        ll0 = (sR0 ^ d) & NOT1
+        kl0 = sL0 ^ d
+        ll0 = sR0 ^ d
         d = (hL0 ^ hR0) & am
         kh0 = hL0 ^ d
         lh0 = hR0 ^ d
         d = (sL1 ^ sR1) & am
-        kl1 = (sL1 ^ d) & NOT1
-        ll1 = (sR1 ^ d) & NOT1
+        kl1 = sL1 ^ d
+        ll1 = sR1 ^ d
         d = (hL1 ^ hR1) & am
         kh1 = hL1 ^ d
         lh1 = hR1 ^ d
@@ -226,74 +225,71 @@ def _gen_level(inb, outb, alpha, beta, j0, m, pos, s0, s1, t0, t1, valpha,
         d = (vL1 ^ vR1) & am
         vk1 = vL1 ^ d
         vl1 = vR1 ^ d
-        cl = ll0 ^ ll1
+        cl = (ll0 ^ ll1) & NOT1
         ch = lh0 ^ lh1
-        tp0 = np.uint64(t0[j])
-        tp1 = np.uint64(t1[j])
+        tp0 = t0[j]
+        tp1 = t1[j]
+        m0 = U0 - tp0
         m1 = U0 - tp1
         va = valpha[j]
-        v = vl1 - vl0 - va + (beta[g] & am)
-        v = (v ^ m1) - m1  # (-1)^t1 * v
-        # V_alpha <- V_alpha - v1_keep + v0_keep + (-1)^t1 * V_CW
-        valpha[j] = va - vk1 + vk0 + ((v ^ m1) - m1)
-        tcl = tL0 ^ tL1 ^ a ^ U1
-        tcr = tR0 ^ tR1 ^ a
-        tck = tcl ^ ((tcl ^ tcr) & am)
-        vcw0[g] = v
-        vcw1[g] = v
-        scw0[g, 0] = cl
-        scw0[g, 1] = ch
-        scw1[g, 0] = cl
-        scw1[g, 1] = ch
+        u = vl1 - vl0 - va + (be[j] & am)
+        v = (u ^ m1) - m1  # (-1)^t1 * u
+        # V_alpha <- V_alpha - v1_keep + v0_keep + (-1)^t1 * V_CW  (= u)
+        va = va - vk1 + vk0 + u
+        valpha[j] = va
         sh = np.uint64(j & 7)
-        bl |= tcl << sh
-        br |= tcr << sh
-        if (j & 7) == 7 or j == m - 1:
-            byte = g >> 3
-            tcw0[0, byte] = np.uint8(bl)
-            tcw0[1, byte] = np.uint8(br)
-            tcw1[0, byte] = np.uint8(bl)
-            tcw1[1, byte] = np.uint8(br)
+        bl |= ((sL0 ^ sL1 ^ a ^ U1) & U1) << sh
+        br |= ((sR0 ^ sR1 ^ a) & U1) << sh
+        if (j & 7) == 7 or j == k - 1:
+            q = j >> 3
+            rl0[q] = np.uint8(bl)
+            rr0[q] = np.uint8(br)
+            rl1[q] = np.uint8(bl)
+            rr1[q] = np.uint8(br)
             bl = U0
             br = U0
-        # next seeds and control bits
-        m0 = U0 - tp0
+        tck = (kl0 ^ kl1 ^ U1) & U1  # the kept side's control-bit correction
+        if use_gamma:
+            vg = v - ga[j]
+            vw0[j] = vg
+            vw1[j] = vg
+        else:
+            vw0[j] = v
+            vw1[j] = v
+        cw0[2 * j] = cl
+        cw0[2 * j + 1] = ch
+        cw1[2 * j] = cl
+        cw1[2 * j + 1] = ch
+        # next seeds (bit 0 still the kept control bit: cl's bit 0 is clear) and control bits
         n0l = kl0 ^ (cl & m0)
         n0h = kh0 ^ (ch & m0)
         n1l = kl1 ^ (cl & m1)
         n1h = kh1 ^ (ch & m1)
-        kt0 = tL0 ^ ((tL0 ^ tR0) & am)
-        kt1 = tL1 ^ ((tL1 ^ tR1) & am)
-        t0[j] = np.uint8(kt0 ^ (tck & tp0))
-        t1[j] = np.uint8(kt1 ^ (tck & tp1))
-        s0[j, 0] = n0l
-        s0[j, 1] = n0h
-        s1[j, 0] = n1l
-        s1[j, 1] = n1h
-        if has_next:
-            inb[k] = n0l ^ tl0
-            inb[k + 1] = n0h ^ th0
-            inb[k + 2] = n0l ^ tl1
-            inb[k + 3] = n0h ^ th1
-            inb[k + 4] = n0l ^ tl2
-            inb[k + 5] = n0h ^ th2
-            inb[k + 6] = n1l ^ tl0
-            inb[k + 7] = n1h ^ th0
-            inb[k + 8] = n1l ^ tl1
-            inb[k + 9] = n1h ^ th1
-            inb[k + 10] = n1l ^ tl2
-            inb[k + 11] = n1h ^ th2
-
-
-@njit(cache=True)
-def _gen_final(s0, s1, t1, valpha, j0, m, cwl0, cwl1):
-    # CW^(n+1) = (-1)^t1 * (Convert(s1) - Convert(s0) - V_alpha), Convert(s) = high word
-    for j in range(m):
-        v = s1[j, 1] - s0[j, 1] - valpha[j]
-        if t1[j] == 1:
-            v = U0 - v
-        cwl0[j0 + j] = v
-        cwl1[j0 + j] = v
+        nt0 = (n0l ^ (tck & tp0)) & U1
+        nt1 = (n1l ^ (tck & tp1)) & U1
+        t0[j] = nt0
+        t1[j] = nt1
+        if last:
+            mt = U0 - nt1
+            f = n1h - n0h - va
+            f = (f ^ mt) - mt
+            fl0[j] = f
+            fl1[j] = f
+        else:
+            n0l &= NOT1
+            n1l &= NOT1
+            inb[o] = n0l ^ tl0
+            inb[o + 1] = n0h ^ th0
+            inb[o + 2] = n0l ^ tl1
+            inb[o + 3] = n0h ^ th1
+            inb[o + 4] = n0l ^ tl2
+            inb[o + 5] = n0h ^ th2
+            inb[o + 6] = n1l ^ tl0
+            inb[o + 7] = n1h ^ th0
+            inb[o + 8] = n1l ^ tl1
+            inb[o + 9] = n1h ^ th1
+            inb[o + 10] = n1l ^ tl2
+            inb[o + 11] = n1h ^ th2
 
 
 @njit(cache=True)
@@ -383,28 +379,44 @@ def _eval_final(st, cw_last, j0, m, party, out):
 
 # -- two-word payload (m = 2): one value block per child -------------------------------------
 @njit(cache=True)
-def _gen_prep2(s0, s1, tw, m, inb):
-    # inb: 16 words per comparison: party 0 (L, R, VL, VR blocks) then party 1
-    for j in range(m):
+def _gen_prep2(sd0, sd1, j0, k, tw, inb):
+    # inb: 16 words per comparison: party 0 (L, R, VL, VR blocks) then party 1; the root seeds
+    # (bit 0 of word 0 already clear) are read from the keys
+    for j in range(k):
+        g = j0 + j
         for b in range(2):
-            s = s0 if b == 0 else s1
+            lo = sd0[g, 0] if b == 0 else sd1[g, 0]
+            hi = sd0[g, 1] if b == 0 else sd1[g, 1]
             o = 16 * j + 8 * b
             for q in range(4):
-                inb[o + 2 * q] = s[j, 0] ^ tw[q, 0]
-                inb[o + 2 * q + 1] = s[j, 1] ^ tw[q, 1]
+                inb[o + 2 * q] = lo ^ tw[q, 0]
+                inb[o + 2 * q + 1] = hi ^ tw[q, 1]
 
 
 @njit(cache=True)
-def _gen_level2(inb, outb, alpha, beta, j0, m, pos, s0, s1, t0, t1, valpha,
-                scw0, scw1, vcw0, vcw1, tcw0, tcw1, tw, has_next):
-    """``_gen_level`` for two payload words: vcw*/valpha are (n, 2)/(chunk, 2), beta (n, 2).
+def _gen_level2(inb, outb, alpha, beta, gamma, j0, m, pos, t0, t1, valpha,
+                scw0, scw1, vcw0, vcw1, tcw0, tcw1, cwl0, cwl1, tw, first, last):
+    """``_gen_level`` for two payload words: vcw*/valpha are (n, 2)/(chunk, 2), beta (n, 2),
+    gamma (n, 2) or empty, cwl* (n, 2).
 
     Block layout per comparison (16 words): party b at 8b: left seed, right seed, left
-    value block, right value block (2 words each)."""
+    value block, right value block (2 words each). ``first``: vcw takes the offset gamma;
+    ``last``: write the final correction words (Convert(s) = (high word, low word) of the
+    final seed) instead of the next AES input."""
+    use_gamma = first and gamma.shape[0] > 0
+    b0 = j0 >> 3
+    nbk = (m + 7) >> 3
+    rl0 = tcw0[0, b0: b0 + nbk]
+    rr0 = tcw0[1, b0: b0 + nbk]
+    rl1 = tcw1[0, b0: b0 + nbk]
+    rr1 = tcw1[1, b0: b0 + nbk]
+    bl = U0
+    br = U0
     for j in range(m):
         g = j0 + j
         k = 16 * j
         a = (alpha[g] >> pos) & U1
+        am = U0 - a
         kc = 2 * np.int64(a)  # word offset of the kept child (0 left, 2 right)
         lc = 2 - kc  # and of the lost one
         # kept / lost child seeds and control bits of both parties
@@ -417,73 +429,68 @@ def _gen_level2(inb, outb, alpha, beta, j0, m, pos, s0, s1, t0, t1, valpha,
         l1l = outb[k + 8 + lc] ^ inb[k + 8 + lc]
         l1h = outb[k + 8 + lc + 1] ^ inb[k + 8 + lc + 1]
         tk0 = k0l & U1
-        tl0 = l0l & U1
         tk1 = k1l & U1
-        tl1 = l1l & U1
+        xk = tk0 ^ tk1
+        xl = (l0l ^ l1l) & U1
         k0l &= NOT1
-        l0l &= NOT1
         k1l &= NOT1
-        l1l &= NOT1
-        cl = l0l ^ l1l
+        cl = (l0l ^ l1l) & NOT1
         ch = l0h ^ l1h
-        tp0 = np.uint64(t0[j])
-        tp1 = np.uint64(t1[j])
+        tp0 = t0[j]
+        tp1 = t1[j]
+        m0 = U0 - tp0
+        m1 = U0 - tp1
         for w in range(2):
             vk0 = outb[k + 4 + kc + w] ^ inb[k + 4 + kc + w]
             vl0 = outb[k + 4 + lc + w] ^ inb[k + 4 + lc + w]
             vk1 = outb[k + 12 + kc + w] ^ inb[k + 12 + kc + w]
             vl1 = outb[k + 12 + lc + w] ^ inb[k + 12 + lc + w]
             va = valpha[j, w]
-            v = vl1 - vl0 - va
-            if a == U1:  # lose = L: x < alpha on this branch
-                v += beta[g, w]
-            if tp1 == U1:
-                v = U0 - v
-            sv = U0 - v if tp1 == U1 else v
-            valpha[j, w] = va - vk1 + vk0 + sv
+            u = vl1 - vl0 - va + (beta[g, w] & am)  # + beta where lose = L (x < alpha there)
+            v = (u ^ m1) - m1  # (-1)^t1 * u
+            valpha[j, w] = va - vk1 + vk0 + u
+            if use_gamma:
+                v -= gamma[g, w]
             vcw0[g, w] = v
             vcw1[g, w] = v
         # control-bit corrections: left and right (tL0 ^ tL1 ^ a ^ 1, tR0 ^ tR1 ^ a)
-        if a == U0:
-            tcl = tk0 ^ tk1 ^ U1
-            tcr = tl0 ^ tl1
-            tck = tcl
-        else:
-            tcl = tl0 ^ tl1
-            tcr = tk0 ^ tk1 ^ U1
-            tck = tcr
-        _store_cw(scw0, scw1, tcw0, tcw1, g, cl, ch, tcl, tcr)
-        m0 = U0 - tp0
-        m1 = U0 - tp1
+        xL = xk ^ ((xk ^ xl) & am)
+        sh = np.uint64(j & 7)
+        bl |= (xL ^ a ^ U1) << sh
+        br |= (xL ^ xk ^ xl ^ a) << sh
+        if (j & 7) == 7 or j == m - 1:
+            q = j >> 3
+            rl0[q] = np.uint8(bl)
+            rr0[q] = np.uint8(br)
+            rl1[q] = np.uint8(bl)
+            rr1[q] = np.uint8(br)
+            bl = U0
+            br = U0
+        tck = xk ^ U1  # the kept side's correction
+        scw0[g, 0] = cl
+        scw0[g, 1] = ch
+        scw1[g, 0] = cl
+        scw1[g, 1] = ch
         n0l = k0l ^ (cl & m0)
         n0h = k0h ^ (ch & m0)
         n1l = k1l ^ (cl & m1)
         n1h = k1h ^ (ch & m1)
-        t0[j] = np.uint8(tk0 ^ (tck & tp0))
-        t1[j] = np.uint8(tk1 ^ (tck & tp1))
-        s0[j, 0] = n0l
-        s0[j, 1] = n0h
-        s1[j, 0] = n1l
-        s1[j, 1] = n1h
-        if has_next:
+        nt1 = tk1 ^ (tck & tp1)
+        t0[j] = tk0 ^ (tck & tp0)
+        t1[j] = nt1
+        if last:
+            mt = U0 - nt1
+            for w in range(2):
+                v = (n1h - n0h if w == 0 else n1l - n0l) - valpha[j, w]
+                v = (v ^ mt) - mt
+                cwl0[g, w] = v
+                cwl1[g, w] = v
+        else:
             for q in range(4):
                 inb[k + 2 * q] = n0l ^ tw[q, 0]
                 inb[k + 2 * q + 1] = n0h ^ tw[q, 1]
                 inb[k + 8 + 2 * q] = n1l ^ tw[q, 0]
                 inb[k + 8 + 2 * q + 1] = n1h ^ tw[q, 1]
-
-
-@njit(cache=True)
-def _gen_final2(s0, s1, t1, valpha, j0, m, cwl0, cwl1):
-    # Convert(s) = (high word, low word) of the final seed
-    for j in range(m):
-        for w in range(2):
-            hw = 1 - w
-            v = s1[j, hw] - s0[j, hw] - valpha[j, w]
-            if t1[j] == 1:
-                v = U0 - v
-            cwl0[j0 + j, w] = v
-            cwl1[j0 + j, w] = v
 
 
 @njit(cache=True)
@@ -650,36 +657,27 @@ def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk: int = G
     sd1[:] = seeds[:, 2:4]
     sd0[:, 0] &= NOT1
     sd1[:, 0] &= NOT1
-    tw = TWEAKS if m == 1 else TWEAKS2
-    prep, level, final = (_gen_prep, _gen_level, _gen_final) if m == 1 else (_gen_prep2, _gen_level2, _gen_final2)
     c = min(chunk, n)
-    s0 = np.empty((c, 2), dtype=np.uint64)
-    s1 = np.empty((c, 2), dtype=np.uint64)
-    t0 = np.empty(c, dtype=np.uint8)
-    t1 = np.empty(c, dtype=np.uint8)
-    valpha = np.empty(c if m == 1 else (c, m), dtype=np.uint64)
     pos = [np.uint64(L - 1 - i) for i in range(L)]
+    # per comparison of a chunk: the parties' control bits and V_alpha (the seeds live in the AES input)
+    t0 = np.empty(c, dtype=np.uint64)
+    t1 = np.empty(c, dtype=np.uint64)
+    valpha = np.empty(c if m == 1 else (c, m), dtype=np.uint64)
+    gam = np.empty((0,) if m == 1 else (0, m), dtype=np.uint64) if gamma is None else gamma
+    # AES input words per comparison and level (both parties): L, R, V (m = 1) or L, R, VL, VR
+    prep, level, tw, words = (_gen_prep, _gen_level, TWEAKS, 12) if m == 1 else (_gen_prep2, _gen_level2, TWEAKS2, 16)
 
     def start(j0, k, inb):
-        s0[:k] = sd0[j0: j0 + k]
-        s1[:k] = sd1[j0: j0 + k]
         t0[:k] = 0
         t1[:k] = 1
         valpha[:k] = 0
-        prep(s0, s1, tw, k, inb)
+        prep(sd0, sd1, j0, k, tw, inb)
 
     def step(i, j0, k, inb, outb):
-        level(inb, outb, alpha, beta, j0, k, pos[i], s0, s1, t0, t1, valpha,
-              scw0[i], scw1[i], vcw0[i], vcw1[i], tcw0[i], tcw1[i], tw, i + 1 < L)
+        level(inb, outb, alpha, beta, gam, j0, k, pos[i], t0, t1, valpha, scw0[i], scw1[i],
+              vcw0[i], vcw1[i], tcw0[i], tcw1[i], cwl0, cwl1, tw, i == 0, i == L - 1)
 
-    def finish(j0, k, inb, outb):
-        final(s0, s1, t1, valpha, j0, k, cwl0, cwl1)
-
-    # AES input words per comparison and level (both parties): L, R, V (m = 1) or L, R, VL, VR
-    run_chunks(n, chunk, [12 if m == 1 else 16] * L, start, step, finish, profile)
-    if gamma is not None:
-        vcw0[0] -= gamma
-        vcw1[0] -= gamma
+    run_chunks(n, chunk, [words] * L, start, step, profile=profile)
     tick(profile, "total_s", t_start)
     return key0, key1
 
