@@ -65,12 +65,14 @@ def main():
         if "dcf" in a.what:
             nb = dcf.key_nbytes(n, L - 1)
             dbuf = (np.ones(nb, np.uint8), np.ones(nb, np.uint8))
-            if "out" in inspect.signature(dcf_old.dcf_gen).parameters:  # revisions since issue 15
+            old_has_out = "out" in inspect.signature(dcf_old.dcf_gen).parameters  # revisions since issue 15
+            if old_has_out:
                 obuf = (np.ones(nb, np.uint8), np.ones(nb, np.uint8))
                 cases["dcf out old"] = lambda p, a=a1, L=L, b=obuf: dcf_old.dcf_gen(a, np.uint64(1), L - 1, seeds,
                                                                                           out=b, profile=p)
             cases["dcf out new"] = lambda p, a=a1, L=L, b=dbuf: dcf.dcf_gen(a, np.uint64(1), L - 1, seeds, out=b, profile=p)
-            cases["dcf fresh old"] = lambda p, a=a1, L=L: dcf_old.dcf_gen(a, np.uint64(1), L - 1, seeds, profile=p)
+            if not a.no_fresh or not old_has_out:  # without out= the old revision has only fresh buffers
+                cases["dcf fresh old"] = lambda p, a=a1, L=L: dcf_old.dcf_gen(a, np.uint64(1), L - 1, seeds, profile=p)
             if not a.no_fresh:
                 cases["dcf fresh new"] = lambda p, a=a1, L=L: dcf.dcf_gen(a, np.uint64(1), L - 1, seeds, profile=p)
         if a.new_first:
