@@ -218,8 +218,8 @@ class Session(Context):
     @property
     def fuses_relu_rescale(self) -> bool:
         """Whether ``relu_of_product`` saves a round over ``relu(rescaled product)`` here
-        (additive sharing, exact dealer truncation and a protocol that fuses them: ``a2b``)."""
-        return self.sharing == "additive" and self.trunc == "dealer" and self.cmp.fuses_rescale
+        (exact dealer truncation and a protocol that fuses them: additive ``a2b``)."""
+        return self.trunc == "dealer" and self.cmp.fuses_rescale
 
     def mul_public(self, x, c) -> AShare:
         """x * c for public reals c (fixed point, rescaled)."""
@@ -253,8 +253,6 @@ class Session(Context):
         if extra <= 0:
             raise ValueError(f"relu_of_product needs a product with more than frac_bits={self.frac_bits} "
                              f"fractional bits, got frac={z.frac} (use relu)")
-        if self.sharing == "replicated":
-            return self.relu(ar.truncate(self, z, extra, self.trunc, "relu/trunc"))
         return self.cmp.relu_rescale(self, z, extra)
 
     def argmax(self, x, method: str = "pairs", one_hot: bool = False) -> AShare:

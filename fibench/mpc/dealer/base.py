@@ -164,20 +164,14 @@ class Dealer:
         straight into ``s0`` and none is kept (on the mpi backend's rank 0 that saves an array
         and a pass per correlation)."""
         combine = np.bitwise_xor if xor else np.add
-        kept, acc = {}, None
-        for p in range(1, self.P):
-            e = self._expand(p, t, shape) if p in self.parties else None
-            if e is not None:
-                kept[p] = e
-            if acc is None:
-                if e is None:
-                    prg.expand_into(self._seeds[p], t, s0.reshape(-1))
-                    acc = s0
-                else:
-                    acc = e  # a share kept for its party: read, never written
-                continue
-            if e is None:
-                e = self._expand(p, t, shape)
+        kept = {p: self._expand(p, t, shape) for p in range(1, self.P) if p in self.parties}
+        elsewhere = [p for p in range(1, self.P) if p not in kept]
+        terms = list(kept.values())  # kept shares are read, never written
+        if elsewhere:
+            prg.expand_into(self._seeds[elsewhere[0]], t, s0.reshape(-1))
+            terms = [s0] + terms + [self._expand(p, t, shape) for p in elsewhere[1:]]
+        acc = terms[0]
+        for e in terms[1:]:
             combine(acc, e, out=s0)
             acc = s0
         (np.bitwise_xor if xor else np.subtract)(v, acc, out=s0)

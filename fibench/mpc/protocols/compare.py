@@ -25,6 +25,13 @@ from fibench.mpc.protocols.sharing import reveal
 from fibench.mpc.shares import AShare
 
 
+def keep_nonnegative(ctx, x: AShare, negative: AShare) -> AShare:
+    """x * (1 - [x < 0]) from the additive 0/1 shares ``negative`` of [x < 0]: one Beaver round."""
+    keep = AShare({p: (np.uint64(1) if p == 0 else np.uint64(0)) - s for p, s in negative.shares.items()},
+                  negative.shape, 0)
+    return ar.mul(ctx, x, keep, "relu/mul")
+
+
 class ComparisonProtocol:
     """Base of the comparison protocols (see the module docstring)."""
 
@@ -51,9 +58,7 @@ class ComparisonProtocol:
         return self.relu(ctx, ar.truncate(ctx, z, bits, ctx.trunc, "relu/trunc"))
 
     def relu(self, ctx, x: AShare) -> AShare:
-        b = self.ltz(ctx, x)
-        keep = AShare({p: (np.uint64(1) if p == 0 else np.uint64(0)) - s for p, s in b.shares.items()}, b.shape, 0)
-        return ar.mul(ctx, x, keep, "relu/mul")
+        return keep_nonnegative(ctx, x, self.ltz(ctx, x))
 
     def argmax_pairs(self, ctx, x: AShare, one_hot: bool) -> AShare:
         return am.argmax_pairs_and(ctx, x, one_hot)

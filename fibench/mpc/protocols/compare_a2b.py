@@ -20,7 +20,7 @@ import numpy as np
 from fibench.kernels import bitslice as kbs
 from fibench.kernels import compare as kc
 from fibench.mpc.protocols import arithmetic as ar
-from fibench.mpc.protocols.compare import ComparisonProtocol
+from fibench.mpc.protocols.compare import ComparisonProtocol, keep_nonnegative
 from fibench.mpc.protocols.sharing import open_arith, open_many
 from fibench.mpc.shares import AShare, BShare
 
@@ -108,9 +108,7 @@ class A2B(ComparisonProtocol):
             return super().relu_rescale(ctx, z, bits)
         pair, masked = ar.trunc_masked(ctx, z, bits)
         b, (c,) = ltz_a2b(ctx, z, also_open=(masked,))
-        t = ar.trunc_finish(ctx, z, pair, c, bits, "relu/trunc")
-        keep = AShare({p: (np.uint64(1) if p == 0 else np.uint64(0)) - s for p, s in b.shares.items()}, b.shape, 0)
-        return ar.mul(ctx, t, keep, "relu/mul")
+        return keep_nonnegative(ctx, ar.trunc_finish(ctx, z, pair, c, bits, "relu/trunc"), b)
 
     def ltz_bool(self, ctx, x: AShare) -> dict:
         return ltz_a2b(ctx, x, output="bool").shares
