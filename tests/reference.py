@@ -41,6 +41,19 @@ def decode(v: int, f: int) -> float:
     return to_signed(v) / (1 << f)
 
 
+def bitslice(v, nbits: int = 64) -> np.ndarray:
+    """Planes ``(nbits, ceil(n/64))``: bit k of word w of plane j is bit j of v[64 w + k]."""
+    v = np.asarray(v, dtype=np.uint64)
+    nw = (v.size + 63) // 64
+    out = np.zeros((nbits, nw), dtype=np.uint64)
+    for j in range(nbits):
+        bits = ((v >> np.uint64(j)) & np.uint64(1)).astype(np.uint8)
+        packed = np.zeros(8 * nw, dtype=np.uint8)
+        packed[: (v.size + 7) // 8] = np.packbits(bits, bitorder="little")
+        out[j] = packed.view("<u8")
+    return out
+
+
 def argmax_lowest(row):
     best = 0
     for i, v in enumerate(row):

@@ -12,23 +12,23 @@ PS = [2, 3, 5, 8]
 EDGE_RAW = [0, 1, -1, 2, -2, 2**62 - 1, -(2**62) + 1, 2**63 - 1, -(2**63), 2**32, -(2**32), 12345, -12345]
 
 
-def _naive_bitslice(v, nb):
-    nw = (len(v) + 63) // 64
-    out = np.zeros((nb, nw), dtype=np.uint64)
-    for i, x in enumerate(v):
-        for j in range(nb):
-            out[j, i // 64] |= np.uint64((int(x) >> j) & 1) << np.uint64(i % 64)
-    return out
-
-
-@pytest.mark.parametrize("n", [0, 1, 63, 64, 65, 130])
+@pytest.mark.parametrize("n", [0, 1, 63, 64, 65, 130, 64 * 32 - 1, 64 * 32 + 1, 64 * 128, 64 * 130 + 7])
 def test_bitslice_matches_naive(n, rng):
     v = rng.integers(0, 2**64, size=n, dtype=np.uint64)
-    assert (kbs.bitslice(v) == _naive_bitslice(v, 64)).all()
+    assert (kbs.bitslice(v) == naive.bitslice(v, 64)).all()
+    for nbits in (1, 31, 63):
+        assert (kbs.bitslice(v, nbits) == naive.bitslice(v, nbits)).all()
     for j in (0, 31, 63):
         if n:
             assert (kbs.unslice_bit(kbs.bitslice(v)[j], n) == (v >> np.uint64(j)) & np.uint64(1)).all()
-    assert (kbs.pack_bits(v & np.uint64(1)) == _naive_bitslice(v, 1)[0]).all()
+    assert (kbs.pack_bits(v & np.uint64(1)) == naive.bitslice(v, 1)[0]).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=300))
+def test_bitslice_property(vals):
+    v = np.array(vals, dtype=np.uint64)
+    assert (kbs.bitslice(v) == naive.bitslice(v)).all()
 
 
 @pytest.mark.parametrize("P", PS)
