@@ -93,6 +93,24 @@ def unslice_bit(plane, n: int):
 
 
 @njit(cache=True, parallel=True)
+def _unslice_planes(planes, n, out):
+    for i in prange(n):
+        word = i >> 6
+        sh = np.uint64(i & 63)
+        for j in range(planes.shape[0]):
+            out[j, i] = (planes[j, word] >> sh) & U1
+
+
+def unslice_planes(planes, n: int):
+    """Planes ``(k, nwords)`` -> their bits ``(k, n)`` as uint64 0/1."""
+    planes = np.ascontiguousarray(planes, dtype=np.uint64)
+    out = np.empty((planes.shape[0], n), dtype=np.uint64)
+    if n:
+        launch(_unslice_planes, n, planes, n, out)
+    return out
+
+
+@njit(cache=True, parallel=True)
 def _pack_bits(bits, out):
     for w in prange(out.size):
         acc = U0

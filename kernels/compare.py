@@ -9,10 +9,12 @@ generate bit of a borrow-lookahead tree over (g_i, p_i) = (~c_i & r_i, ~(c_i ^ r
   level (31 bit pairs + bit 62 = 32 nodes) needs no AND gate.
 * Four AND levels reduce 32 -> 2 nodes (31 + 15 + 7 + 3 = 56 AND planes). The lowest node of
   each level never needs its P.
-* The last level (P_hi & G_lo) is fused with the bit-to-arithmetic conversion: the parties open
-  d = P_hi ^ alpha, e = G_lo ^ beta and w = (r_63 ^ G_hi) ^ m, and the output bit
-  s = (c_63 ^ w) ^ (m ^ z), z = P_hi & G_lo, is linear in dealer values shared arithmetically
-  (m, beta, alpha, gamma = alpha & beta, m*beta, m*alpha, m*gamma).
+* The last level (P_hi & G_lo) is fused with the bit-to-arithmetic conversion by a one-time
+  truth table: the parties open d = P_hi ^ alpha, e = G_lo ^ beta and w = (r_63 ^ G_hi) ^ m,
+  and the dealer has shared arithmetically the four entries U[i, j] = m ^ ((i ^ alpha) &
+  (j ^ beta)). With z = P_hi & G_lo, U[d, e] = m ^ z, so the output bit
+  s = c_63 ^ r_63 ^ G_hi ^ z = (c_63 ^ w) ^ U[d, e] is a public affine function of the
+  selected entry's share (4 words per element from the dealer).
 All planes are ``(k, nwords)`` uint64 (see ``bitslice``); XOR shares; public constants are
 XORed (or added) by the ``first`` party only.
 """
@@ -95,36 +97,26 @@ def and_finish(d, e, a, b, c, first: bool):
 
 
 @njit(cache=True, parallel=True)
-def _final(d, e, w, c63, m, be, al, ga, mbe, mal, mga, first, n, out):
+def _final(d, e, w, c63, table, first, n, out):
     for i in prange(n):
         word = i >> 6
         sh = np.uint64(i & 63)
-        dd = np.int64((d[word] >> sh) & U1)
-        ee = np.int64((e[word] >> sh) & U1)
-        pub = np.int64(((w[word] ^ c63[word]) >> sh) & U1)
-        kz0 = dd * ee
-        kb = dd * (1 - 2 * ee)
-        ka = ee * (1 - 2 * dd)
-        kg = (1 - 2 * dd) * (1 - 2 * ee)
-        # y = m XOR z, z = (d ^ alpha) & (e ^ beta), all linear in the dealer's values
-        y = (np.uint64(1 - 2 * kz0) * m[i] + np.uint64(kb) * be[i] + np.uint64(ka) * al[i]
-             + np.uint64(kg) * ga[i] - np.uint64(2 * kb) * mbe[i] - np.uint64(2 * ka) * mal[i]
-             - np.uint64(2 * kg) * mga[i])
+        entry = ((d[word] >> sh) & U1) * np.uint64(2) + ((e[word] >> sh) & U1)
+        y = table[entry, i]  # this party's share of U[d, e] = m ^ z
+        pub = ((w[word] ^ c63[word]) >> sh) & U1
+        s = y - np.uint64(2) * pub * y  # (1 - 2 pub) y: XOR with the public bit ...
         if first:
-            y += np.uint64(kz0)
-        s = np.uint64(1 - 2 * pub) * y
-        if first:
-            s += np.uint64(pub)
+            s += pub  # ... plus pub, once
         out[i] = s
 
 
-def final_arith(d, e, w, c63, dealer_vals, first: bool, n: int):
+def final_arith(d, e, w, c63, table, first: bool, n: int):
     """Arithmetic share (uint64 ``(n,)``) of the sign bit from the opened final planes.
 
-    ``dealer_vals``: this party's arithmetic shares of (m, beta, alpha, gamma, m*beta,
-    m*alpha, m*gamma), each ``(n,)`` uint64.
+    ``table``: this party's arithmetic shares ``(4, n)`` uint64 of the truth-table entries
+    U[2 i + j] = m ^ ((i ^ alpha) & (j ^ beta)).
     """
     out = np.empty(n, dtype=np.uint64)
     if n:
-        launch(_final, n, d, e, w, c63, *dealer_vals, bool(first), n, out)
+        launch(_final, n, d, e, w, c63, table, bool(first), n, out)
     return out

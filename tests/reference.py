@@ -54,6 +54,11 @@ def bitslice(v, nbits: int = 64) -> np.ndarray:
     return out
 
 
+def bitslice_inverse(plane, n: int) -> np.ndarray:
+    """The first n bits of one plane ``(nwords,)``, as uint64 0/1."""
+    return np.unpackbits(np.asarray(plane, dtype="<u8").view(np.uint8), bitorder="little")[:n].astype(np.uint64)
+
+
 def argmax_lowest(row):
     best = 0
     for i, v in enumerate(row):

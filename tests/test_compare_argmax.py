@@ -31,6 +31,27 @@ def test_bitslice_property(vals):
     assert (kbs.bitslice(v) == naive.bitslice(v)).all()
 
 
+@pytest.mark.parametrize("P", [2, 3, 5])
+def test_a2b_truth_table_is_the_last_and_masked(P):
+    """The dealer's table U[2i + j] = m ^ ((i ^ alpha) & (j ^ beta)) on the opened masks, each
+    single share uniform over its bytes."""
+    from scipy import stats as sps
+
+    s = make_session(P)
+    n = 4000
+    pre = s.dealer.a2b_masks(n)
+    table = naive.reconstruct(pre.table)
+    fin = np.bitwise_xor.reduce(np.stack([pre.fin[p] for p in range(P)]), axis=0)
+    al, be, m = (naive.bitslice_inverse(fin[k], n) for k in range(3))
+    for i in (0, 1):
+        for j in (0, 1):
+            assert (table[2 * i + j] == m ^ ((i ^ al) & (j ^ be))).all()
+    for p in range(P):
+        assert pre.table[p].shape == (4, n) and pre.gamma is None
+        assert sps.chisquare(np.bincount(pre.table[p].view(np.uint8).ravel(), minlength=256)).pvalue > 1e-4
+    assert s.dealer.a2b_masks(n, "bool").table is None
+
+
 @pytest.mark.parametrize("P", PS)
 def test_ltz_edge_values(P):
     s = make_session(P)

@@ -38,7 +38,9 @@ from fibench.mpc import noise as dpnoise
 from fibench.mpc import prg
 from fibench.mpc.dealer.correlations import A2BMasks, FssDpfPre, FssLtzPre, InputMask, NoiseShares, TruncPair, Triple
 
+U0 = np.uint64(0)
 U1 = np.uint64(1)
+ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 DCF_PAYLOADS = (None, "relu", "random")
 #: outputs of ``dpf_keys`` and the additive values each one comes with (shared like ``_deal``)
 DPF_OUTPUTS = {"bool": 0, "arith": 1, "relu": 2}
@@ -325,7 +327,9 @@ class Dealer:
         """Everything one ``a2b`` comparison batch of n elements needs (see
         ``fibench.mpc.protocols.compare_a2b``): a uniform r shared additively and bit-sliced,
         the pair products q, boolean triples of the four AND levels and the fused last level
-        (with its arithmetic correlations when ``output="arith"``). One message to party 0."""
+        (with its truth table of four arithmetic words per element when ``output="arith"``).
+        One message to party 0: 8 + 31/8 + 56/8 bytes per element, then 32 (the table) or
+        1/8 (``output="bool"``: gamma = alpha & beta)."""
         nw = (n + 63) // 64
         r, r_sh = self._random((n,))
         views, A, B = [], [], []
@@ -337,23 +341,23 @@ class Dealer:
             B.append(b_sh)
         arith = output == "arith"
         fin, fin_sh = self._random((3 if arith else 2, nw), xor=True)  # alpha, beta(, m)
-        specs = [((64, nw), True), ((31, nw), True)] + [((k, nw), True) for k in kc.LEVEL_ANDS] + [((1, nw), True)]
-        specs += [((n,), False)] * (7 if arith else 0)
+        specs = [((64, nw), True), ((31, nw), True)] + [((k, nw), True) for k in kc.LEVEL_ANDS]
+        specs += [((4, n), False)] if arith else [((1, nw), True)]
 
         def compute():
             r_planes = kbs.bitslice(r)
             vals = [r_planes, r_planes[1:62:2] & r_planes[0:62:2]] + [a & b for a, b in views]
-            vals.append(fin[0:1] & fin[1:2])  # gamma
-            if arith:
-                al, be, m = (kbs.unslice_bit(fin[i], n) for i in range(3))
-                ga = al & be
-                vals += [m, be, al, ga, m * be, m * al, m * ga]
+            if not arith:
+                vals.append(fin[0:1] & fin[1:2])  # gamma = alpha & beta
+                return vals
+            al, be, m = fin  # the truth table U[2i + j] = m ^ ((i ^ alpha) & (j ^ beta))
+            vals.append(kbs.unslice_planes(np.stack([m ^ ((al ^ i) & (be ^ j)) for i in (U0, ALL) for j in (U0, ALL)]), n))
             return vals
 
         shared = self._deal(specs, compute, "dealer/a2b")
-        nb = 3 + len(kc.LEVEL_ANDS)
-        return A2BMasks(r=r_sh, r_planes=shared[0], q=shared[1], C=shared[2:nb - 1], A=A, B=B, fin=fin_sh,
-                        gamma=shared[nb - 1], arith=shared[nb:])
+        nb = 2 + len(kc.LEVEL_ANDS)
+        last = {"table": shared[nb]} if arith else {"gamma": shared[nb]}
+        return A2BMasks(r=r_sh, r_planes=shared[0], q=shared[1], C=shared[2:nb], A=A, B=B, fin=fin_sh, **last)
 
     @_offline
     def dcf_keys(self, n: int, bits: int = 64, payload: str | None = None, chunk: int = kdcf.GEN_CHUNK) -> FssLtzPre:

@@ -5,7 +5,7 @@ boolean parts). None of them holds the dealer's plaintext view, and none prints 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 def _parties(d: dict) -> list:
@@ -66,8 +66,8 @@ class A2BMasks(_Hidden):
     A: list
     B: list
     fin: dict
-    gamma: dict
-    arith: list = field(default_factory=list)
+    gamma: dict | None = None  # output "bool": shares of alpha & beta (1, nwords)
+    table: dict | None = None  # output "arith": (4, n) shares of the last level's truth table
 
 
 @dataclass(repr=False)

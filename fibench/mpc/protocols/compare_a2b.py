@@ -7,10 +7,11 @@ of the fused last level (see ``fibench.kernels.compare``). Online:
 1. open c = x + r (8 bytes per element per peer);
 2. four AND levels of a borrow-lookahead tree over 32 free leaves (56 AND gates per element,
    2 bits each per peer);
-3. one round opening 3 bits per element per peer, after which every party holds an
-   additive share of the sign bit.
+3. one round opening 3 bits per element per peer, after which every party selects its share
+   of the sign bit from a one-time truth table of the dealer (4 words per element).
 
-Total: 6 rounds and 8 + 115/8 = 22.4 bytes per element per peer (n a multiple of 64).
+Total: 6 rounds and 8 + 115/8 = 22.4 bytes per element per peer (n a multiple of 64); offline
+51 bytes per element to party 0 (``Dealer.a2b_masks``).
 Inputs must satisfy |x| < 2**63 (always true for x = a - b of encoded fixed-point values).
 """
 from __future__ import annotations
@@ -84,8 +85,7 @@ def _ltz_a2b_rest(ctx, x: AShare, pre, c: np.ndarray, output: str):
     (dew,) = open_many(ctx, [("xor", msg)], "a2b/final")
     out = {}
     for p in parties:
-        vals = [v[p] for v in pre.arith]
-        out[p] = kc.final_arith(dew[0], dew[1], dew[2], c_planes[63], vals, p == first, n).reshape(x.shape)
+        out[p] = kc.final_arith(dew[0], dew[1], dew[2], c_planes[63], pre.table[p], p == first, n).reshape(x.shape)
     return AShare(out, x.shape, 0)
 
 
