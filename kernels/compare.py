@@ -88,6 +88,58 @@ def level_combine(G, Z):
     return G_new, P_new
 
 
+@njit(cache=True, parallel=True)
+def _level_masked(G, P, A, B, out):
+    k = G.shape[0] // 2
+    for row in prange(2 * k - 1):
+        if row < k:  # P_hi & G_lo of pair `row`
+            x, y = P[2 * row + 1], G[2 * row]
+        else:  # P_hi & P_lo of pair j >= 1
+            j = row - k + 1
+            x, y = P[2 * j + 1], P[2 * j]
+        for w in range(G.shape[1]):
+            out[0, row, w] = x[w] ^ A[row, w]
+            out[1, row, w] = y[w] ^ B[row, w]
+
+
+def level_masked(G, P, A, B):
+    """One party's masked AND operands of a tree level, ``(2, ANDs, nwords)``: (X ^ A, Y ^ B)
+    for the operands (X, Y) of ``level_operands`` (one message, opened as (d, e))."""
+    m, nw = A.shape
+    out = np.empty((2, m, nw), dtype=np.uint64)
+    if m * nw:
+        launch(_level_masked, m * nw, G, P, A, B, out)
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _level_finish(d, e, A, B, C, G, first, G_new, P_new):
+    k = G_new.shape[0]
+    for row in prange(2 * k - 1):
+        for w in range(G.shape[1]):
+            dd = d[row, w]
+            ee = e[row, w]
+            z = C[row, w] ^ (dd & B[row, w]) ^ (ee & A[row, w])
+            if first:
+                z ^= dd & ee
+            if row < k:
+                G_new[row, w] = G[2 * row + 1, w] ^ z
+            else:
+                P_new[row - k + 1, w] = z
+
+
+def level_finish(d, e, A, B, C, G, first: bool):
+    """Next level's (G, P) from the opened (d, e) of ``level_masked``, this party's triple
+    shares (A, B, C) and this level's G: ``and_finish`` then ``level_combine`` in one pass."""
+    k = G.shape[0] // 2
+    G_new = np.empty((k, G.shape[1]), dtype=np.uint64)
+    P_new = np.empty_like(G_new)
+    P_new[0] = 0  # never used: the lowest node's P
+    if G.size:
+        launch(_level_finish, A.size, d, e, A, B, C, G, bool(first), G_new, P_new)
+    return G_new, P_new
+
+
 def and_finish(d, e, a, b, c, first: bool):
     """Boolean Beaver AND: share of x & y from opened d = x ^ a, e = y ^ b and triple shares."""
     z = c ^ (d & b) ^ (e & a)

@@ -31,6 +31,23 @@ def test_bitslice_property(vals):
     assert (kbs.bitslice(v) == naive.bitslice(v)).all()
 
 
+@pytest.mark.parametrize("nodes", [32, 16, 8, 4])
+@pytest.mark.parametrize("nw", [1, 3, 300])
+@pytest.mark.parametrize("first", [True, False])
+def test_fused_level_kernels_match_the_unfused_steps(nodes, nw, first, rng):
+    from fibench.kernels import compare as kc
+
+    G, P = (rng.integers(0, 2**64, (nodes, nw), dtype=np.uint64) for _ in range(2))
+    A, B, C = (rng.integers(0, 2**64, (nodes - 1, nw), dtype=np.uint64) for _ in range(3))
+    X, Y = kc.level_operands(G, P)
+    de = kc.level_masked(G, P, A, B)
+    assert (de[0] == X ^ A).all() and (de[1] == Y ^ B).all()
+    d, e = (rng.integers(0, 2**64, (nodes - 1, nw), dtype=np.uint64) for _ in range(2))
+    want_G, want_P = kc.level_combine(G, kc.and_finish(d, e, A, B, C, first))
+    got_G, got_P = kc.level_finish(d, e, A, B, C, G, first)
+    assert (got_G == want_G).all() and (got_P == want_P).all()
+
+
 @pytest.mark.parametrize("P", [2, 3, 5])
 def test_a2b_truth_table_is_the_last_and_masked(P):
     """The dealer's table U[2i + j] = m ^ ((i ^ alpha) & (j ^ beta)) on the opened masks, each

@@ -22,7 +22,7 @@ from fibench.kernels import bitslice as kbs
 from fibench.kernels import compare as kc
 from fibench.mpc.protocols import arithmetic as ar
 from fibench.mpc.protocols.compare import ComparisonProtocol, keep_nonnegative
-from fibench.mpc.protocols.sharing import open_arith, open_many
+from fibench.mpc.protocols.sharing import open_arith, open_bool, open_many
 from fibench.mpc.shares import AShare, BShare
 
 
@@ -62,12 +62,9 @@ def _ltz_a2b_rest(ctx, x: AShare, pre, c: np.ndarray, output: str):
         G[p], Pn[p] = kc.leaf_nodes(c_planes, pre.r_planes[p], pre.q[p], p == first)
     for lvl in range(len(kc.LEVEL_ANDS)):
         A, B, C = pre.A[lvl], pre.B[lvl], pre.C[lvl]
-        ops = {p: kc.level_operands(G[p], Pn[p]) for p in parties}
-        d, e = open_many(ctx, [("xor", {p: ops[p][0] ^ A[p] for p in parties}),
-                               ("xor", {p: ops[p][1] ^ B[p] for p in parties})], f"a2b/and{lvl + 1}")
+        de = open_bool(ctx, {p: kc.level_masked(G[p], Pn[p], A[p], B[p]) for p in parties}, f"a2b/and{lvl + 1}")
         for p in parties:
-            Z = kc.and_finish(d, e, A[p], B[p], C[p], p == first)
-            G[p], Pn[p] = kc.level_combine(G[p], Z)
+            G[p], Pn[p] = kc.level_finish(de[0], de[1], A[p], B[p], C[p], G[p], p == first)
     fin = pre.fin
     if output == "bool":
         d, e = open_many(ctx, [("xor", {p: Pn[p][1:2] ^ fin[p][0:1] for p in parties}),
