@@ -93,20 +93,33 @@ def unslice_bit(plane, n: int):
 
 
 @njit(cache=True, parallel=True)
-def _unslice_planes(planes, n, out):
-    for i in prange(n):
-        word = i >> 6
-        sh = np.uint64(i & 63)
+def _unslice_planes(planes, n, acc, out):
+    for w in prange(planes.shape[1]):  # 64 contiguous outputs per word and plane: vectorised
+        base = 64 * w
+        cnt = min(64, n - base)
         for j in range(planes.shape[0]):
-            out[j, i] = (planes[j, word] >> sh) & U1
+            word = planes[j, w]
+            if acc is None:
+                for b in range(cnt):
+                    out[j, base + b] = (word >> np.uint64(b)) & U1
+            else:
+                for b in range(cnt):
+                    out[j, base + b] = ((word >> np.uint64(b)) & U1) - acc[j, base + b]
 
 
-def unslice_planes(planes, n: int):
-    """Planes ``(k, nwords)`` -> their bits ``(k, n)`` as uint64 0/1."""
+def unslice_planes(planes, n: int, minus=None, out=None):
+    """Planes ``(k, nwords)`` -> their bits ``(k, n)`` as uint64 0/1, minus ``minus`` ``(k, n)``
+    (mod 2^64) where given; written into ``out`` (which may be ``minus``) where given."""
     planes = np.ascontiguousarray(planes, dtype=np.uint64)
-    out = np.empty((planes.shape[0], n), dtype=np.uint64)
+    k = planes.shape[0]
+    if out is None:
+        out = np.empty((k, n), dtype=np.uint64)
+    if out.shape != (k, n) or out.dtype != np.uint64 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a C-contiguous uint64 array of shape {(k, n)}")
+    if minus is not None and (minus.shape != (k, n) or minus.dtype != np.uint64):
+        raise ValueError(f"minus must be a uint64 array of shape {(k, n)}")
     if n:
-        launch(_unslice_planes, n, planes, n, out)
+        launch(_unslice_planes, k * n, planes, n, minus, out)
     return out
 
 

@@ -24,6 +24,20 @@ def test_bitslice_matches_naive(n, rng):
     assert (kbs.pack_bits(v & np.uint64(1)) == naive.bitslice(v, 1)[0]).all()
 
 
+@pytest.mark.parametrize("n", [0, 1, 63, 64, 65, 4097])
+def test_unslice_planes_and_the_fused_difference(n, rng):
+    nw = (n + 63) // 64
+    planes = rng.integers(0, 2**64, (3, nw), dtype=np.uint64)
+    bits = np.stack([naive.bitslice_inverse(pl, n) for pl in planes]) if n else np.zeros((3, 0), np.uint64)
+    assert (kbs.unslice_planes(planes, n) == bits).all()
+    acc = rng.integers(0, 2**64, (3, n), dtype=np.uint64)
+    want = bits - acc
+    assert (kbs.unslice_planes(planes, n, minus=acc) == want).all()
+    assert kbs.unslice_planes(planes, n, minus=acc, out=acc) is acc and (acc == want).all()  # in place
+    with pytest.raises(ValueError, match="out must be"):
+        kbs.unslice_planes(planes, n, out=np.empty((2, n), np.uint64))
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.integers(0, 2**64 - 1), max_size=300))
 def test_bitslice_property(vals):

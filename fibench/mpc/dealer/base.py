@@ -26,6 +26,7 @@ import functools
 import itertools
 import time
 import weakref
+from typing import NamedTuple
 
 import numpy as np
 
@@ -44,6 +45,14 @@ ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 DCF_PAYLOADS = (None, "relu", "random")
 #: outputs of ``dpf_keys`` and the additive values each one comes with (shared like ``_deal``)
 DPF_OUTPUTS = {"bool": 0, "arith": 1, "relu": 2}
+
+
+class BitsOf(NamedTuple):
+    """A value to deal given by its bit planes: the bits ``(k, n)`` of ``planes`` ``(k, nwords)``
+    as 0/1 ring elements (unsliced only as party 0's correction is written)."""
+
+    planes: np.ndarray
+    n: int
 
 
 def _offline(fn):
@@ -135,7 +144,7 @@ class Dealer:
 
     def _deal(self, specs: list, compute, label: str) -> list[dict]:
         """Share dealer-computed values: ``specs`` lists ``(shape, xor)``, ``compute()`` returns
-        the values (called on the dealer's host only). Parties >= 1 expand seeds; party 0
+        the values, arrays or ``BitsOf`` (called on the dealer's host only). Parties >= 1 expand seeds; party 0
         receives the corrections in one offline message. Returns the local shares per value."""
         streams = [self._next_stream() for _ in specs]
         if not self.hosts_dealer:
@@ -148,7 +157,8 @@ class Dealer:
         msg = np.empty(sum(sizes), dtype=np.uint64)  # party 0's corrections, written in place
         out, off = [], 0
         for (shape, xor), t, v, size in zip(specs, streams, values, sizes):
-            v = np.asarray(v, dtype=np.uint64).reshape(shape)
+            if not isinstance(v, BitsOf):
+                v = np.asarray(v, dtype=np.uint64).reshape(shape)
             s0 = msg[off: off + size].reshape(shape)
             off += size
             shares = self._correction_into(s0, v, t, shape, xor)
@@ -176,7 +186,10 @@ class Dealer:
         for e in terms[1:]:
             combine(acc, e, out=s0)
             acc = s0
-        (np.bitwise_xor if xor else np.subtract)(v, acc, out=s0)
+        if isinstance(v, BitsOf):  # v - acc in one pass, the bits never written on their own
+            kbs.unslice_planes(v.planes, v.n, minus=acc.reshape(shape), out=s0)
+        else:
+            (np.bitwise_xor if xor else np.subtract)(v, acc, out=s0)
         return kept
 
     def _local_const(self, shape, value) -> dict:
@@ -351,7 +364,7 @@ class Dealer:
                 vals.append(fin[0:1] & fin[1:2])  # gamma = alpha & beta
                 return vals
             al, be, m = fin  # the truth table U[2i + j] = m ^ ((i ^ alpha) & (j ^ beta))
-            vals.append(kbs.unslice_planes(np.stack([m ^ ((al ^ i) & (be ^ j)) for i in (U0, ALL) for j in (U0, ALL)]), n))
+            vals.append(BitsOf(np.stack([m ^ ((al ^ i) & (be ^ j)) for i in (U0, ALL) for j in (U0, ALL)]), n))
             return vals
 
         shared = self._deal(specs, compute, "dealer/a2b")
