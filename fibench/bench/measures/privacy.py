@@ -359,6 +359,16 @@ def mpi_noisy_vote_point(params: dict, comm) -> list[dict]:
     return [row] if lab is not None else []
 
 
+
+def noiseless_in_every_kind(d):
+    """Rows of a privacy run with the noiseless rows (noise ``"none"``, sigma 0) copied into every
+    noise kind present, so that each kind's series starts at sigma = 0 (a kind-less run keeps
+    its rows under ``"none"``)."""
+    import pandas as pd
+
+    kinds = sorted(k for k in d["noise"].dropna().unique() if k != "none") or ["none"]
+    return pd.concat([d[d["noise"].isin([k, "none"])].assign(noise=k) for k in kinds], ignore_index=True)
+
 def incentives_table(df):
     """Median Spearman rank correlation of each label-free scheme with Shapley, per alpha and
     sigma (columns), over seeds (report table); the noiseless column (sigma 0) is repeated in
@@ -370,7 +380,6 @@ def incentives_table(df):
     d = df[df["part"] == "incentives"]
     if d.empty:
         return None
-    kinds = sorted(k for k in d["noise"].dropna().unique() if k != "none") or ["none"]
-    d = pd.concat([d[d["noise"].isin([k, "none"])].assign(noise=k) for k in kinds], ignore_index=True)
+    d = noiseless_in_every_kind(d)
     keys = [c for c in ("dataset", "owners", "rule", "noise", "alpha", "scheme") if c in d.columns]
     return d.pivot_table(index=keys, columns="sigma", values="spearman", aggfunc="median").reset_index()

@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
+from fibench.bench.measures.privacy import noiseless_in_every_kind
 from fibench.bench.plots.common import (
     NotDrawn,
     alpha_value,
@@ -146,9 +146,7 @@ def plot_incentives_vs_sigma(df, outdir) -> list:
         return []
     d["alpha"] = d["alpha"].map(alpha_value)
     d = numeric(d, "owners", "sigma", "spearman", "l1", "seed")
-    # the noiseless row (noise "none") belongs to every noise kind's figure
-    kinds = sorted(k for k in d["noise"].dropna().unique() if k != "none") or ["none"]
-    d = pd.concat([d[d["noise"].isin([k, "none"])].assign(noise=k) for k in kinds], ignore_index=True)
+    d = noiseless_in_every_kind(d)  # the noiseless row belongs to every noise kind's figure
     groups = facets(d, ["dataset", "model", "owners", "rule", "noise"])
     names = varying([s for s, _ in groups])
     out = []
