@@ -79,20 +79,6 @@ def bitslice(vals, nbits: int = 64):
 
 
 @njit(cache=True, parallel=True)
-def _unslice_bit(plane, n, out):
-    for i in prange(n):
-        out[i] = (plane[i >> 6] >> np.uint64(i & 63)) & U1
-
-
-def unslice_bit(plane, n: int):
-    """One plane ``(nwords,)`` -> the ``n`` bits as a uint64 array of 0/1."""
-    out = np.empty(n, dtype=np.uint64)
-    if n:
-        launch(_unslice_bit, n, np.ascontiguousarray(plane, dtype=np.uint64), n, out)
-    return out
-
-
-@njit(cache=True, parallel=True)
 def _unslice_planes(planes, n, acc, out):
     for w in prange(planes.shape[1]):  # 64 contiguous outputs per word and plane: vectorised
         base = 64 * w
@@ -121,6 +107,11 @@ def unslice_planes(planes, n: int, minus=None, out=None):
     if n:
         launch(_unslice_planes, k * n, planes, n, minus, out)
     return out
+
+
+def unslice_bit(plane, n: int):
+    """One plane ``(nwords,)`` -> the ``n`` bits as a uint64 array of 0/1."""
+    return unslice_planes(np.reshape(plane, (1, -1)), n)[0]
 
 
 @njit(cache=True, parallel=True)

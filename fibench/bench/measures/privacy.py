@@ -359,7 +359,6 @@ def mpi_noisy_vote_point(params: dict, comm) -> list[dict]:
     return [row] if lab is not None else []
 
 
-
 def noiseless_in_every_kind(d):
     """Rows of a privacy run with the noiseless rows (noise ``"none"``, sigma 0) copied into every
     noise kind present, so that each kind's series starts at sigma = 0 (a kind-less run keeps
@@ -368,6 +367,7 @@ def noiseless_in_every_kind(d):
 
     kinds = sorted(k for k in d["noise"].dropna().unique() if k != "none") or ["none"]
     return pd.concat([d[d["noise"].isin([k, "none"])].assign(noise=k) for k in kinds], ignore_index=True)
+
 
 def incentives_table(df):
     """Median Spearman rank correlation of each label-free scheme with Shapley, per alpha and

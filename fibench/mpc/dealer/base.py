@@ -329,10 +329,7 @@ class Dealer:
         nw = (n + 63) // 64
         m, m_sh = self._random((k, nw), xor=True)
 
-        def compute():
-            return [np.stack([kbs.unslice_bit(m[i], n) for i in range(k)]) if k else np.zeros((0, n), np.uint64)]
-
-        (m_arith,) = self._deal([((k, n), False)], compute, "dealer/b2a")
+        (m_arith,) = self._deal([((k, n), False)], lambda: [BitsOf(m, n)], "dealer/b2a")
         return m_sh, m_arith
 
     @_offline

@@ -22,7 +22,7 @@ def b2a(ctx, planes: dict, n: int, label: str = "b2a") -> AShare:
     k, nw = next(iter(planes.values())).shape
     m_sh, m_arith = ctx.dealer.b2a_bits(k, n)
     (w,) = open_many(ctx, [("xor", {p: planes[p] ^ m_sh[p] for p in ctx.parties})], label)
-    w_bits = np.stack([kbs.unslice_bit(w[i], n) for i in range(k)]) if k else np.zeros((0, n), np.uint64)
+    w_bits = kbs.unslice_planes(w, n)
     first = min(ctx.parties_all)
     sign = np.uint64(1) - np.uint64(2) * w_bits  # 1 - 2w mod 2^64
     out = {p: sign * m_arith[p] + (w_bits if p == first else np.uint64(0)) for p in ctx.parties}

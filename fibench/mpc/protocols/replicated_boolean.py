@@ -44,7 +44,7 @@ def b2a(ctx, planes: dict, n: int, label: str = "b2a") -> AShare:
     m = k * n
 
     def bits(words):
-        return np.stack([kbs.unslice_bit(words[i], n) for i in range(k)]).reshape(-1) if k else np.zeros(0, np.uint64)
+        return kbs.unslice_planes(words, n).reshape(-1)
 
     uA = ctx.prf.expand(A, t, 1, m) if ctx.prf.holds(A) else None  # k_{h+1}: h and A
     links = {}
