@@ -11,7 +11,8 @@ control bits and two 64-bit value words. It is fixed-key AES-128 used as a Matya
 hash with three public tweaks: ``G_j(s) = AES_K(s ^ T_j) ^ s ^ T_j`` for j in {L, R, V}; the
 control bit of a child is bit 0 of its block (then cleared); the V block holds
 ``v_L`` (low word) and ``v_R`` (high word). K and the T_j are fixed public constants (derived
-from SHA-256 of their names). AES runs through OpenSSL (``cryptography``, AES-NI) in ECB mode,
+from SHA-256 of their names). AES runs in ECB mode (``fibench.kernels.aes`` inside numba where the
+CPU has AES-NI, else OpenSSL through ``cryptography``; the same bytes),
 one call per tree level over a whole chunk of seeds; the numba kernels do all the rest
 (control bits, correction words, value accumulation) and lay out the next level's AES input.
 Convert(s) (the final seed to Z_2^64) is the high word of s.
@@ -585,7 +586,7 @@ def _eval_final2(st, cw_last, j0, m, party, out):
 
 
 # ---------------------------------------------------------------------------------------------
-# public drivers (validation in Python, AES through OpenSSL, the rest in the kernels above)
+# public drivers (validation in Python, AES through ``fss_tree.run_chunks``, the rest in the kernels above)
 # ---------------------------------------------------------------------------------------------
 def _as_u64_vector(a, n, name) -> np.ndarray:
     a = np.asarray(a)

@@ -2,8 +2,8 @@
 
 Key generation and evaluation of both DCF and DPF keys walk a binary tree level by level over
 a batch of n independent comparisons: per chunk of k comparisons, a numba kernel lays out the
-first level's AES input, then every step runs fixed-key AES-128 in ECB mode (OpenSSL through
-``cryptography``, AES-NI) over the whole chunk's input buffer and a numba kernel consumes the
+first level's AES input, then every step runs fixed-key AES-128 in ECB mode (``fibench.kernels.aes``
+inside numba where the CPU has AES-NI, else OpenSSL through ``cryptography``) over the whole chunk's input buffer and a numba kernel consumes the
 output (and lays out the next step's input). This module owns that loop, the one reused AES
 encryptor (``update_into`` into a preallocated buffer: no allocation per call) and the argument
 checks common to the drivers; the modules own their kernels and key formats.
@@ -19,8 +19,12 @@ import time
 import numpy as np
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from fibench.kernels import aes
+
 #: public fixed AES-128 key of the MMO hash (shared by DCF and DPF keys)
 MMO_KEY = hashlib.sha256(b"fibench/dcf/mmo-key").digest()[:16]
+#: its AES-128 round keys, for ``fibench.kernels.aes``
+ROUND_KEYS = aes.expand_key(MMO_KEY)
 
 
 def encryptor():
@@ -108,7 +112,8 @@ def run_chunks(n: int, chunk: int, words, start, step, finish=None, profile=None
     consumes them (and lays out step i + 1's input in ``inb``); finally ``finish(j0, k, inb,
     outb)`` if given. ``inb`` (u64, ``max(words) * chunk``) and ``outb`` (two words longer:
     OpenSSL's ``update_into`` wants a block of slack) are allocated once and reused by every
-    chunk; one encryptor serves all calls.
+    chunk; one encryptor serves all calls (AES runs through ``fibench.kernels.aes`` where
+    ``aes.available()``, else OpenSSL: the same bytes).
 
     Cost: ``sum(words) * n / 2`` AES blocks and ``len(words) * ceil(n / chunk)`` AES calls and
     kernel calls (a few microseconds of Python each: pick ``chunk`` large enough that this
@@ -121,18 +126,26 @@ def run_chunks(n: int, chunk: int, words, start, step, finish=None, profile=None
     outb = np.empty(max(words) * c + 2, dtype=np.uint64)
     src = inb.view(np.uint8)
     dst = outb.view(np.uint8)
-    enc = encryptor()
-    update = enc.update_into
+    if aes.available():
+        rk = ROUND_KEYS
+
+        def update(w, src_view, dst_view):
+            aes.ecb_into_unchecked(rk, inb, outb, w * k)
+    else:
+        openssl = encryptor().update_into
+
+        def update(w, src_view, dst_view):
+            openssl(src_view, dst_view)
     for j0 in range(0, n, chunk):
         k = min(chunk, n - j0)
         views = {w: (src[: 8 * w * k], dst[: 8 * w * k + 16]) for w in set(words)}
         start(j0, k, inb)
         for i, w in enumerate(words):
             if profile is None:
-                update(*views[w])
+                update(w, *views[w])
             else:
                 t_aes = time.perf_counter()
-                update(*views[w])
+                update(w, *views[w])
                 tick(profile, "aes_s", t_aes, w // 2 * k)
             step(i, j0, k, inb, outb)
         if finish is not None:

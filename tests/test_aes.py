@@ -1,0 +1,126 @@
+"""Fixed-key AES-128 inside numba (``fibench.kernels.aes``) against OpenSSL byte for byte, the
+key schedule against FIPS-197's known answer, and the FSS keys of both AES paths (numba and
+OpenSSL) against each other byte for byte."""
+import numpy as np
+import pytest
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fibench.kernels import aes, dcf, dpf, fss_tree
+
+needs_aesni = pytest.mark.skipif(not aes.available(), reason="no AES-NI for numba on this CPU")
+
+
+def openssl_ecb(key: bytes, data: np.ndarray) -> np.ndarray:
+    enc = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
+    return np.frombuffer(enc.update(data.tobytes()) + enc.finalize(), dtype=np.uint64)
+
+
+def test_expand_key_fips197_appendix_a1():
+    rk = aes.expand_key(bytes.fromhex("2b7e151628aed2a6abf7158809cf4f3c"))
+    assert rk.shape == (11, 2) and rk.dtype == np.uint64
+    assert rk[10].tobytes().hex() == "d014f9a8c9ee2589e13f0cc8b6630ca6"
+    assert rk[1].tobytes().hex() == "a0fafe1788542cb123a339392a6c7605"
+    with pytest.raises(ValueError, match="16 bytes"):
+        aes.expand_key(b"short")
+
+
+def test_path_is_one_of_the_documented():
+    assert aes.path() in ("vaes", "aesni", "openssl")
+    assert aes.available() == (aes.path() != "openssl")
+
+
+@needs_aesni
+@pytest.mark.parametrize("nwords", [0, 2, 4, 6, 8, 10, 14, 16, 18, 131078])
+def test_ecb_equals_openssl(nwords):
+    rng = np.random.default_rng(nwords)
+    src = rng.integers(0, 2**64 - 1, nwords + 4, dtype=np.uint64, endpoint=True)
+    dst = np.full(nwords + 4, 7, dtype=np.uint64)
+    aes.ecb_into(fss_tree.ROUND_KEYS, src, dst, nwords)
+    assert np.array_equal(dst[:nwords], openssl_ecb(fss_tree.MMO_KEY, src[:nwords]))
+    assert np.all(dst[nwords:] == 7)  # nothing written past nwords
+
+
+@needs_aesni
+@settings(max_examples=25, deadline=None)
+@given(st.binary(min_size=16, max_size=16), st.integers(0, 40))
+def test_ecb_any_key_any_length(key, nblocks):
+    src = np.frombuffer(np.random.default_rng(nblocks).bytes(16 * nblocks), dtype=np.uint64).copy()
+    dst = np.empty_like(src)
+    aes.ecb_into(aes.expand_key(key), src, dst, 2 * nblocks)
+    assert np.array_equal(dst, openssl_ecb(key, src))
+
+
+@needs_aesni
+def test_ecb_bad_arguments():
+    a = np.zeros(8, np.uint64)
+    with pytest.raises(ValueError, match="nwords"):
+        aes.ecb_into(fss_tree.ROUND_KEYS, a, a.copy(), 3)
+    with pytest.raises(ValueError, match="nwords"):
+        aes.ecb_into(fss_tree.ROUND_KEYS, a, a.copy(), 10)
+    with pytest.raises(ValueError, match="src"):
+        aes.ecb_into(fss_tree.ROUND_KEYS, a.astype(np.int64), a.copy(), 2)
+
+
+def _both_paths(monkeypatch, fn):
+    """fn() on the numba AES path and on the OpenSSL path."""
+    out = [fn()]
+    monkeypatch.setattr(aes, "available", lambda: False)
+    out.append(fn())
+    monkeypatch.undo()
+    return out
+
+
+@needs_aesni
+@pytest.mark.parametrize("L", [1, 7, 8, 31, 63, 64])
+@pytest.mark.parametrize("n", [1, 9, 1030])
+def test_dpf_keys_and_outputs_same_on_both_paths(monkeypatch, L, n):
+    rng = np.random.default_rng(L * 1000 + n)
+    alpha = rng.integers(0, 2**L - 1, n, dtype=np.uint64, endpoint=True)
+    x = rng.integers(0, 2**L - 1, n, dtype=np.uint64, endpoint=True)
+    x[: n // 2] = alpha[: n // 2]
+    seeds = rng.integers(0, 2**64 - 1, (n, 4), dtype=np.uint64, endpoint=True)
+    flip = rng.integers(0, 2, n, dtype=np.uint8)
+
+    def run():
+        k0, k1 = dpf.dpf_cmp_gen(alpha, L, seeds, flip=flip, chunk=16)
+        return k0, k1, dpf.dpf_cmp_eval(0, k0, x, L, chunk=8), dpf.dpf_cmp_eval(1, k1, x, L)
+
+    (a0, a1, e0, e1), (b0, b1, f0, f1) = _both_paths(monkeypatch, run)
+    assert np.array_equal(a0, b0) and np.array_equal(a1, b1)
+    assert np.array_equal(e0, f0) and np.array_equal(e1, f1)
+    assert np.array_equal(e0 ^ e1, (x < alpha).astype(np.uint8) ^ flip)
+
+
+@needs_aesni
+@pytest.mark.parametrize("m", [1, 2])
+@pytest.mark.parametrize("L", [1, 31, 64])
+def test_dcf_keys_and_outputs_same_on_both_paths(monkeypatch, m, L):
+    n = 37
+    rng = np.random.default_rng(L + 100 * m)
+    alpha = rng.integers(0, 2**L - 1, n, dtype=np.uint64, endpoint=True)
+    x = rng.integers(0, 2**L - 1, n, dtype=np.uint64, endpoint=True)
+    beta = rng.integers(0, 2**64 - 1, (n, m) if m == 2 else n, dtype=np.uint64, endpoint=True)
+    seeds = rng.integers(0, 2**64 - 1, (n, 4), dtype=np.uint64, endpoint=True)
+
+    def run():
+        k0, k1 = dcf.dcf_gen(alpha, beta, L, seeds, chunk=8)
+        return k0, k1, dcf.dcf_eval(0, k0, x, L, m=m), dcf.dcf_eval(1, k1, x, L, m=m)
+
+    (a0, a1, e0, e1), (b0, b1, f0, f1) = _both_paths(monkeypatch, run)
+    assert np.array_equal(a0, b0) and np.array_equal(a1, b1)
+    assert np.array_equal(e0, f0) and np.array_equal(e1, f1)
+    lt = (x < alpha).astype(np.uint64)
+    want = beta * (lt if m == 1 else lt[:, None])
+    assert np.array_equal(e0 + e1, want)
+
+
+def test_fibench_aes_openssl_forces_the_openssl_path():
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, FIBENCH_AES="openssl")
+    code = "from fibench.kernels import aes; print(aes.path(), aes.available())"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["openssl", "False"]
