@@ -15,8 +15,8 @@ Paths, chosen when a kernel is compiled, from the CPU numba compiles for:
 
 * ``vaes``: VAES + AVX-512F: four blocks per instruction (``llvm.x86.aesni.aesenc.512``);
 * ``aesni``: AES-NI only: four independent 128-bit chains interleaved;
-* none (not x86-64, no AES-NI, or ``NUMBA_CPU_NAME`` set to another CPU): ``available()`` is
-  False and the callers keep OpenSSL. ``FIBENCH_AES=openssl`` forces that path (tests run
+* none (not x86-64, no AES-NI, ``NUMBA_CPU_NAME`` set to another CPU, or ``NUMBA_DISABLE_JIT``):
+  ``available()`` is False and the callers keep OpenSSL. ``FIBENCH_AES=openssl`` forces that path (tests run
   both).
 
 Nothing here is secret: the key is public and the inputs are the dealer's or a party's own
@@ -97,8 +97,8 @@ def _target_features() -> set:
 @functools.lru_cache(maxsize=None)
 def path() -> str:
     """``'vaes'``, ``'aesni'`` or ``'openssl'``: how FSS kernels run AES in this process."""
-    if os.environ.get("FIBENCH_AES", "").lower() == "openssl":
-        return "openssl"
+    if os.environ.get("FIBENCH_AES", "").lower() == "openssl" or config.DISABLE_JIT:
+        return "openssl"  # with NUMBA_DISABLE_JIT the kernels run as Python, which cannot call intrinsics
     have = _target_features()
     if {"vaes", "avx512f", "aes"} <= have:
         return "vaes"

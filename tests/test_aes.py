@@ -116,11 +116,13 @@ def test_dcf_keys_and_outputs_same_on_both_paths(monkeypatch, m, L):
     assert np.array_equal(e0 + e1, want)
 
 
-def test_fibench_aes_openssl_forces_the_openssl_path():
+@pytest.mark.parametrize("var", ["FIBENCH_AES=openssl", "NUMBA_DISABLE_JIT=1"])
+def test_openssl_path_when_forced_or_without_jit(var):
     import os
     import subprocess
     import sys
-    env = dict(os.environ, FIBENCH_AES="openssl")
+    name, value = var.split("=")
+    env = dict(os.environ, **{name: value})
     code = "from fibench.kernels import aes; print(aes.path(), aes.available())"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert out.split() == ["openssl", "False"]
