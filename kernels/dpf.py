@@ -284,14 +284,12 @@ def _gen_leaf(inb, outb, alpha, j0, k, E, leaf, leaf1):
 
 
 @njit(cache=True)
-def _gen_chunks(rk, sd0, sd1, alpha, L, chunk, scw0, tcw0, scw1, tcw1, leaf0, leaf1, tw, inb, outb, t0, t1):
+def _gen_chunks(rk, sd0, sd1, alpha, L, D, E, chunk, scw0, tcw0, scw1, tcw1, leaf0, leaf1, tw, inb, outb, t0, t1):
     """The whole of Gen in numba (AES through ``fibench.kernels.aes``): per chunk of ``chunk``
     comparisons, ``_gen_prep``, then per level AES over the chunk's 8 k words and
     ``_gen_level``, then AES over 4 k words and ``_gen_leaf``. No Python between calls, so the
     chunk can be small enough for ``inb``/``outb`` (64 B per comparison each) to stay in L1/L2."""
     n = alpha.size
-    E = min(7, L)
-    D = L - E
     for j0 in range(0, n, chunk):
         k = min(chunk, n - j0)
         t0[:k] = 0
@@ -414,11 +412,9 @@ def _eval_leaf(inb, outb, x, j0, k, E, leaf, t, acc, out):
 
 
 @njit(cache=True)
-def _eval_chunks(rk, seed, x, L, party, chunk, scw, tcw, leaf, tw, inb, outb, t, acc, out):
+def _eval_chunks(rk, seed, x, L, D, E, party, chunk, scw, tcw, leaf, tw, inb, outb, t, acc, out):
     """The whole of Eval in numba (as ``_gen_chunks``): 4 k AES words per level, 2 k for the leaf."""
     n = x.size
-    E = min(7, L)
-    D = L - E
     for j0 in range(0, n, chunk):
         k = min(chunk, n - j0)
         _eval_prep(seed, j0, k, D, party, tw, inb, t, acc)
@@ -472,7 +468,8 @@ def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk=None, out=N
     """
     t_start = time.perf_counter()
     L = check_nbits(nbits)
-    chunk = check_chunk((NUMBA_GEN_CHUNK if aes.available() else GEN_CHUNK) if chunk is None else chunk)
+    in_numba = aes.available()
+    chunk = check_chunk((NUMBA_GEN_CHUNK if in_numba else GEN_CHUNK) if chunk is None else chunk)
     alpha, _ = check_points(alpha, L, "alpha")
     n = alpha.size
     seeds = root_seeds(seeds, n)
@@ -504,17 +501,14 @@ def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk=None, out=N
         else:
             _gen_leaf(inb, outb, alpha, j0, k, E, leaf0, leaf1)
 
-    if aes.available():
-        k = min(chunk, n)
-        _gen_chunks(fss_tree.ROUND_KEYS, sd0, sd1, alpha, L, k, scw0, tcw0, scw1, tcw1, leaf0, leaf1, TWEAKS,
-                    np.empty(8 * k, np.uint64), np.empty(8 * k, np.uint64), np.empty(k, np.uint64),
-                    np.empty(k, np.uint64))
-        if profile is not None:
-            profile["aes_blocks"] = profile.get("aes_blocks", 0) + gen_aes_blocks(L) * n
+    if in_numba:
+        _gen_chunks(fss_tree.ROUND_KEYS, sd0, sd1, alpha, L, D, E, c, scw0, tcw0, scw1, tcw1, leaf0, leaf1, TWEAKS,
+                    np.empty(8 * c, np.uint64), np.empty(8 * c, np.uint64), t0, t1)
     else:
         # D levels of 4 blocks per comparison (L and R children of both parties), then the leaf pass (2)
         run_chunks(n, chunk, [8] * D + [4], start, step, profile=profile)
-    tick(profile, "total_s", t_start)
+    # run_chunks counts its AES blocks; inside numba they are counted here
+    tick(profile, "total_s", t_start, gen_aes_blocks(L) * n if in_numba else 0)
     return key0, key1
 
 
@@ -550,13 +544,12 @@ def dpf_cmp_eval(party: int, key, x, nbits: int = 64, chunk: int = CHUNK, profil
         else:
             _eval_leaf(inb, outb, x, j0, k, E, leaf, t, acc, out)
 
-    if aes.available():
-        _eval_chunks(fss_tree.ROUND_KEYS, seed, x, L, party, c, scw, tcw, leaf, TWEAKS, np.empty(4 * c, np.uint64),
-                     np.empty(4 * c, np.uint64), t, acc, out)
-        if profile is not None:
-            profile["aes_blocks"] = profile.get("aes_blocks", 0) + eval_aes_blocks(L) * n
+    in_numba = aes.available()
+    if in_numba:
+        _eval_chunks(fss_tree.ROUND_KEYS, seed, x, L, D, E, party, c, scw, tcw, leaf, TWEAKS,
+                     np.empty(4 * c, np.uint64), np.empty(4 * c, np.uint64), t, acc, out)
     else:
         # D levels of 2 blocks per comparison (both children), then the leaf pass (1)
         run_chunks(n, chunk, [4] * D + [2], start, step, profile=profile)
-    tick(profile, "total_s", t_start)
+    tick(profile, "total_s", t_start, eval_aes_blocks(L) * n if in_numba else 0)
     return out.reshape(shape)

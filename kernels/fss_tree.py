@@ -2,9 +2,9 @@
 
 Key generation and evaluation of both DCF and DPF keys walk a binary tree level by level over
 a batch of n independent comparisons: per chunk of k comparisons, a numba kernel lays out the
-first level's AES input, then every step runs fixed-key AES-128 in ECB mode (``fibench.kernels.aes``
-inside numba where the CPU has AES-NI, else OpenSSL through ``cryptography``) over the whole chunk's input buffer and a numba kernel consumes the
-output (and lays out the next step's input). This module owns that loop, the one reused AES
+first level's AES input, then every step runs fixed-key AES-128 in ECB mode
+(``fibench.kernels.aes`` inside numba where the CPU has AES-NI, else OpenSSL through
+``cryptography``) over the whole chunk's input buffer and a numba kernel consumes the output (and lays out the next step's input). This module owns that loop, the one reused AES
 encryptor (``update_into`` into a preallocated buffer: no allocation per call) and the argument
 checks common to the drivers; the modules own their kernels and key formats.
 
@@ -124,28 +124,25 @@ def run_chunks(n: int, chunk: int, words, start, step, finish=None, profile=None
     c = min(chunk, n)
     inb = np.empty(max(words) * c, dtype=np.uint64)
     outb = np.empty(max(words) * c + 2, dtype=np.uint64)
-    src = inb.view(np.uint8)
-    dst = outb.view(np.uint8)
     if aes.available():
-        rk = ROUND_KEYS
-
-        def update(w, src_view, dst_view):
-            aes.ecb_into_unchecked(rk, inb, outb, w * k)
+        def update(nwords):
+            aes.ecb_into_unchecked(ROUND_KEYS, inb, outb, nwords)
     else:
+        src = inb.view(np.uint8)
+        dst = outb.view(np.uint8)
         openssl = encryptor().update_into
 
-        def update(w, src_view, dst_view):
-            openssl(src_view, dst_view)
+        def update(nwords):
+            openssl(src[: 8 * nwords], dst[: 8 * nwords + 16])
     for j0 in range(0, n, chunk):
         k = min(chunk, n - j0)
-        views = {w: (src[: 8 * w * k], dst[: 8 * w * k + 16]) for w in set(words)}
         start(j0, k, inb)
         for i, w in enumerate(words):
             if profile is None:
-                update(w, *views[w])
+                update(w * k)
             else:
                 t_aes = time.perf_counter()
-                update(w, *views[w])
+                update(w * k)
                 tick(profile, "aes_s", t_aes, w // 2 * k)
             step(i, j0, k, inb, outb)
         if finish is not None:
