@@ -60,6 +60,7 @@ from numba import njit
 
 from fibench.kernels import aes, fss_tree
 from fibench.kernels.aes import _ecb
+from fibench.kernels.dpf_simd import gen_level8
 from fibench.kernels.fss_tree import (check_chunk, check_key, check_nbits, check_points, key_buffers, root_seeds,
                                       run_chunks, tick)
 
@@ -284,23 +285,94 @@ def _gen_leaf(inb, outb, alpha, j0, k, E, leaf, leaf1):
 
 
 @njit(cache=True)
-def _gen_chunks(rk, sd0, sd1, alpha, L, D, E, chunk, scw0, tcw0, scw1, tcw1, leaf0, leaf1, tw, inb, outb, t0, t1):
-    """The whole of Gen in numba (AES through ``fibench.kernels.aes``): per chunk of ``chunk``
-    comparisons, ``_gen_prep``, then per level AES over the chunk's 8 k words and
-    ``_gen_level``, then AES over 4 k words and ``_gen_leaf``. No Python between calls, so the
-    chunk can be small enough for ``inb``/``outb`` (64 B per comparison each) to stay in L1/L2."""
+def _gen_prep_planes(sd0, sd1, j0, k, kp, D, tw, inb):
+    """``_gen_prep`` on the planes layout of ``dpf_simd`` (chunk of ``kp`` >= k comparisons, a
+    multiple of 8; the padding lanes get zero seeds: their results go nowhere)."""
+    for j in range(kp):
+        lo0 = hi0 = lo1 = hi1 = U0
+        if j < k:
+            lo0 = sd0[j0 + j, 0] & NOT1
+            hi0 = sd0[j0 + j, 1]
+            lo1 = sd1[j0 + j, 0] & NOT1
+            hi1 = sd1[j0 + j, 1]
+        q = 2 * j
+        if D > 0:
+            inb[q] = lo0 ^ tw[0, 0]
+            inb[q + 1] = hi0 ^ tw[0, 1]
+            inb[2 * kp + q] = lo0 ^ tw[1, 0]
+            inb[2 * kp + q + 1] = hi0 ^ tw[1, 1]
+            inb[4 * kp + q] = lo1 ^ tw[0, 0]
+            inb[4 * kp + q + 1] = hi1 ^ tw[0, 1]
+            inb[6 * kp + q] = lo1 ^ tw[1, 0]
+            inb[6 * kp + q + 1] = hi1 ^ tw[1, 1]
+        else:  # no tree: the roots are the leaf nodes
+            inb[q] = lo0 ^ tw[2, 0]
+            inb[q + 1] = hi0 ^ tw[2, 1]
+            inb[2 * kp + q] = lo1 ^ tw[2, 0]
+            inb[2 * kp + q + 1] = hi1 ^ tw[2, 1]
+
+
+@njit(cache=True)
+def _gen_leaf_planes(inb, outb, alpha, j0, k, kp, E, leaf, leaf1):
+    """``_gen_leaf`` on the planes layout (party 0's leaf blocks at words 0 .. 2 kp, party 1's
+    at 2 kp .. 4 kp)."""
+    lowmask = (U1 << np.uint64(E)) - U1
+    for j in range(k):
+        g = j0 + j
+        q = 2 * j
+        p = alpha[g] & lowmask
+        lo = outb[q] ^ inb[q] ^ outb[2 * kp + q] ^ inb[2 * kp + q]
+        hi = outb[q + 1] ^ inb[q + 1] ^ outb[2 * kp + q + 1] ^ inb[2 * kp + q + 1]
+        sel = U0 - (p >> np.uint64(6))  # all ones if p >= 64
+        bit = U1 << (p & np.uint64(63))
+        lo ^= bit & ~sel
+        hi ^= bit & sel
+        leaf[g, 0] = lo
+        leaf[g, 1] = hi
+        leaf1[g, 0] = lo
+        leaf1[g, 1] = hi
+
+
+@njit(cache=True)
+def _gen_chunks(rk, sd0, sd1, alpha, L, D, E, chunk, scw0, tcw0, scw1, tcw1, leaf0, leaf1, tw, inb, outb, t0, t1,
+                al, pcw0, pcw1):
+    """The whole of Gen in numba (AES through ``fibench.kernels.aes``, the levels through
+    ``dpf_simd.gen_level8``, eight comparisons per vector): per chunk of ``chunk`` (a multiple of
+    8) comparisons, ``_gen_prep_planes``, then per level AES over the chunk's 8 kp words and
+    ``gen_level8``, then AES over 4 kp words and ``_gen_leaf_planes``. A last chunk of k < kp
+    (k rounded up to 8) writes its seed corrections into ``pcw0``, ``pcw1`` (u64 (2 chunk,))
+    and copies the k rows, and clears the control bits beyond k in its last byte. No Python
+    between calls, so the chunk can be small enough for ``inb``/``outb`` (64 B per comparison
+    each) to stay in L1/L2."""
     n = alpha.size
     for j0 in range(0, n, chunk):
         k = min(chunk, n - j0)
-        t0[:k] = 0
-        t1[:k] = 1
-        _gen_prep(sd0, sd1, j0, k, D, tw, inb)
+        kp = (k + 7) // 8 * 8
+        b0 = j0 >> 3
+        nb = kp >> 3
+        t0[: 2 * kp] = 0
+        t1[: 2 * kp] = 1
+        al[0: 2 * k: 2] = alpha[j0: j0 + k]
+        al[1: 2 * k: 2] = alpha[j0: j0 + k]
+        al[2 * k: 2 * kp] = 0
+        _gen_prep_planes(sd0, sd1, j0, k, kp, D, tw, inb)
         for i in range(D):
-            _ecb(rk, inb, outb, 8 * k)
-            _gen_level(inb, outb, alpha, j0, k, np.uint64(L - 1 - i), t0, t1, scw0[i], tcw0[i], scw1[i], tcw1[i],
-                       tw, i == D - 1)
-        _ecb(rk, inb, outb, 4 * k)
-        _gen_leaf(inb, outb, alpha, j0, k, E, leaf0, leaf1)
+            _ecb(rk, inb, outb, 8 * kp)
+            rl0, rr0 = tcw0[i, 0, b0: b0 + nb], tcw0[i, 1, b0: b0 + nb]
+            rl1, rr1 = tcw1[i, 0, b0: b0 + nb], tcw1[i, 1, b0: b0 + nb]
+            pos = np.uint64(L - 1 - i)
+            if k == kp:
+                gen_level8(inb, outb, al, pos, t0, t1, scw0[i, j0: j0 + k].reshape(2 * k),
+                           scw1[i, j0: j0 + k].reshape(2 * k), rl0, rr0, rl1, rr1, tw, kp, i == D - 1)
+            else:
+                gen_level8(inb, outb, al, pos, t0, t1, pcw0, pcw1, rl0, rr0, rl1, rr1, tw, kp, i == D - 1)
+                scw0[i, j0: j0 + k].reshape(2 * k)[:] = pcw0[: 2 * k]
+                scw1[i, j0: j0 + k].reshape(2 * k)[:] = pcw1[: 2 * k]
+                keep = np.uint8((1 << (k & 7)) - 1)
+                for r in (rl0, rr0, rl1, rr1):
+                    r[nb - 1] &= keep
+        _ecb(rk, inb, outb, 4 * kp)
+        _gen_leaf_planes(inb, outb, alpha, j0, k, kp, E, leaf0, leaf1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -502,8 +574,11 @@ def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk=None, out=N
             _gen_leaf(inb, outb, alpha, j0, k, E, leaf0, leaf1)
 
     if in_numba:
-        _gen_chunks(fss_tree.ROUND_KEYS, sd0, sd1, alpha, L, D, E, c, scw0, tcw0, scw1, tcw1, leaf0, leaf1, TWEAKS,
-                    np.empty(8 * c, np.uint64), np.empty(8 * c, np.uint64), t0, t1)
+        c = (c + 7) // 8 * 8
+        _gen_chunks(fss_tree.ROUND_KEYS, sd0, sd1, alpha, L, D, E, chunk, scw0, tcw0, scw1, tcw1, leaf0, leaf1,
+                    TWEAKS, np.empty(8 * c, np.uint64), np.empty(8 * c, np.uint64), np.empty(2 * c, np.uint64),
+                    np.empty(2 * c, np.uint64), np.empty(2 * c, np.uint64), np.empty(2 * c, np.uint64),
+                    np.empty(2 * c, np.uint64))
     else:
         # D levels of 4 blocks per comparison (L and R children of both parties), then the leaf pass (2)
         run_chunks(n, chunk, [8] * D + [4], start, step, profile=profile)
