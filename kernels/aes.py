@@ -152,6 +152,37 @@ def _encrypt_zmm(builder, rks, block):
     return builder.call(last, [block, wide[10]])
 
 
+def round_keys_ir(context, builder, rk_ty, rk):
+    """For intrinsics: the 11 round keys of an ``expand_key`` array argument as IR values."""
+    return _round_keys(context, builder, rk_ty, rk)
+
+
+def encrypt_vectors_ir(builder, rks, vectors):
+    """For intrinsics: AES-128 of each <8 x i64> in ``vectors`` (four blocks each, two words
+    per block, low word first), round by round over all of them so that the chains overlap.
+    VAES where ``path()`` is 'vaes', else four AES-NI blocks per vector."""
+    if path() == "vaes":
+        enc = _declare(builder.module, "llvm.x86.aesni.aesenc.512", _V8)
+        last = _declare(builder.module, "llvm.x86.aesni.aesenclast.512", _V8)
+        spread = ir.Constant(ir.VectorType(_I32, 8), [0, 1] * 4)
+        wide = [builder.shuffle_vector(r, r, spread) for r in rks]
+        out = [builder.xor(x, wide[0]) for x in vectors]
+        for r in range(1, 10):
+            out = [builder.call(enc, [x, wide[r]]) for x in out]
+        return [builder.call(last, [x, wide[10]]) for x in out]
+    pick = [ir.Constant(ir.VectorType(_I32, 2), [2 * q, 2 * q + 1]) for q in range(4)]
+    blocks = [builder.shuffle_vector(x, x, m) for x in vectors for m in pick]
+    blocks = _encrypt_xmm(builder, rks, blocks)
+    join = ir.Constant(ir.VectorType(_I32, 4), [0, 1, 2, 3])
+    whole = ir.Constant(ir.VectorType(_I32, 8), list(range(8)))
+    out = []
+    for i in range(len(vectors)):
+        q = blocks[4 * i: 4 * i + 4]
+        out.append(builder.shuffle_vector(builder.shuffle_vector(q[0], q[1], join),
+                                          builder.shuffle_vector(q[2], q[3], join), whole))
+    return out
+
+
 def _check_rk(rk):
     if not (isinstance(rk, types.Array) and rk.dtype == types.uint64 and rk.ndim == 2 and rk.layout == "C"):
         raise TypeError("rk must be a C-contiguous uint64 (11, 2) array")

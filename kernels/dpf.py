@@ -28,10 +28,12 @@ as bit 0 of word 0 of the root seed (a bit the PRG never reads), uniform in eith
 PRG: fixed-key AES-128 as a Matyas-Meyer-Oseas hash, ``G_T(s) = AES_K(s ^ T) ^ s ^ T``, with
 the public key of ``fibench.kernels.dcf`` and the tweaks T_L, T_R (children: seed = block with
 bit 0 cleared, control bit = bit 0) and T_V (leaf), from SHA-256 of their names. AES runs
-inside numba where the CPU has AES-NI (``fibench.kernels.aes``: the whole key generation and
-evaluation is one numba call, ``_gen_chunks`` / ``_eval_chunks``, over chunks small enough for
-the AES buffers to stay in cache), else through OpenSSL (``cryptography``) in ECB mode over a
-whole chunk per level (``fss_tree.run_chunks``); both give the same keys byte for byte.
+inside numba where the CPU has AES-NI (``fibench.kernels.aes``): key generation is then one
+numba call, eight comparisons per 512-bit vector with AES in the same loop
+(``_gen_vector``, ``fibench.kernels.dpf_simd``), and evaluation one numba call over chunks
+small enough for the AES buffers to stay in cache (``_eval_chunks``); else AES runs through
+OpenSSL (``cryptography``) in ECB mode over a whole chunk per level (``fss_tree.run_chunks``)
+with the scalar kernels. Every path gives the same keys and outputs byte for byte.
 
 Cost per comparison with D = nbits - E tree levels: key generation 4 D + 2 AES blocks (both
 parties; 226 at nbits = 63), evaluation 2 D + 1 per party (113 at nbits = 63).
@@ -60,7 +62,7 @@ from numba import njit
 
 from fibench.kernels import aes, fss_tree
 from fibench.kernels.aes import _ecb
-from fibench.kernels.dpf_simd import gen_level8
+from fibench.kernels.dpf_simd import gen_groups
 from fibench.kernels.fss_tree import (check_chunk, check_key, check_nbits, check_points, key_buffers, root_seeds,
                                       run_chunks, tick)
 
@@ -78,10 +80,10 @@ CHUNK = 2048
 #: AES buffers (1 MiB each) in the L3 cache; 2048 .. 65536 measured within noise of each other
 #: in the kernel, 2048 paying ~0.1 s more per 10^6 comparisons at nbits = 63 in call overhead
 GEN_CHUNK = 16384
-#: the same with AES inside numba (``_gen_chunks``, no Python between levels): 512 keeps both
-#: AES buffers (32 KiB each) in the L1/L2 cache; 10^6 at nbits = 63 with reused buffers,
-#: medians of 3 in one run: 64: 1.78 s, 256: 1.17, 512: 0.95, 1024: 0.94, 2048: 1.20,
-#: 16384: 1.06 s (load 0.2)
+#: the same on the vector path (``dpf_simd.gen_groups``, AES inside numba): comparisons per run
+#: walked level by level, its state (64 B per comparison) in the L1 cache; 10^6 at nbits = 63
+#: with reused buffers, per 10^6 comparisons over six n around 10^6 (2026-12-03, load 0.6-0.9):
+#: 128: 0.58-0.69 s, 256: 0.46-0.50, 512: 0.50-0.53, 1024: 0.44-0.53 s
 NUMBA_GEN_CHUNK = 512
 
 
@@ -285,94 +287,44 @@ def _gen_leaf(inb, outb, alpha, j0, k, E, leaf, leaf1):
 
 
 @njit(cache=True)
-def _gen_prep_planes(sd0, sd1, j0, k, kp, D, tw, inb):
-    """``_gen_prep`` on the planes layout of ``dpf_simd`` (chunk of ``kp`` >= k comparisons, a
-    multiple of 8; the padding lanes get zero seeds: their results go nowhere)."""
-    for j in range(kp):
-        lo0 = hi0 = lo1 = hi1 = U0
-        if j < k:
-            lo0 = sd0[j0 + j, 0] & NOT1
-            hi0 = sd0[j0 + j, 1]
-            lo1 = sd1[j0 + j, 0] & NOT1
-            hi1 = sd1[j0 + j, 1]
-        q = 2 * j
-        if D > 0:
-            inb[q] = lo0 ^ tw[0, 0]
-            inb[q + 1] = hi0 ^ tw[0, 1]
-            inb[2 * kp + q] = lo0 ^ tw[1, 0]
-            inb[2 * kp + q + 1] = hi0 ^ tw[1, 1]
-            inb[4 * kp + q] = lo1 ^ tw[0, 0]
-            inb[4 * kp + q + 1] = hi1 ^ tw[0, 1]
-            inb[6 * kp + q] = lo1 ^ tw[1, 0]
-            inb[6 * kp + q + 1] = hi1 ^ tw[1, 1]
-        else:  # no tree: the roots are the leaf nodes
-            inb[q] = lo0 ^ tw[2, 0]
-            inb[q + 1] = hi0 ^ tw[2, 1]
-            inb[2 * kp + q] = lo1 ^ tw[2, 0]
-            inb[2 * kp + q + 1] = hi1 ^ tw[2, 1]
-
-
-@njit(cache=True)
-def _gen_leaf_planes(inb, outb, alpha, j0, k, kp, E, leaf, leaf1):
-    """``_gen_leaf`` on the planes layout (party 0's leaf blocks at words 0 .. 2 kp, party 1's
-    at 2 kp .. 4 kp)."""
-    lowmask = (U1 << np.uint64(E)) - U1
-    for j in range(k):
-        g = j0 + j
-        q = 2 * j
-        p = alpha[g] & lowmask
-        lo = outb[q] ^ inb[q] ^ outb[2 * kp + q] ^ inb[2 * kp + q]
-        hi = outb[q + 1] ^ inb[q + 1] ^ outb[2 * kp + q + 1] ^ inb[2 * kp + q + 1]
-        sel = U0 - (p >> np.uint64(6))  # all ones if p >= 64
-        bit = U1 << (p & np.uint64(63))
-        lo ^= bit & ~sel
-        hi ^= bit & sel
-        leaf[g, 0] = lo
-        leaf[g, 1] = hi
-        leaf1[g, 0] = lo
-        leaf1[g, 1] = hi
-
-
-@njit(cache=True)
-def _gen_chunks(rk, sd0, sd1, alpha, L, D, E, chunk, scw0, tcw0, scw1, tcw1, leaf0, leaf1, tw, inb, outb, t0, t1,
-                al, pcw0, pcw1):
-    """The whole of Gen in numba (AES through ``fibench.kernels.aes``, the levels through
-    ``dpf_simd.gen_level8``, eight comparisons per vector): per chunk of ``chunk`` (a multiple of
-    8) comparisons, ``_gen_prep_planes``, then per level AES over the chunk's 8 kp words and
-    ``gen_level8``, then AES over 4 kp words and ``_gen_leaf_planes``. A last chunk of k < kp
-    (k rounded up to 8) writes its seed corrections into ``pcw0``, ``pcw1`` (u64 (2 chunk,))
-    and copies the k rows, and clears the control bits beyond k in its last byte. No Python
-    between calls, so the chunk can be small enough for ``inb``/``outb`` (64 B per comparison
-    each) to stay in L1/L2."""
+def _gen_vector(rk, sd0, sd1, alpha, L, D, E, scw0, tcw0, scw1, tcw1, leaf0, leaf1, tw, groups):
+    """The whole of Gen in numba on the vector path (``dpf_simd.gen_groups``, AES through
+    ``fibench.kernels.aes``), over runs of ``groups`` groups of eight comparisons. The last n
+    mod 8 comparisons run in padded scratch sections (zero seeds and thresholds beyond n, whose
+    results are dropped) and are copied into the keys, their unused control bits cleared."""
     n = alpha.size
-    for j0 in range(0, n, chunk):
-        k = min(chunk, n - j0)
-        kp = (k + 7) // 8 * 8
-        b0 = j0 >> 3
-        nb = kp >> 3
-        t0[: 2 * kp] = 0
-        t1[: 2 * kp] = 1
-        al[0: 2 * k: 2] = alpha[j0: j0 + k]
-        al[1: 2 * k: 2] = alpha[j0: j0 + k]
-        al[2 * k: 2 * kp] = 0
-        _gen_prep_planes(sd0, sd1, j0, k, kp, D, tw, inb)
-        for i in range(D):
-            _ecb(rk, inb, outb, 8 * kp)
-            rl0, rr0 = tcw0[i, 0, b0: b0 + nb], tcw0[i, 1, b0: b0 + nb]
-            rl1, rr1 = tcw1[i, 0, b0: b0 + nb], tcw1[i, 1, b0: b0 + nb]
-            pos = np.uint64(L - 1 - i)
-            if k == kp:
-                gen_level8(inb, outb, al, pos, t0, t1, scw0[i, j0: j0 + k].reshape(2 * k),
-                           scw1[i, j0: j0 + k].reshape(2 * k), rl0, rr0, rl1, rr1, tw, kp, i == D - 1)
-            else:
-                gen_level8(inb, outb, al, pos, t0, t1, pcw0, pcw1, rl0, rr0, rl1, rr1, tw, kp, i == D - 1)
-                scw0[i, j0: j0 + k].reshape(2 * k)[:] = pcw0[: 2 * k]
-                scw1[i, j0: j0 + k].reshape(2 * k)[:] = pcw1[: 2 * k]
-                keep = np.uint8((1 << (k & 7)) - 1)
-                for r in (rl0, rr0, rl1, rr1):
-                    r[nb - 1] &= keep
-        _ecb(rk, inb, outb, 4 * kp)
-        _gen_leaf_planes(inb, outb, alpha, j0, k, kp, E, leaf0, leaf1)
+    nb = (n + 7) >> 3
+    full = n >> 3
+    state = np.empty(64 * groups, np.uint64)
+    for g0 in range(0, full, groups):
+        gen_groups(rk, sd0, sd1, alpha, scw0, scw1, tcw0, tcw1, leaf0, leaf1, tw, state, L - 1, D, E, n, nb, g0,
+                   min(g0 + groups, full))
+    r = n - 8 * full
+    if r == 0:
+        return
+    j0 = 8 * full
+    ts0 = np.zeros((8, 2), np.uint64)
+    ts1 = np.zeros((8, 2), np.uint64)
+    tal = np.zeros(8, np.uint64)
+    ts0[:r] = sd0[j0:]
+    ts1[:r] = sd1[j0:]
+    tal[:r] = alpha[j0:]
+    tc0 = np.empty((D, 8, 2), np.uint64)
+    tc1 = np.empty((D, 8, 2), np.uint64)
+    tt0 = np.empty((D, 2, 1), np.uint8)
+    tt1 = np.empty((D, 2, 1), np.uint8)
+    tl0 = np.empty((8, 2), np.uint64)
+    tl1 = np.empty((8, 2), np.uint64)
+    gen_groups(rk, ts0, ts1, tal, tc0, tc1, tt0, tt1, tl0, tl1, tw, state, L - 1, D, E, 8, 1, 0, 1)
+    keep = np.uint8((1 << r) - 1)
+    for i in range(D):
+        scw0[i, j0:] = tc0[i, :r]
+        scw1[i, j0:] = tc1[i, :r]
+        for side in range(2):
+            tcw0[i, side, nb - 1] = tt0[i, side, 0] & keep
+            tcw1[i, side, nb - 1] = tt1[i, side, 0] & keep
+    leaf0[j0:] = tl0[:r]
+    leaf1[j0:] = tl1[:r]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -485,7 +437,8 @@ def _eval_leaf(inb, outb, x, j0, k, E, leaf, t, acc, out):
 
 @njit(cache=True)
 def _eval_chunks(rk, seed, x, L, D, E, party, chunk, scw, tcw, leaf, tw, inb, outb, t, acc, out):
-    """The whole of Eval in numba (as ``_gen_chunks``): 4 k AES words per level, 2 k for the leaf."""
+    """The whole of Eval in numba, chunk by chunk: per level AES over the chunk's 4 k words
+    and ``_eval_level``, then AES over 2 k words and ``_eval_leaf``."""
     n = x.size
     for j0 in range(0, n, chunk):
         k = min(chunk, n - j0)
@@ -574,11 +527,8 @@ def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk=None, out=N
             _gen_leaf(inb, outb, alpha, j0, k, E, leaf0, leaf1)
 
     if in_numba:
-        c = (c + 7) // 8 * 8
-        _gen_chunks(fss_tree.ROUND_KEYS, sd0, sd1, alpha, L, D, E, chunk, scw0, tcw0, scw1, tcw1, leaf0, leaf1,
-                    TWEAKS, np.empty(8 * c, np.uint64), np.empty(8 * c, np.uint64), np.empty(2 * c, np.uint64),
-                    np.empty(2 * c, np.uint64), np.empty(2 * c, np.uint64), np.empty(2 * c, np.uint64),
-                    np.empty(2 * c, np.uint64))
+        _gen_vector(fss_tree.ROUND_KEYS, sd0, sd1, alpha, L, D, E, scw0, tcw0, scw1, tcw1, leaf0, leaf1, TWEAKS,
+                    chunk // 8)
     else:
         # D levels of 4 blocks per comparison (L and R children of both parties), then the leaf pass (2)
         run_chunks(n, chunk, [8] * D + [4], start, step, profile=profile)

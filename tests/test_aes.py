@@ -94,6 +94,60 @@ def test_dpf_keys_and_outputs_same_on_both_paths(monkeypatch, L, n):
 
 
 @needs_aesni
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(0, 300), L=st.integers(1, 64), groups=st.integers(1, 20), data=st.data())
+def test_dpf_vector_keygen_equals_scalar_any_size(n, L, groups, data):
+    """The vector key generation (runs of ``groups`` groups of 8, a padded last group) writes
+    the scalar kernels' keys byte for byte, for any n, nbits and run length."""
+    seed = data.draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    alpha = rng.integers(0, 2**L - 1, n, dtype=np.uint64, endpoint=True)
+    seeds = rng.integers(0, 2**64 - 1, (n, 4), dtype=np.uint64, endpoint=True)
+    flip = rng.integers(0, 2, n, dtype=np.uint8)
+    fast = dpf.dpf_cmp_gen(alpha, L, seeds, flip=flip, chunk=8 * groups)
+    real = aes.available
+    try:
+        aes.available = lambda: False
+        slow = dpf.dpf_cmp_gen(alpha, L, seeds, flip=flip, chunk=8 * groups)
+    finally:
+        aes.available = real
+    assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
+
+
+_DPF_BOTH_PATHS = """
+import numpy as np
+from fibench.kernels import aes, dpf
+rng = np.random.default_rng(7)
+real = aes.available
+for L in (1, 8, 31, 64):
+    for n in (1, 9, 100):
+        alpha = rng.integers(0, 2**L - 1, n, dtype=np.uint64, endpoint=True)
+        seeds = rng.integers(0, 2**64 - 1, (n, 4), dtype=np.uint64, endpoint=True)
+        fast = dpf.dpf_cmp_gen(alpha, L, seeds, chunk=16)
+        aes.available = lambda: False
+        slow = dpf.dpf_cmp_gen(alpha, L, seeds, chunk=16)
+        aes.available = real
+        assert all(np.array_equal(a, b) for a, b in zip(fast, slow)), (L, n)
+print(aes.path())
+"""
+
+
+@needs_aesni
+@pytest.mark.parametrize("features", ["-vaes", "-avx512f,-vaes"])
+def test_dpf_vector_keygen_without_vaes_or_avx512(features, tmp_path):
+    """The vector kernels compiled for a CPU without VAES (four AES-NI blocks per vector) and
+    without AVX-512 (LLVM splits the vectors) give the same keys (a fresh process and numba
+    cache, so that the kernels are compiled for those features)."""
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, NUMBA_CPU_FEATURES=features, NUMBA_CACHE_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", _DPF_BOTH_PATHS], env=env, capture_output=True, text=True,
+                         check=True).stdout
+    assert out.split() == ["aesni"]
+
+
+@needs_aesni
 @pytest.mark.parametrize("m", [1, 2])
 @pytest.mark.parametrize("L", [1, 31, 64])
 def test_dcf_keys_and_outputs_same_on_both_paths(monkeypatch, m, L):
