@@ -28,12 +28,12 @@ as bit 0 of word 0 of the root seed (a bit the PRG never reads), uniform in eith
 PRG: fixed-key AES-128 as a Matyas-Meyer-Oseas hash, ``G_T(s) = AES_K(s ^ T) ^ s ^ T``, with
 the public key of ``fibench.kernels.dcf`` and the tweaks T_L, T_R (children: seed = block with
 bit 0 cleared, control bit = bit 0) and T_V (leaf), from SHA-256 of their names. AES runs
-inside numba where the CPU has AES-NI (``fibench.kernels.aes``): key generation is then one
-numba call, eight comparisons per 512-bit vector with AES in the same loop
-(``_gen_vector``, ``fibench.kernels.dpf_simd``), and evaluation one numba call over chunks
-small enough for the AES buffers to stay in cache (``_eval_chunks``); else AES runs through
-OpenSSL (``cryptography``) in ECB mode over a whole chunk per level (``fss_tree.run_chunks``)
-with the scalar kernels. Every path gives the same keys and outputs byte for byte.
+inside numba where the CPU has AES-NI (``fibench.kernels.aes``): key generation and
+evaluation are then one numba call each, eight comparisons per 512-bit vector with AES in the
+same loop (``fibench.kernels.dpf_simd``); else AES runs
+through OpenSSL (``cryptography``) in ECB mode over a whole chunk per level
+(``fss_tree.run_chunks``) with the scalar kernels. Every path gives the same keys and outputs
+byte for byte.
 
 Cost per comparison with D = nbits - E tree levels: key generation 4 D + 2 AES blocks (both
 parties; 226 at nbits = 63), evaluation 2 D + 1 per party (113 at nbits = 63).
@@ -61,8 +61,7 @@ import numpy as np
 from numba import njit
 
 from fibench.kernels import aes, fss_tree
-from fibench.kernels.aes import _ecb
-from fibench.kernels.dpf_simd import gen_groups
+from fibench.kernels.dpf_simd import eval_vector, gen_vector
 from fibench.kernels.fss_tree import (check_chunk, check_key, check_nbits, check_points, key_buffers, root_seeds,
                                       run_chunks, tick)
 
@@ -80,11 +79,12 @@ CHUNK = 2048
 #: AES buffers (1 MiB each) in the L3 cache; 2048 .. 65536 measured within noise of each other
 #: in the kernel, 2048 paying ~0.1 s more per 10^6 comparisons at nbits = 63 in call overhead
 GEN_CHUNK = 16384
-#: the same on the vector path (``dpf_simd.gen_groups``, AES inside numba): comparisons per run
-#: walked level by level, its state (64 B per comparison) in the L1 cache; 10^6 at nbits = 63
-#: with reused buffers, per 10^6 comparisons over six n around 10^6 (2026-12-03, load 0.6-0.9):
-#: 128: 0.58-0.69 s, 256: 0.46-0.50, 512: 0.50-0.53, 1024: 0.44-0.53 s
-NUMBA_GEN_CHUNK = 512
+#: comparisons per run on the vector path (``dpf_simd.gen_groups`` / ``eval_groups``, AES
+#: inside numba), walked level by level with its state (64 B per comparison) in the L1 cache.
+#: Key generation, 10^6 at nbits = 63, reused buffers, per 10^6 over six n around 10^6
+#: (2026-12-03, load 0.6-0.9): 128: 0.58-0.69 s, 256: 0.46-0.50, 512: 0.50-0.53, 1024:
+#: 0.44-0.53 s; evaluation (one party): 256: 0.24 s, 512: 0.29, 1024 .. 4096: 0.28-0.30 s
+VECTOR_CHUNK = 512
 
 
 def _tweak(name: bytes) -> np.ndarray:
@@ -286,47 +286,6 @@ def _gen_leaf(inb, outb, alpha, j0, k, E, leaf, leaf1):
         leaf1[g, 1] = hi
 
 
-@njit(cache=True)
-def _gen_vector(rk, sd0, sd1, alpha, L, D, E, scw0, tcw0, scw1, tcw1, leaf0, leaf1, tw, groups):
-    """The whole of Gen in numba on the vector path (``dpf_simd.gen_groups``, AES through
-    ``fibench.kernels.aes``), over runs of ``groups`` groups of eight comparisons. The last n
-    mod 8 comparisons run in padded scratch sections (zero seeds and thresholds beyond n, whose
-    results are dropped) and are copied into the keys, their unused control bits cleared."""
-    n = alpha.size
-    nb = (n + 7) >> 3
-    full = n >> 3
-    state = np.empty(64 * groups, np.uint64)
-    for g0 in range(0, full, groups):
-        gen_groups(rk, sd0, sd1, alpha, scw0, scw1, tcw0, tcw1, leaf0, leaf1, tw, state, L - 1, D, E, n, nb, g0,
-                   min(g0 + groups, full))
-    r = n - 8 * full
-    if r == 0:
-        return
-    j0 = 8 * full
-    ts0 = np.zeros((8, 2), np.uint64)
-    ts1 = np.zeros((8, 2), np.uint64)
-    tal = np.zeros(8, np.uint64)
-    ts0[:r] = sd0[j0:]
-    ts1[:r] = sd1[j0:]
-    tal[:r] = alpha[j0:]
-    tc0 = np.empty((D, 8, 2), np.uint64)
-    tc1 = np.empty((D, 8, 2), np.uint64)
-    tt0 = np.empty((D, 2, 1), np.uint8)
-    tt1 = np.empty((D, 2, 1), np.uint8)
-    tl0 = np.empty((8, 2), np.uint64)
-    tl1 = np.empty((8, 2), np.uint64)
-    gen_groups(rk, ts0, ts1, tal, tc0, tc1, tt0, tt1, tl0, tl1, tw, state, L - 1, D, E, 8, 1, 0, 1)
-    keep = np.uint8((1 << r) - 1)
-    for i in range(D):
-        scw0[i, j0:] = tc0[i, :r]
-        scw1[i, j0:] = tc1[i, :r]
-        for side in range(2):
-            tcw0[i, side, nb - 1] = tt0[i, side, 0] & keep
-            tcw1[i, side, nb - 1] = tt1[i, side, 0] & keep
-    leaf0[j0:] = tl0[:r]
-    leaf1[j0:] = tl1[:r]
-
-
 # ---------------------------------------------------------------------------------------------
 # evaluation kernels (one party). AES input, interleaved: comparison j's left and right blocks
 # at words 4 j .. 4 j + 3 (the leaf pass: its one block at 2 j, 2 j + 1). State: control bit t
@@ -435,21 +394,6 @@ def _eval_leaf(inb, outb, x, j0, k, E, leaf, t, acc, out):
         out[g] = np.uint8(np.uint64(acc[j]) ^ _parity64((lo & mlo) ^ (hi & mhi)))
 
 
-@njit(cache=True)
-def _eval_chunks(rk, seed, x, L, D, E, party, chunk, scw, tcw, leaf, tw, inb, outb, t, acc, out):
-    """The whole of Eval in numba, chunk by chunk: per level AES over the chunk's 4 k words
-    and ``_eval_level``, then AES over 2 k words and ``_eval_leaf``."""
-    n = x.size
-    for j0 in range(0, n, chunk):
-        k = min(chunk, n - j0)
-        _eval_prep(seed, j0, k, D, party, tw, inb, t, acc)
-        for i in range(D):
-            _ecb(rk, inb, outb, 4 * k)
-            _eval_level(inb, outb, x, j0, k, np.uint64(L - 1 - i), scw[i], tcw[i], t, acc, tw, i == D - 1)
-        _ecb(rk, inb, outb, 2 * k)
-        _eval_leaf(inb, outb, x, j0, k, E, leaf, t, acc, out)
-
-
 # ---------------------------------------------------------------------------------------------
 # public drivers
 # ---------------------------------------------------------------------------------------------
@@ -477,8 +421,9 @@ def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk=None, out=N
         OS CSPRNG.
     flip : (n,) bits, scalar or None
         XORed into the output (e.g. the mask's top bit).
-    chunk : int, multiple of 8
-        Comparisons processed together (tuning only; the keys do not depend on it).
+    chunk : int, multiple of 8, or None
+        Comparisons processed together (tuning only; the keys do not depend on it). ``None``:
+        ``VECTOR_CHUNK`` on the vector path (AES inside numba), else ``GEN_CHUNK``.
     out : (key0, key1) or None
         Two writable, C-contiguous uint8 arrays of ``key_nbytes(n, nbits)`` to write into (a
         caller that reuses buffers avoids the first-touch page faults of fresh memory).
@@ -489,12 +434,13 @@ def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk=None, out=N
     -------
     (key0, key1) : two flat uint8 arrays of ``key_nbytes(n, nbits)`` bytes.
 
-    Cost: ``gen_aes_blocks(nbits) * n`` AES blocks, D + 1 AES calls and kernel calls per chunk.
+    Cost: ``gen_aes_blocks(nbits) * n`` AES blocks; one numba call on the vector path, else D + 1
+    AES calls and kernel calls per chunk.
     """
     t_start = time.perf_counter()
     L = check_nbits(nbits)
     in_numba = aes.available()
-    chunk = check_chunk((NUMBA_GEN_CHUNK if in_numba else GEN_CHUNK) if chunk is None else chunk)
+    chunk = check_chunk((VECTOR_CHUNK if in_numba else GEN_CHUNK) if chunk is None else chunk)
     alpha, _ = check_points(alpha, L, "alpha")
     n = alpha.size
     seeds = root_seeds(seeds, n)
@@ -527,7 +473,7 @@ def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk=None, out=N
             _gen_leaf(inb, outb, alpha, j0, k, E, leaf0, leaf1)
 
     if in_numba:
-        _gen_vector(fss_tree.ROUND_KEYS, sd0, sd1, alpha, L, D, E, scw0, tcw0, scw1, tcw1, leaf0, leaf1, TWEAKS,
+        gen_vector(fss_tree.ROUND_KEYS, sd0, sd1, alpha, L, D, E, scw0, tcw0, scw1, tcw1, leaf0, leaf1, TWEAKS,
                     chunk // 8)
     else:
         # D levels of 4 blocks per comparison (L and R children of both parties), then the leaf pass (2)
@@ -537,16 +483,19 @@ def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk=None, out=N
     return key0, key1
 
 
-def dpf_cmp_eval(party: int, key, x, nbits: int = 64, chunk: int = CHUNK, profile=None) -> np.ndarray:
+def dpf_cmp_eval(party: int, key, x, nbits: int = 64, chunk=None, profile=None) -> np.ndarray:
     """Party ``party``'s XOR share (uint8 0/1, shape of ``x``) of ``[x < alpha] ^ flip``.
 
     ``key``: that party's flat key from ``dpf_cmp_gen`` for ``x.size`` comparisons at the same
-    ``nbits``; ``x``: public uint64 inputs < 2**nbits. ``2 D + 1`` AES blocks per comparison."""
+    ``nbits``; ``x``: public uint64 inputs < 2**nbits; ``chunk`` (a multiple of 8, tuning only;
+    ``None``: ``VECTOR_CHUNK`` on the vector path, else ``CHUNK``). ``2 D + 1`` AES blocks per
+    comparison."""
     t_start = time.perf_counter()
     if isinstance(party, bool) or party not in (0, 1):
         raise ValueError(f"party must be 0 or 1, got {party!r}")
     L = check_nbits(nbits)
-    chunk = check_chunk(chunk)
+    in_numba = aes.available()
+    chunk = check_chunk((VECTOR_CHUNK if in_numba else CHUNK) if chunk is None else chunk)
     x, shape = check_points(x, L, "x")
     n = x.size
     key = check_key(key, key_nbytes(n, L), f"{n} comparisons at nbits = {L}")
@@ -569,10 +518,8 @@ def dpf_cmp_eval(party: int, key, x, nbits: int = 64, chunk: int = CHUNK, profil
         else:
             _eval_leaf(inb, outb, x, j0, k, E, leaf, t, acc, out)
 
-    in_numba = aes.available()
     if in_numba:
-        _eval_chunks(fss_tree.ROUND_KEYS, seed, x, L, D, E, party, c, scw, tcw, leaf, TWEAKS,
-                     np.empty(4 * c, np.uint64), np.empty(4 * c, np.uint64), t, acc, out)
+        eval_vector(fss_tree.ROUND_KEYS, seed, x, L, D, E, party, scw, tcw, leaf, TWEAKS, out, chunk // 8)
     else:
         # D levels of 2 blocks per comparison (both children), then the leaf pass (1)
         run_chunks(n, chunk, [4] * D + [2], start, step, profile=profile)

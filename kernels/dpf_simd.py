@@ -19,11 +19,17 @@ Measured (10^6 comparisons, nbits 63, both keys, reused key buffers, one core, l
 scalar levels with AES in numba and 1.83 s with OpenSSL. Without AVX-512 LLVM splits the
 vectors (AVX2: halves), and without VAES the AES runs as four AES-NI blocks per vector; the
 results do not depend on the target.
+
+The drivers ``gen_vector`` / ``eval_vector`` (numba, cached) live here beside the IR they
+inline, because numba's cache checks only the source file of the cached function: a driver in
+another file would keep running stale IR after an edit here. (An edit of
+``fibench.kernels.aes``'s IR helpers still needs ``__pycache__`` cleared.)
 """
 from __future__ import annotations
 
+import numpy as np
 from llvmlite import ir
-from numba import types
+from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -214,3 +220,185 @@ def gen_groups(typingctx, rk, sd0, sd1, alpha, scw0, scw1, tcw0, tcw1, leaf0, le
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+_EVAL_STATE = ("sa", "sb", "ta", "tb", "acca", "accb")  # a group's state: 6 vectors
+
+
+@intrinsic
+def eval_groups(typingctx, rk, seed, x, scw, tcw, leaf, tw, state, out, party, top, D, E, n, nb, g0, g1):
+    """One party's Eval for comparisons 8 g0 .. 8 g1 - 1, eight at a time in vectors, level by
+    level over the groups (as ``gen_groups``; a group's seeds, control bits and output bits in
+    ``state``, u64, 64 (g1 - g0) words, between levels).
+
+    Arrays (C-contiguous, indexed as the key format lays them out for ``n`` comparisons and
+    ``nb`` bytes per control-bit row; no bounds checks: 8 g1 <= n): ``seed`` u64 (n, 2),
+    ``scw`` u64 (D, n, 2), ``tcw`` u8 (D, 2, nb), ``leaf`` u64 (n, 2): the party's key
+    sections; ``x`` u64 (n,) the public inputs; ``out`` u8 (n,) the party's output bits,
+    written. Cost per group and level: 4 vector AES (16 blocks), about 30 logic operations,
+    two vector loads of corrections and two bytes of control bits.
+    """
+    _check_arrays(rk=(rk, types.uint64), seed=(seed, types.uint64), x=(x, types.uint64), scw=(scw, types.uint64),
+                  tcw=(tcw, types.uint8), leaf=(leaf, types.uint64), tw=(tw, types.uint64),
+                  state=(state, types.uint64), out=(out, types.uint8))
+    ip = types.intp
+    sig = types.void(rk, seed, x, scw, tcw, leaf, tw, state, out, ip, ip, ip, ip, ip, ip, ip, ip)
+
+    def codegen(context, builder, signature, args):
+        b = builder
+        rks = aes.round_keys_ir(context, b, signature.args[0], args[0])
+        sdp, xp, cwp, tcp, lfp, twp, stp, outp = (
+            _data(context, b, ty, val) for ty, val in zip(signature.args[1:9], args[1:9]))
+        party_v, top_v, d_v, e_v, n_v, nb, g0_v, g1_v = args[9:]
+        v = _Lanes(b)
+        one, zero = v.const(1), v.const(0)
+        low = ir.Constant(_V8, [0xFFFFFFFFFFFFFFFE, 0xFFFFFFFFFFFFFFFF] * 4)
+        tw = [b.load(b.gep(twp, [c64(i)])) for i in range(6)]
+        twL, twR, twV = (v.pairs(tw[2 * r], tw[2 * r + 1]) for r in range(3))
+        level_words = b.shl(n_v, c64(1))
+        count = b.sub(g1_v, g0_v)
+        # lane (block) q of half h holds comparison 4 h + q: its bit of a control-bit byte
+        bit_of = [ir.Constant(_V8, [4 * h + q // 2 for q in range(8)]) for h in range(2)]
+
+        def group(index):
+            g = b.add(index, g0_v)
+            x8 = v.load(xp, b.shl(g, c64(3)))
+            xs = [b.shuffle_vector(x8, x8, _mask([q // 2 + 4 * h for q in range(8)])) for h in range(2)]
+            return g, b.shl(g, c64(4)), b.shl(index, c64(6)), xs
+
+        def slot(st, name):
+            return b.add(st, c64(8 * _EVAL_STATE.index(name)))
+
+        with cgutils.for_range(b, count) as groups:
+            _, w, st, _ = group(groups.index)
+            for h, half in enumerate("ab"):
+                s = v.load(sdp, b.add(w, c64(8 * h)))
+                v.store(v.dup_low(b.and_(s, one)), stp, slot(st, "acc" + half))  # the output offset
+                v.store(b.and_(s, low), stp, slot(st, "s" + half))
+                v.store(v.splat(party_v), stp, slot(st, "t" + half))
+        with cgutils.for_range(b, d_v) as levels:
+            i = levels.index
+            pos = v.splat(b.sub(top_v, i))
+            row = b.mul(i, b.shl(nb, c64(1)))
+            with cgutils.for_range(b, count) as groups:
+                g, w, st, xs = group(groups.index)
+                seeds = [v.load(stp, slot(st, "s" + half)) for half in "ab"]
+                xin = [b.xor(s, t) for s in seeds for t in (twL, twR)]
+                ys = [b.xor(p, q) for p, q in zip(xin, aes.encrypt_vectors_ir(b, rks, xin))]
+                bytes_ = [v.splat(b.zext(b.load(b.gep(tcp, [b.add(b.add(row, off), g)])), _I64)) for off in (c64(0), nb)]
+                for h, half in enumerate("ab"):
+                    L, R = ys[2 * h], ys[2 * h + 1]
+                    tp = v.load(stp, slot(st, "t" + half))  # control bit, in both words of a block
+                    msk = b.sub(zero, tp)
+                    c = b.and_(v.load(cwp, b.add(b.mul(i, level_words), b.add(w, c64(8 * h)))), msk)
+                    tcl, tcr = (b.and_(b.lshr(byte, bit_of[h]), one) for byte in bytes_)
+                    tL = b.xor(v.dup_low(b.and_(L, one)), b.and_(tcl, tp))
+                    tR = b.xor(v.dup_low(b.and_(R, one)), b.and_(tcr, tp))
+                    L = b.xor(b.and_(L, low), c)
+                    R = b.xor(b.and_(R, low), c)
+                    d = b.and_(b.lshr(xs[h], pos), one)  # x's bit: 1 descends right
+                    dm = b.sub(zero, d)
+                    acc_slot = slot(st, "acc" + half)
+                    v.store(b.xor(v.load(stp, acc_slot), b.and_(tR, b.xor(d, one))), stp, acc_slot)
+                    v.store(b.xor(L, b.and_(b.xor(L, R), dm)), stp, slot(st, "s" + half))
+                    v.store(b.xor(tL, b.and_(b.xor(tL, tR), d)), stp, slot(st, "t" + half))
+        lowmask = v.splat(b.sub(b.shl(c64(1), e_v), c64(1)))
+        is_hi = b.icmp_unsigned("==", ir.Constant(_V8, [0, 1] * 4), one)
+        ones = v.const(0xFFFFFFFFFFFFFFFF)
+        ctpop = b.module.globals.get("llvm.ctpop.v8i64") or ir.Function(
+            b.module, ir.FunctionType(_V8, [_V8]), name="llvm.ctpop.v8i64")
+        with cgutils.for_range(b, count) as groups:
+            g, w, st, xs = group(groups.index)
+            xin = [b.xor(v.load(stp, slot(st, "s" + half)), twV) for half in "ab"]
+            ys = [b.xor(p, q) for p, q in zip(xin, aes.encrypt_vectors_ir(b, rks, xin))]
+            bits = []
+            for h, half in enumerate("ab"):
+                msk = b.sub(zero, v.load(stp, slot(st, "t" + half)))
+                val = b.xor(ys[h], b.and_(v.load(lfp, b.add(w, c64(8 * h))), msk))
+                # count the leaf bits at positions >= q + 1 (q = x's low E bits, in [0, 128))
+                q1 = b.add(b.and_(xs[h], lowmask), one)
+                lo_m = b.select(b.icmp_unsigned("<", q1, v.const(64)), b.shl(ones, q1), zero)
+                hs = b.sub(b.select(b.icmp_unsigned("<", q1, v.const(64)), v.const(64), q1), v.const(64))
+                hi_m = b.select(b.icmp_unsigned("<", q1, v.const(128)), b.shl(ones, hs), zero)
+                val = b.and_(val, b.select(is_hi, hi_m, lo_m))
+                val = b.xor(val, b.shuffle_vector(val, val, _mask([1, 0, 3, 2, 5, 4, 7, 6])))
+                par = b.and_(b.call(ctpop, [val]), one)
+                bits.append(b.xor(par, v.load(stp, slot(st, "acc" + half))))
+            outv = b.trunc(b.shuffle_vector(bits[0], bits[1], _EVEN), ir.VectorType(_I8, 8))
+            b.store(outv, b.bitcast(b.gep(outp, [b.shl(g, c64(3))]), ir.VectorType(_I8, 8).as_pointer()), align=1)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@njit(cache=True)
+def gen_vector(rk, sd0, sd1, alpha, L, D, E, scw0, tcw0, scw1, tcw1, leaf0, leaf1, tw, groups):
+    """The whole of Gen in numba on the vector path (``gen_groups``, AES through
+    ``fibench.kernels.aes``), over runs of ``groups`` groups of eight comparisons. The last n
+    mod 8 comparisons run in padded scratch sections (zero seeds and thresholds beyond n, whose
+    results are dropped) and are copied into the keys, their unused control bits cleared."""
+    n = alpha.size
+    nb = (n + 7) >> 3
+    full = n >> 3
+    state = np.empty(64 * groups, np.uint64)
+    for g0 in range(0, full, groups):
+        gen_groups(rk, sd0, sd1, alpha, scw0, scw1, tcw0, tcw1, leaf0, leaf1, tw, state, L - 1, D, E, n, nb, g0,
+                   min(g0 + groups, full))
+    r = n - 8 * full
+    if r == 0:
+        return
+    j0 = 8 * full
+    ts0 = np.zeros((8, 2), np.uint64)
+    ts1 = np.zeros((8, 2), np.uint64)
+    tal = np.zeros(8, np.uint64)
+    ts0[:r] = sd0[j0:]
+    ts1[:r] = sd1[j0:]
+    tal[:r] = alpha[j0:]
+    tc0 = np.empty((D, 8, 2), np.uint64)
+    tc1 = np.empty((D, 8, 2), np.uint64)
+    tt0 = np.empty((D, 2, 1), np.uint8)
+    tt1 = np.empty((D, 2, 1), np.uint8)
+    tl0 = np.empty((8, 2), np.uint64)
+    tl1 = np.empty((8, 2), np.uint64)
+    gen_groups(rk, ts0, ts1, tal, tc0, tc1, tt0, tt1, tl0, tl1, tw, state, L - 1, D, E, 8, 1, 0, 1)
+    keep = np.uint8((1 << r) - 1)
+    for i in range(D):
+        scw0[i, j0:] = tc0[i, :r]
+        scw1[i, j0:] = tc1[i, :r]
+        for side in range(2):
+            tcw0[i, side, nb - 1] = tt0[i, side, 0] & keep
+            tcw1[i, side, nb - 1] = tt1[i, side, 0] & keep
+    leaf0[j0:] = tl0[:r]
+    leaf1[j0:] = tl1[:r]
+
+
+@njit(cache=True)
+def eval_vector(rk, seed, x, L, D, E, party, scw, tcw, leaf, tw, out, groups):
+    """The whole of Eval in numba on the vector path (``eval_groups``), over runs of
+    ``groups`` groups of eight comparisons; the last n mod 8 in padded scratch sections."""
+    n = x.size
+    nb = (n + 7) >> 3
+    full = n >> 3
+    state = np.empty(64 * groups, np.uint64)
+    for g0 in range(0, full, groups):
+        eval_groups(rk, seed, x, scw, tcw, leaf, tw, state, out, party, L - 1, D, E, n, nb, g0,
+                    min(g0 + groups, full))
+    r = n - 8 * full
+    if r == 0:
+        return
+    j0 = 8 * full
+    ts = np.zeros((8, 2), np.uint64)
+    tx = np.zeros(8, np.uint64)
+    tc = np.zeros((D, 8, 2), np.uint64)
+    tt = np.zeros((D, 2, 1), np.uint8)
+    tl = np.zeros((8, 2), np.uint64)
+    to = np.empty(8, np.uint8)
+    ts[:r] = seed[j0:]
+    tx[:r] = x[j0:]
+    tl[:r] = leaf[j0:]
+    for i in range(D):
+        tc[i, :r] = scw[i, j0:]
+        tt[i, 0, 0] = tcw[i, 0, nb - 1]
+        tt[i, 1, 0] = tcw[i, 1, nb - 1]
+    eval_groups(rk, ts, tx, tc, tt, tl, tw, state, to, party, L - 1, D, E, 8, 1, 0, 1)
+    out[j0:] = to[:r]

@@ -114,6 +114,32 @@ def test_dpf_vector_keygen_equals_scalar_any_size(n, L, groups, data):
     assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
 
 
+@needs_aesni
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(0, 300), L=st.integers(1, 64), groups=st.integers(1, 20), data=st.data())
+def test_dpf_vector_eval_equals_scalar_any_size(n, L, groups, data):
+    """The vector evaluation gives the scalar kernels' output bits, and the two parties' bits
+    XOR to [x < alpha] ^ flip, with x at alpha, alpha - 1, alpha + 1 and the range ends."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    top = np.uint64(2**L - 1)
+    alpha = rng.integers(0, 2**L - 1, n, dtype=np.uint64, endpoint=True)
+    x = rng.integers(0, 2**L - 1, n, dtype=np.uint64, endpoint=True)
+    pick = rng.integers(0, 6, n)
+    x = np.select([pick == 0, pick == 1, pick == 2, pick == 3, pick == 4],
+                  [alpha, (alpha - np.uint64(1)) & top, (alpha + np.uint64(1)) & top, np.uint64(0), top], x)
+    flip = rng.integers(0, 2, n, dtype=np.uint8)
+    k0, k1 = dpf.dpf_cmp_gen(alpha, L, flip=flip)
+    fast = [dpf.dpf_cmp_eval(p, k, x, L, chunk=8 * groups) for p, k in ((0, k0), (1, k1))]
+    real = aes.available
+    try:
+        aes.available = lambda: False
+        slow = [dpf.dpf_cmp_eval(p, k, x, L, chunk=8 * groups) for p, k in ((0, k0), (1, k1))]
+    finally:
+        aes.available = real
+    assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
+    assert np.array_equal(fast[0] ^ fast[1], (x < alpha).astype(np.uint8) ^ flip)
+
+
 _DPF_BOTH_PATHS = """
 import numpy as np
 from fibench.kernels import aes, dpf
@@ -123,9 +149,12 @@ for L in (1, 8, 31, 64):
     for n in (1, 9, 100):
         alpha = rng.integers(0, 2**L - 1, n, dtype=np.uint64, endpoint=True)
         seeds = rng.integers(0, 2**64 - 1, (n, 4), dtype=np.uint64, endpoint=True)
+        x = rng.integers(0, 2**L - 1, n, dtype=np.uint64, endpoint=True)
         fast = dpf.dpf_cmp_gen(alpha, L, seeds, chunk=16)
+        fast += tuple(dpf.dpf_cmp_eval(p, fast[p], x, L, chunk=16) for p in (0, 1))
         aes.available = lambda: False
         slow = dpf.dpf_cmp_gen(alpha, L, seeds, chunk=16)
+        slow += tuple(dpf.dpf_cmp_eval(p, slow[p], x, L, chunk=16) for p in (0, 1))
         aes.available = real
         assert all(np.array_equal(a, b) for a, b in zip(fast, slow)), (L, n)
 print(aes.path())
@@ -134,9 +163,9 @@ print(aes.path())
 
 @needs_aesni
 @pytest.mark.parametrize("features", ["-vaes", "-avx512f,-vaes"])
-def test_dpf_vector_keygen_without_vaes_or_avx512(features, tmp_path):
+def test_dpf_vector_kernels_without_vaes_or_avx512(features, tmp_path):
     """The vector kernels compiled for a CPU without VAES (four AES-NI blocks per vector) and
-    without AVX-512 (LLVM splits the vectors) give the same keys (a fresh process and numba
+    without AVX-512 (LLVM splits the vectors) give the same keys and outputs (a fresh process and numba
     cache, so that the kernels are compiled for those features)."""
     import os
     import subprocess

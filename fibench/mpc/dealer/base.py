@@ -413,7 +413,7 @@ class Dealer:
         return FssLtzPre(n, bits, r_sh, keys, m, w_sh)
 
     @_offline
-    def dpf_keys(self, n: int, bits: int = 64, output: str = "bool", chunk: int = kdpf.GEN_CHUNK) -> FssDpfPre:
+    def dpf_keys(self, n: int, bits: int = 64, output: str = "bool", chunk: int | None = None) -> FssDpfPre:
         """DPF comparison keys for n comparisons of ``bits``-bit values
         (``fibench.mpc.protocols.compare_dpf``; keys in ``fibench.kernels.dpf``).
 

@@ -57,7 +57,7 @@ def require_two_parties(ctx_or_n) -> None:
         raise ValueError(f"protocol {NAME!r} needs n_parties = 2, got {n}")
 
 
-def ltz_dpf_offline(ctx, n: int, bits: int = 64, output: str = "bool", chunk: int = kdpf.GEN_CHUNK) -> FssDpfPre:
+def ltz_dpf_offline(ctx, n: int, bits: int = 64, output: str = "bool", chunk: int | None = None) -> FssDpfPre:
     """Dealer phase for ``n`` comparisons (``output``: ``"bool"``, ``"arith"`` or ``"relu"``,
     see ``Dealer.dpf_keys``)."""
     require_two_parties(ctx)
@@ -67,7 +67,7 @@ def ltz_dpf_offline(ctx, n: int, bits: int = 64, output: str = "bool", chunk: in
     return ctx.dealer.dpf_keys(int(n), bits, output=output, chunk=chunk)
 
 
-def _open_and_eval(ctx, x: AShare, pre: FssDpfPre, full: bool, chunk: int = kdpf.CHUNK, profile=None):
+def _open_and_eval(ctx, x: AShare, pre: FssDpfPre, full: bool, chunk: int | None = None, profile=None):
     """Open c = x + r (all 64 bits if ``full``, else the low ``bits``: 1 round) and evaluate the
     keys. Returns ``(c, y)``: y[p] uint64 0/1 (n,), XOR shares of [x < 0] (XOR m for the
     ``arith``/``relu`` keys)."""
@@ -120,7 +120,7 @@ def ltz_dpf(ctx, x: AShare, bits: int = 64) -> AShare:
     return ltz_dpf_online(ctx, x, pre)
 
 
-def ltz_dpf_online(ctx, x: AShare, pre: FssDpfPre, chunk: int = kdpf.CHUNK, profile: dict | None = None) -> AShare:
+def ltz_dpf_online(ctx, x: AShare, pre: FssDpfPre, chunk: int | None = None, profile: dict | None = None) -> AShare:
     """Online phase of ``ltz_dpf`` with ``arith`` keys (2 rounds)."""
     require_two_parties(ctx)
     if pre.output != "arith":
