@@ -34,74 +34,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from fibench.kernels import aes
-
-_I8 = ir.IntType(8)
-_I32 = ir.IntType(32)
-_I64 = ir.IntType(64)
-_V8 = ir.VectorType(_I64, 8)
-_B8 = ir.VectorType(ir.IntType(1), 8)
-
-
-def _mask(indices):
-    return ir.Constant(ir.VectorType(_I32, len(indices)), list(indices))
-
-
-_EVEN = _mask(range(0, 16, 2))  # the low words of two vectors' eight blocks
-
-
-class _Lanes:
-    """Vector helpers over one function's IR builder."""
-
-    def __init__(self, builder):
-        self.b = builder
-
-    def splat(self, x):
-        b = self.b
-        v = b.insert_element(ir.Constant(_V8, ir.Undefined), x, ir.Constant(_I32, 0))
-        return b.shuffle_vector(v, v, _mask([0] * 8))
-
-    def const(self, x):
-        return ir.Constant(_V8, [x] * 8)
-
-    def pairs(self, lo, hi):
-        """(lo, hi, lo, hi, ...): a block's two words in every block of a vector."""
-        b = self.b
-        v = b.insert_element(ir.Constant(ir.VectorType(_I64, 2), ir.Undefined), lo, ir.Constant(_I32, 0))
-        v = b.insert_element(v, hi, ir.Constant(_I32, 1))
-        return b.shuffle_vector(v, v, _mask([0, 1] * 4))
-
-    def dup_low(self, x):
-        """Each block's low word in both its words."""
-        return self.b.shuffle_vector(x, x, _mask([0, 0, 2, 2, 4, 4, 6, 6]))
-
-    def ptr(self, base, word):
-        return self.b.bitcast(self.b.gep(base, [word]), _V8.as_pointer())
-
-    def load(self, base, word):
-        return self.b.load(self.ptr(base, word), align=8)
-
-    def store(self, v, base, word):
-        self.b.store(v, self.ptr(base, word), align=8)
-
-    def bits(self, v):
-        """Bit 0 of each lane packed into a byte (lane u at bit u)."""
-        b = self.b
-        return b.bitcast(b.trunc(v, _B8), _I8)
-
-
-def _data(context, builder, ty, val):
-    return context.make_array(ty)(context, builder, val).data
-
-
-def c64(x):
-    return ir.Constant(_I64, x)
-
-
-def _check_arrays(**arrays):
-    for name, (ty, dtype) in arrays.items():
-        if not (isinstance(ty, types.Array) and ty.dtype == dtype and ty.layout == "C"):
-            raise TypeError(f"{name} must be a C-contiguous {dtype} array")
-
+from fibench.kernels.simd import EVEN, I8, I64, V8, Lanes, c64, check_arrays, data
 
 _STATE = ("s0a", "s0b", "s1a", "s1b", "t0a", "t0b", "t1a", "t1b")  # a group's state: 8 vectors
 
@@ -128,7 +61,7 @@ def gen_groups(typingctx, rk, sd0, sd1, alpha, scw0, scw1, tcw0, tcw1, leaf0, le
     vector AES (32 blocks), about 40 logic operations, 2 x 2 vector stores of corrections, 4
     byte stores of control bits, 8 + 8 state loads and stores (L1).
     """
-    _check_arrays(rk=(rk, types.uint64), sd0=(sd0, types.uint64), sd1=(sd1, types.uint64),
+    check_arrays(rk=(rk, types.uint64), sd0=(sd0, types.uint64), sd1=(sd1, types.uint64),
                   alpha=(alpha, types.uint64), scw0=(scw0, types.uint64), scw1=(scw1, types.uint64),
                   tcw0=(tcw0, types.uint8), tcw1=(tcw1, types.uint8), leaf0=(leaf0, types.uint64),
                   leaf1=(leaf1, types.uint64), tw=(tw, types.uint64), state=(state, types.uint64))
@@ -139,11 +72,11 @@ def gen_groups(typingctx, rk, sd0, sd1, alpha, scw0, scw1, tcw0, tcw1, leaf0, le
         b = builder
         rks = aes.round_keys_ir(context, b, signature.args[0], args[0])
         sd0p, sd1p, alp, cw0p, cw1p, tc0p, tc1p, lf0p, lf1p, twp, stp = (
-            _data(context, b, ty, val) for ty, val in zip(signature.args[1:12], args[1:12]))
+            data(context, b, ty, val) for ty, val in zip(signature.args[1:12], args[1:12]))
         top_v, d_v, e_v, n_v, nb, g0_v, g1_v = args[12:]
-        v = _Lanes(b)
+        v = Lanes(b)
         one, zero = v.const(1), v.const(0)
-        low = ir.Constant(_V8, [0xFFFFFFFFFFFFFFFE, 0xFFFFFFFFFFFFFFFF] * 4)  # clears bit 0 of low words
+        low = ir.Constant(V8, [0xFFFFFFFFFFFFFFFE, 0xFFFFFFFFFFFFFFFF] * 4)  # clears bit 0 of low words
         tw = [b.load(b.gep(twp, [c64(i)])) for i in range(6)]
         twL, twR, twV = (v.pairs(tw[2 * r], tw[2 * r + 1]) for r in range(3))
         level_words = b.shl(n_v, c64(1))  # words of one level's seed corrections
@@ -154,7 +87,7 @@ def gen_groups(typingctx, rk, sd0, sd1, alpha, scw0, scw1, tcw0, tcw1, leaf0, le
             vectors of thresholds)."""
             g = b.add(index, g0_v)
             al8 = v.load(alp, b.shl(g, c64(3)))
-            alphas = [b.shuffle_vector(al8, al8, _mask([q // 2 + 4 * h for q in range(8)])) for h in range(2)]
+            alphas = v.dup_halves(al8)
             return g, b.shl(g, c64(4)), b.shl(index, c64(6)), alphas
 
         def slot(st, name):
@@ -200,11 +133,11 @@ def gen_groups(typingctx, rk, sd0, sd1, alpha, scw0, scw1, tcw0, tcw1, leaf0, le
                         v.store(v.dup_low(b.and_(b.xor(nn, b.and_(tck, tp)), one)), stp, tslot)
                         v.store(b.and_(nn, low), stp, slot(st, "s" + party + half))
                 for bits, off in ((bits_l, c64(0)), (bits_r, nb)):
-                    byte = v.bits(b.shuffle_vector(bits[0], bits[1], _EVEN))
+                    byte = v.bits(b.shuffle_vector(bits[0], bits[1], EVEN))
                     for tcp in (tc0p, tc1p):
                         b.store(byte, b.gep(tcp, [b.add(b.add(row, off), g)]))
         lowmask = v.splat(b.sub(b.shl(c64(1), e_v), c64(1)))
-        word = ir.Constant(_V8, [0, 1] * 4)
+        word = ir.Constant(V8, [0, 1] * 4)
         with cgutils.for_range(b, count) as groups:
             _, w, st, alphas = group(groups.index)
             xs = [b.xor(v.load(stp, slot(st, s + half)), twV) for half in "ab" for s in ("s0", "s1")]
@@ -238,7 +171,7 @@ def eval_groups(typingctx, rk, seed, x, scw, tcw, leaf, tw, state, out, party, t
     written. Cost per group and level: 4 vector AES (16 blocks), about 30 logic operations,
     two vector loads of corrections and two bytes of control bits.
     """
-    _check_arrays(rk=(rk, types.uint64), seed=(seed, types.uint64), x=(x, types.uint64), scw=(scw, types.uint64),
+    check_arrays(rk=(rk, types.uint64), seed=(seed, types.uint64), x=(x, types.uint64), scw=(scw, types.uint64),
                   tcw=(tcw, types.uint8), leaf=(leaf, types.uint64), tw=(tw, types.uint64),
                   state=(state, types.uint64), out=(out, types.uint8))
     ip = types.intp
@@ -248,22 +181,22 @@ def eval_groups(typingctx, rk, seed, x, scw, tcw, leaf, tw, state, out, party, t
         b = builder
         rks = aes.round_keys_ir(context, b, signature.args[0], args[0])
         sdp, xp, cwp, tcp, lfp, twp, stp, outp = (
-            _data(context, b, ty, val) for ty, val in zip(signature.args[1:9], args[1:9]))
+            data(context, b, ty, val) for ty, val in zip(signature.args[1:9], args[1:9]))
         party_v, top_v, d_v, e_v, n_v, nb, g0_v, g1_v = args[9:]
-        v = _Lanes(b)
+        v = Lanes(b)
         one, zero = v.const(1), v.const(0)
-        low = ir.Constant(_V8, [0xFFFFFFFFFFFFFFFE, 0xFFFFFFFFFFFFFFFF] * 4)
+        low = ir.Constant(V8, [0xFFFFFFFFFFFFFFFE, 0xFFFFFFFFFFFFFFFF] * 4)
         tw = [b.load(b.gep(twp, [c64(i)])) for i in range(6)]
         twL, twR, twV = (v.pairs(tw[2 * r], tw[2 * r + 1]) for r in range(3))
         level_words = b.shl(n_v, c64(1))
         count = b.sub(g1_v, g0_v)
         # lane (block) q of half h holds comparison 4 h + q: its bit of a control-bit byte
-        bit_of = [ir.Constant(_V8, [4 * h + q // 2 for q in range(8)]) for h in range(2)]
+        bit_of = [ir.Constant(V8, [4 * h + q // 2 for q in range(8)]) for h in range(2)]
 
         def group(index):
             g = b.add(index, g0_v)
             x8 = v.load(xp, b.shl(g, c64(3)))
-            xs = [b.shuffle_vector(x8, x8, _mask([q // 2 + 4 * h for q in range(8)])) for h in range(2)]
+            xs = v.dup_halves(x8)
             return g, b.shl(g, c64(4)), b.shl(index, c64(6)), xs
 
         def slot(st, name):
@@ -285,7 +218,7 @@ def eval_groups(typingctx, rk, seed, x, scw, tcw, leaf, tw, state, out, party, t
                 seeds = [v.load(stp, slot(st, "s" + half)) for half in "ab"]
                 xin = [b.xor(s, t) for s in seeds for t in (twL, twR)]
                 ys = [b.xor(p, q) for p, q in zip(xin, aes.encrypt_vectors_ir(b, rks, xin))]
-                bytes_ = [v.splat(b.zext(b.load(b.gep(tcp, [b.add(b.add(row, off), g)])), _I64)) for off in (c64(0), nb)]
+                bytes_ = [v.splat(b.zext(b.load(b.gep(tcp, [b.add(b.add(row, off), g)])), I64)) for off in (c64(0), nb)]
                 for h, half in enumerate("ab"):
                     L, R = ys[2 * h], ys[2 * h + 1]
                     tp = v.load(stp, slot(st, "t" + half))  # control bit, in both words of a block
@@ -303,10 +236,10 @@ def eval_groups(typingctx, rk, seed, x, scw, tcw, leaf, tw, state, out, party, t
                     v.store(b.xor(L, b.and_(b.xor(L, R), dm)), stp, slot(st, "s" + half))
                     v.store(b.xor(tL, b.and_(b.xor(tL, tR), d)), stp, slot(st, "t" + half))
         lowmask = v.splat(b.sub(b.shl(c64(1), e_v), c64(1)))
-        is_hi = b.icmp_unsigned("==", ir.Constant(_V8, [0, 1] * 4), one)
+        is_hi = b.icmp_unsigned("==", ir.Constant(V8, [0, 1] * 4), one)
         ones = v.const(0xFFFFFFFFFFFFFFFF)
         ctpop = b.module.globals.get("llvm.ctpop.v8i64") or ir.Function(
-            b.module, ir.FunctionType(_V8, [_V8]), name="llvm.ctpop.v8i64")
+            b.module, ir.FunctionType(V8, [V8]), name="llvm.ctpop.v8i64")
         with cgutils.for_range(b, count) as groups:
             g, w, st, xs = group(groups.index)
             xin = [b.xor(v.load(stp, slot(st, "s" + half)), twV) for half in "ab"]
@@ -321,11 +254,11 @@ def eval_groups(typingctx, rk, seed, x, scw, tcw, leaf, tw, state, out, party, t
                 hs = b.sub(b.select(b.icmp_unsigned("<", q1, v.const(64)), v.const(64), q1), v.const(64))
                 hi_m = b.select(b.icmp_unsigned("<", q1, v.const(128)), b.shl(ones, hs), zero)
                 val = b.and_(val, b.select(is_hi, hi_m, lo_m))
-                val = b.xor(val, b.shuffle_vector(val, val, _mask([1, 0, 3, 2, 5, 4, 7, 6])))
+                val = b.xor(val, v.swap(val))
                 par = b.and_(b.call(ctpop, [val]), one)
                 bits.append(b.xor(par, v.load(stp, slot(st, "acc" + half))))
-            outv = b.trunc(b.shuffle_vector(bits[0], bits[1], _EVEN), ir.VectorType(_I8, 8))
-            b.store(outv, b.bitcast(b.gep(outp, [b.shl(g, c64(3))]), ir.VectorType(_I8, 8).as_pointer()), align=1)
+            outv = b.trunc(b.shuffle_vector(bits[0], bits[1], EVEN), ir.VectorType(I8, 8))
+            b.store(outv, b.bitcast(b.gep(outp, [b.shl(g, c64(3))]), ir.VectorType(I8, 8).as_pointer()), align=1)
         return context.get_dummy_value()
 
     return sig, codegen

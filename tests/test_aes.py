@@ -140,9 +140,43 @@ def test_dpf_vector_eval_equals_scalar_any_size(n, L, groups, data):
     assert np.array_equal(fast[0] ^ fast[1], (x < alpha).astype(np.uint8) ^ flip)
 
 
+@needs_aesni
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(0, 200), L=st.integers(1, 64), groups=st.integers(1, 20), with_gamma=st.booleans(),
+       data=st.data())
+def test_dcf_vector_equals_scalar_any_size(n, L, groups, with_gamma, data):
+    """The vector DCF (one payload word) writes the scalar kernels' keys and outputs byte for
+    byte, and the outputs sum to beta [x < alpha] + gamma, x at alpha, alpha +- 1, 0, the top."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    top = np.uint64(2**L - 1)
+    alpha = rng.integers(0, 2**L - 1, n, dtype=np.uint64, endpoint=True)
+    beta = rng.integers(0, 2**64 - 1, n, dtype=np.uint64, endpoint=True)
+    gamma = rng.integers(0, 2**64 - 1, n, dtype=np.uint64, endpoint=True) if with_gamma else None
+    seeds = rng.integers(0, 2**64 - 1, (n, 4), dtype=np.uint64, endpoint=True)
+    x = rng.integers(0, 2**L - 1, n, dtype=np.uint64, endpoint=True)
+    pick = rng.integers(0, 6, n)
+    x = np.select([pick == 0, pick == 1, pick == 2, pick == 3, pick == 4],
+                  [alpha, (alpha - np.uint64(1)) & top, (alpha + np.uint64(1)) & top, np.uint64(0), top], x)
+
+    def run():
+        k = dcf.dcf_gen(alpha, beta, L, seeds, gamma=gamma, chunk=8 * groups)
+        return k + tuple(dcf.dcf_eval(p, k[p], x, L, chunk=8 * groups) for p in (0, 1))
+
+    fast = run()
+    real = aes.available
+    try:
+        aes.available = lambda: False
+        slow = run()
+    finally:
+        aes.available = real
+    assert all(np.array_equal(a, b) for a, b in zip(fast, slow))
+    want = beta * (x < alpha).astype(np.uint64) + (np.uint64(0) if gamma is None else gamma)
+    assert np.array_equal(fast[2] + fast[3], want)
+
+
 _DPF_BOTH_PATHS = """
 import numpy as np
-from fibench.kernels import aes, dpf
+from fibench.kernels import aes, dcf, dpf
 rng = np.random.default_rng(7)
 real = aes.available
 for L in (1, 8, 31, 64):
@@ -157,13 +191,21 @@ for L in (1, 8, 31, 64):
         slow += tuple(dpf.dpf_cmp_eval(p, slow[p], x, L, chunk=16) for p in (0, 1))
         aes.available = real
         assert all(np.array_equal(a, b) for a, b in zip(fast, slow)), (L, n)
+        beta = rng.integers(0, 2**64 - 1, n, dtype=np.uint64, endpoint=True)
+        fast = dcf.dcf_gen(alpha, beta, L, seeds, chunk=16)
+        fast += tuple(dcf.dcf_eval(p, fast[p], x, L, chunk=16) for p in (0, 1))
+        aes.available = lambda: False
+        slow = dcf.dcf_gen(alpha, beta, L, seeds, chunk=16)
+        slow += tuple(dcf.dcf_eval(p, slow[p], x, L, chunk=16) for p in (0, 1))
+        aes.available = real
+        assert all(np.array_equal(a, b) for a, b in zip(fast, slow)), ("dcf", L, n)
 print(aes.path())
 """
 
 
 @needs_aesni
 @pytest.mark.parametrize("features", ["-vaes", "-avx512f,-vaes"])
-def test_dpf_vector_kernels_without_vaes_or_avx512(features, tmp_path):
+def test_fss_vector_kernels_without_vaes_or_avx512(features, tmp_path):
     """The vector kernels compiled for a CPU without VAES (four AES-NI blocks per vector) and
     without AVX-512 (LLVM splits the vectors) give the same keys and outputs (a fresh process and numba
     cache, so that the kernels are compiled for those features)."""

@@ -370,7 +370,7 @@ class Dealer:
         return A2BMasks(r=r_sh, r_planes=shared[0], q=shared[1], C=shared[2:nb], A=A, B=B, fin=fin_sh, **last)
 
     @_offline
-    def dcf_keys(self, n: int, bits: int = 64, payload: str | None = None, chunk: int = kdcf.GEN_CHUNK) -> FssLtzPre:
+    def dcf_keys(self, n: int, bits: int = 64, payload: str | None = None, chunk: int | None = None) -> FssLtzPre:
         """DCF keys for n comparisons of ``bits``-bit values (``fibench.mpc.protocols.compare_fss``).
 
         The mask r is shared from the seeds (0 bytes); the two keys go to parties 0 and 1 (one

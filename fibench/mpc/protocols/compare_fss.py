@@ -73,7 +73,7 @@ def _check_share(x) -> None:
         raise TypeError(f"x must be an AShare, got {type(x).__name__}")
 
 
-def ltz_fss_offline(ctx, n: int, bits: int = 64, chunk: int = kdcf.GEN_CHUNK, payload: str | None = None) -> FssLtzPre:
+def ltz_fss_offline(ctx, n: int, bits: int = 64, chunk: int | None = None, payload: str | None = None) -> FssLtzPre:
     """Dealer phase for ``n`` comparisons: mask shares (from seeds) and DCF keys (sent); see
     ``Dealer.dcf_keys`` for ``payload``."""
     require_two_parties(ctx)
@@ -83,7 +83,7 @@ def ltz_fss_offline(ctx, n: int, bits: int = 64, chunk: int = kdcf.GEN_CHUNK, pa
     return ctx.dealer.dcf_keys(int(n), bits, payload=payload, chunk=chunk)
 
 
-def _open_and_eval(ctx, x: AShare, pre: FssLtzPre, full: bool, chunk: int, profile=None):
+def _open_and_eval(ctx, x: AShare, pre: FssLtzPre, full: bool, chunk: int | None, profile=None):
     """Open c = x + r (all 64 bits if ``full``, else only the low ``bits``: 1 round) and
     evaluate the keys. Returns ``(c, c_msb, z)``, ``z[p]`` of shape (n,) or (n, 2)."""
     require_two_parties(ctx)
@@ -101,7 +101,7 @@ def _open_and_eval(ctx, x: AShare, pre: FssLtzPre, full: bool, chunk: int, profi
     return c, c_msb, z
 
 
-def ltz_fss_online(ctx, x: AShare, pre: FssLtzPre, chunk: int = kdcf.CHUNK, profile: dict | None = None) -> AShare:
+def ltz_fss_online(ctx, x: AShare, pre: FssLtzPre, chunk: int | None = None, profile: dict | None = None) -> AShare:
     """Online phase: open c = x + r (1 round), evaluate the DCF keys, finish locally."""
     require_two_parties(ctx)
     if pre.m != 1:
@@ -135,7 +135,7 @@ def ltz_fss_scaled(ctx, x: AShare, bits: int = 64) -> tuple[dict, dict]:
     pre = ltz_fss_offline(ctx, x.size, bits, payload="random")
     if x.size == 0:
         return {p: np.zeros((0, 2), dtype=np.uint64) for p in ctx.parties}, pre.w
-    _, c_msb, z = _open_and_eval(ctx, x, pre, False, kdcf.CHUNK)
+    _, c_msb, z = _open_and_eval(ctx, x, pre, False, None)
     return _scaled_finish(z, c_msb, pre.w), pre.w
 
 
@@ -150,7 +150,7 @@ def relu_fss(ctx, x: AShare, bits: int = 64) -> AShare:
     if x.size == 0:
         return AShare({p: np.zeros(x.shape, dtype=np.uint64) for p in ctx.parties}, x.shape, x.frac)
     pre = ltz_fss_offline(ctx, x.size, bits, payload="relu")
-    c, c_msb, z = _open_and_eval(ctx, x, pre, True, kdcf.CHUNK)
+    c, c_msb, z = _open_and_eval(ctx, x, pre, True, None)
     sr = _scaled_finish(z, c_msb, pre.w)
     out = {p: ((c if p == 0 else np.uint64(0)) - pre.r[p] - c * sr[p][:, 0] + sr[p][:, 1]).reshape(x.shape)
            for p in ctx.parties}
