@@ -652,7 +652,7 @@ def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk=None, ou
     alpha, _ = check_points(alpha, L, "alpha")
     n = alpha.size
     m = 2 if np.ndim(beta) == 2 else 1
-    in_vector = m == 1 and aes.available()
+    in_vector = aes.available()
     chunk = check_chunk((VECTOR_CHUNK if in_vector else GEN_CHUNK) if chunk is None else chunk)
     if m == 2:
         beta = _as_u64_pairs(beta, n, "beta")
@@ -692,10 +692,10 @@ def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk=None, ou
 
     if in_vector:
         gen_vector(fss_tree.ROUND_KEYS, sd0, sd1, alpha, beta, gam if gamma is not None else beta, gamma is not None, L,
-                   scw0, vcw0, cwl0, tcw0, scw1, vcw1, cwl1, tcw1, TWEAKS, chunk // 8)
+                   scw0, vcw0, cwl0, tcw0, scw1, vcw1, cwl1, tcw1, tw, chunk // 8)
     else:
         run_chunks(n, chunk, [words] * L, start, step, profile=profile)
-    tick(profile, "total_s", t_start, GEN_BLOCKS_PER_LEVEL * L * n if in_vector else 0)
+    tick(profile, "total_s", t_start, (2 + m) * 2 * L * n if in_vector else 0)
     return key0, key1
 
 
@@ -713,7 +713,7 @@ def dcf_eval(party: int, key, x, nbits: int = 64, chunk=None, profile=None, m: i
     L = check_nbits(nbits)
     if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m not in PAYLOAD_WORDS:
         raise ValueError(f"m (payload words) must be one of {PAYLOAD_WORDS}, got {m!r}")
-    in_vector = m == 1 and aes.available()
+    in_vector = aes.available()
     chunk = check_chunk((VECTOR_CHUNK if in_vector else CHUNK) if chunk is None else chunk)
     x, shape = check_points(x, L, "x")
     n = x.size
@@ -745,7 +745,7 @@ def dcf_eval(party: int, key, x, nbits: int = 64, chunk=None, profile=None, m: i
 
     if in_vector:
         _, scw, vcw, _, tcw = key_sections(key, n, L, m)
-        eval_vector(fss_tree.ROUND_KEYS, seed, x, L, party, scw, vcw, tcw, cwl, TWEAKS, out, chunk // 8)
+        eval_vector(fss_tree.ROUND_KEYS, seed, x, L, party, scw, vcw, tcw, cwl, tw, out, chunk // 8)
     else:
         # the chosen child's seed block and its value block per comparison and level
         run_chunks(n, chunk, [4] * L, start, step, finish, profile)

@@ -143,15 +143,17 @@ def test_dpf_vector_eval_equals_scalar_any_size(n, L, groups, data):
 @needs_aesni
 @settings(max_examples=40, deadline=None)
 @given(n=st.integers(0, 200), L=st.integers(1, 64), groups=st.integers(1, 20), with_gamma=st.booleans(),
-       data=st.data())
-def test_dcf_vector_equals_scalar_any_size(n, L, groups, with_gamma, data):
-    """The vector DCF (one payload word) writes the scalar kernels' keys and outputs byte for
-    byte, and the outputs sum to beta [x < alpha] + gamma, x at alpha, alpha +- 1, 0, the top."""
+       m=st.sampled_from([1, 2]), data=st.data())
+def test_dcf_vector_equals_scalar_any_size(n, L, groups, with_gamma, m, data):
+    """The vector DCF (one or two payload words) writes the scalar kernels' keys and outputs
+    byte for byte, and the outputs sum to beta [x < alpha] + gamma, x at alpha, alpha +- 1, 0
+    and the top of the range."""
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
     top = np.uint64(2**L - 1)
     alpha = rng.integers(0, 2**L - 1, n, dtype=np.uint64, endpoint=True)
-    beta = rng.integers(0, 2**64 - 1, n, dtype=np.uint64, endpoint=True)
-    gamma = rng.integers(0, 2**64 - 1, n, dtype=np.uint64, endpoint=True) if with_gamma else None
+    shape = (n,) if m == 1 else (n, 2)
+    beta = rng.integers(0, 2**64 - 1, shape, dtype=np.uint64, endpoint=True)
+    gamma = rng.integers(0, 2**64 - 1, shape, dtype=np.uint64, endpoint=True) if with_gamma else None
     seeds = rng.integers(0, 2**64 - 1, (n, 4), dtype=np.uint64, endpoint=True)
     x = rng.integers(0, 2**L - 1, n, dtype=np.uint64, endpoint=True)
     pick = rng.integers(0, 6, n)
@@ -160,7 +162,7 @@ def test_dcf_vector_equals_scalar_any_size(n, L, groups, with_gamma, data):
 
     def run():
         k = dcf.dcf_gen(alpha, beta, L, seeds, gamma=gamma, chunk=8 * groups)
-        return k + tuple(dcf.dcf_eval(p, k[p], x, L, chunk=8 * groups) for p in (0, 1))
+        return k + tuple(dcf.dcf_eval(p, k[p], x, L, chunk=8 * groups, m=m) for p in (0, 1))
 
     fast = run()
     real = aes.available
@@ -170,7 +172,8 @@ def test_dcf_vector_equals_scalar_any_size(n, L, groups, with_gamma, data):
     finally:
         aes.available = real
     assert all(np.array_equal(a, b) for a, b in zip(fast, slow))
-    want = beta * (x < alpha).astype(np.uint64) + (np.uint64(0) if gamma is None else gamma)
+    lt = (x < alpha).astype(np.uint64)
+    want = beta * (lt if m == 1 else lt[:, None]) + (np.uint64(0) if gamma is None else gamma)
     assert np.array_equal(fast[2] + fast[3], want)
 
 
@@ -191,14 +194,15 @@ for L in (1, 8, 31, 64):
         slow += tuple(dpf.dpf_cmp_eval(p, slow[p], x, L, chunk=16) for p in (0, 1))
         aes.available = real
         assert all(np.array_equal(a, b) for a, b in zip(fast, slow)), (L, n)
-        beta = rng.integers(0, 2**64 - 1, n, dtype=np.uint64, endpoint=True)
-        fast = dcf.dcf_gen(alpha, beta, L, seeds, chunk=16)
-        fast += tuple(dcf.dcf_eval(p, fast[p], x, L, chunk=16) for p in (0, 1))
-        aes.available = lambda: False
-        slow = dcf.dcf_gen(alpha, beta, L, seeds, chunk=16)
-        slow += tuple(dcf.dcf_eval(p, slow[p], x, L, chunk=16) for p in (0, 1))
-        aes.available = real
-        assert all(np.array_equal(a, b) for a, b in zip(fast, slow)), ("dcf", L, n)
+        for m in (1, 2):
+            beta = rng.integers(0, 2**64 - 1, (n,) if m == 1 else (n, 2), dtype=np.uint64, endpoint=True)
+            fast = dcf.dcf_gen(alpha, beta, L, seeds, chunk=16)
+            fast += tuple(dcf.dcf_eval(p, fast[p], x, L, chunk=16, m=m) for p in (0, 1))
+            aes.available = lambda: False
+            slow = dcf.dcf_gen(alpha, beta, L, seeds, chunk=16)
+            slow += tuple(dcf.dcf_eval(p, slow[p], x, L, chunk=16, m=m) for p in (0, 1))
+            aes.available = real
+            assert all(np.array_equal(a, b) for a, b in zip(fast, slow)), ("dcf", m, L, n)
 print(aes.path())
 """
 
