@@ -638,7 +638,8 @@ def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk=None, ou
         Two writable, C-contiguous, 8-byte aligned uint8 arrays of ``key_nbytes(n, nbits, m)``
         to write into (reused buffers avoid the first-touch page faults of fresh memory).
     profile : dict or None
-        If given, ``aes_s``, ``aes_blocks`` and ``total_s`` are accumulated into it.
+        If given, ``aes_blocks`` and ``total_s`` are accumulated into it, and ``aes_s`` on the
+        OpenSSL path (the vector path runs AES inside its loop and does not time it apart).
 
     Returns
     -------

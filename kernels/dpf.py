@@ -428,7 +428,8 @@ def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk=None, out=N
         Two writable, C-contiguous uint8 arrays of ``key_nbytes(n, nbits)`` to write into (a
         caller that reuses buffers avoids the first-touch page faults of fresh memory).
     profile : dict or None
-        If given, ``aes_s``, ``aes_blocks`` and ``total_s`` are accumulated into it.
+        If given, ``aes_blocks`` and ``total_s`` are accumulated into it, and ``aes_s`` on the
+        OpenSSL path (the vector path runs AES inside its loop and does not time it apart).
 
     Returns
     -------
