@@ -69,6 +69,7 @@ from fibench.kernels import aes, fss_tree
 from fibench.kernels.dcf_simd import eval_vector, gen_vector
 from fibench.kernels.fss_tree import (check_chunk, check_key, check_nbits, check_points, key_buffers, root_seeds,
                                       run_chunks, tick)
+from fibench.kernels.threads import launch
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)
@@ -692,8 +693,8 @@ def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk=None, ou
               vcw0[i], vcw1[i], tcw0[i], tcw1[i], cwl0, cwl1, tw, i == 0, i == L - 1)
 
     if in_vector:
-        gen_vector(fss_tree.ROUND_KEYS, sd0, sd1, alpha, beta, gam if gamma is not None else beta, gamma is not None, L,
-                   scw0, vcw0, cwl0, tcw0, scw1, vcw1, cwl1, tcw1, tw, chunk // 8)
+        launch(gen_vector, n, fss_tree.ROUND_KEYS, sd0, sd1, alpha, beta, gam if gamma is not None else beta,
+               gamma is not None, L, scw0, vcw0, cwl0, tcw0, scw1, vcw1, cwl1, tcw1, tw, chunk // 8)
     else:
         run_chunks(n, chunk, [words] * L, start, step, profile=profile)
     tick(profile, "total_s", t_start, (2 + m) * 2 * L * n if in_vector else 0)
@@ -746,7 +747,7 @@ def dcf_eval(party: int, key, x, nbits: int = 64, chunk=None, profile=None, m: i
 
     if in_vector:
         _, scw, vcw, _, tcw = key_sections(key, n, L, m)
-        eval_vector(fss_tree.ROUND_KEYS, seed, x, L, party, scw, vcw, tcw, cwl, tw, out, chunk // 8)
+        launch(eval_vector, n, fss_tree.ROUND_KEYS, seed, x, L, party, scw, vcw, tcw, cwl, tw, out, chunk // 8)
     else:
         # the chosen child's seed block and its value block per comparison and level
         run_chunks(n, chunk, [4] * L, start, step, finish, profile)

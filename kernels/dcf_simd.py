@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -286,6 +286,19 @@ def eval_groups(typingctx, rk, seed, x, scw, vcw, tcw, cwl, tw, state, out, part
     return sig, codegen
 
 
+@njit(cache=True, parallel=True)
+def _gen_runs(rk, sd0, sd1, alpha, beta, gamma, use_gamma, L, scw0, vcw0, cwl0, tcw0, scw1, vcw1, cwl1, tcw1, tw,
+              groups, n, nb, full):
+    """The runs of ``groups`` whole groups (comparisons 0 .. 8 full - 1), over numba's threads
+    (runs write disjoint parts of the keys)."""
+    nruns = (full + groups - 1) // groups
+    for q in prange(nruns):
+        g0 = q * groups
+        state = np.empty(GEN_STATE_WORDS * groups, np.uint64)
+        gen_groups(rk, sd0, sd1, alpha, beta, gamma, scw0, scw1, vcw0, vcw1, cwl0, cwl1, tcw0, tcw1, tw, state,
+                   L - 1, L, n, nb, g0, min(g0 + groups, full), use_gamma)
+
+
 @njit(cache=True)
 def gen_vector(rk, sd0, sd1, alpha, beta, gamma, use_gamma, L, scw0, vcw0, cwl0, tcw0, scw1, vcw1, cwl1, tcw1, tw,
                groups):
@@ -297,10 +310,9 @@ def gen_vector(rk, sd0, sd1, alpha, beta, gamma, use_gamma, L, scw0, vcw0, cwl0,
     n = alpha.size
     nb = (n + 7) >> 3
     full = n >> 3
-    state = np.empty(GEN_STATE_WORDS * groups, np.uint64)
-    for g0 in range(0, full, groups):
-        gen_groups(rk, sd0, sd1, alpha, beta, gamma, scw0, scw1, vcw0, vcw1, cwl0, cwl1, tcw0, tcw1, tw, state,
-                   L - 1, L, n, nb, g0, min(g0 + groups, full), use_gamma)
+    _gen_runs(rk, sd0, sd1, alpha, beta, gamma, use_gamma, L, scw0, vcw0, cwl0, tcw0, scw1, vcw1, cwl1, tcw1, tw,
+              groups, n, nb, full)
+    state = np.empty(GEN_STATE_WORDS, np.uint64)
     r = n - 8 * full
     if r == 0:
         return
@@ -339,6 +351,17 @@ def gen_vector(rk, sd0, sd1, alpha, beta, gamma, use_gamma, L, scw0, vcw0, cwl0,
     cwl1[j0:] = tfl1[:r]
 
 
+@njit(cache=True, parallel=True)
+def _eval_runs(rk, seed, x, L, party, scw, vcw, tcw, cwl, tw, out, groups, n, nb, full):
+    """The runs of ``groups`` whole groups, over numba's threads."""
+    nruns = (full + groups - 1) // groups
+    for q in prange(nruns):
+        g0 = q * groups
+        state = np.empty(EVAL_STATE_WORDS * groups, np.uint64)
+        eval_groups(rk, seed, x, scw, vcw, tcw, cwl, tw, state, out, party, L - 1, L, n, nb, g0,
+                    min(g0 + groups, full))
+
+
 @njit(cache=True)
 def eval_vector(rk, seed, x, L, party, scw, vcw, tcw, cwl, tw, out, groups):
     """The whole of Eval in numba on the vector path, over runs of ``groups`` groups of eight
@@ -347,10 +370,8 @@ def eval_vector(rk, seed, x, L, party, scw, vcw, tcw, cwl, tw, out, groups):
     n = x.size
     nb = (n + 7) >> 3
     full = n >> 3
-    state = np.empty(EVAL_STATE_WORDS * groups, np.uint64)
-    for g0 in range(0, full, groups):
-        eval_groups(rk, seed, x, scw, vcw, tcw, cwl, tw, state, out, party, L - 1, L, n, nb, g0,
-                    min(g0 + groups, full))
+    _eval_runs(rk, seed, x, L, party, scw, vcw, tcw, cwl, tw, out, groups, n, nb, full)
+    state = np.empty(EVAL_STATE_WORDS, np.uint64)
     r = n - 8 * full
     if r == 0:
         return

@@ -64,6 +64,7 @@ from fibench.kernels import aes, fss_tree
 from fibench.kernels.dpf_simd import eval_vector, gen_vector
 from fibench.kernels.fss_tree import (check_chunk, check_key, check_nbits, check_points, key_buffers, root_seeds,
                                       run_chunks, tick)
+from fibench.kernels.threads import launch
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)
@@ -474,8 +475,8 @@ def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk=None, out=N
             _gen_leaf(inb, outb, alpha, j0, k, E, leaf0, leaf1)
 
     if in_numba:
-        gen_vector(fss_tree.ROUND_KEYS, sd0, sd1, alpha, L, D, E, scw0, tcw0, scw1, tcw1, leaf0, leaf1, TWEAKS,
-                    chunk // 8)
+        launch(gen_vector, n, fss_tree.ROUND_KEYS, sd0, sd1, alpha, L, D, E, scw0, tcw0, scw1, tcw1, leaf0, leaf1,
+               TWEAKS, chunk // 8)
     else:
         # D levels of 4 blocks per comparison (L and R children of both parties), then the leaf pass (2)
         run_chunks(n, chunk, [8] * D + [4], start, step, profile=profile)
@@ -520,7 +521,7 @@ def dpf_cmp_eval(party: int, key, x, nbits: int = 64, chunk=None, profile=None) 
             _eval_leaf(inb, outb, x, j0, k, E, leaf, t, acc, out)
 
     if in_numba:
-        eval_vector(fss_tree.ROUND_KEYS, seed, x, L, D, E, party, scw, tcw, leaf, TWEAKS, out, chunk // 8)
+        launch(eval_vector, n, fss_tree.ROUND_KEYS, seed, x, L, D, E, party, scw, tcw, leaf, TWEAKS, out, chunk // 8)
     else:
         # D levels of 2 blocks per comparison (both children), then the leaf pass (1)
         run_chunks(n, chunk, [4] * D + [2], start, step, profile=profile)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -264,6 +264,29 @@ def eval_groups(typingctx, rk, seed, x, scw, tcw, leaf, tw, state, out, party, t
     return sig, codegen
 
 
+@njit(cache=True, parallel=True)
+def _gen_runs(rk, sd0, sd1, alpha, L, D, E, scw0, tcw0, scw1, tcw1, leaf0, leaf1, tw, groups, n, nb, full):
+    """The runs of ``groups`` whole groups (comparisons 0 .. 8 full - 1), over numba's threads
+    (runs write disjoint parts of the keys)."""
+    nruns = (full + groups - 1) // groups
+    for q in prange(nruns):
+        g0 = q * groups
+        state = np.empty(64 * groups, np.uint64)
+        gen_groups(rk, sd0, sd1, alpha, scw0, scw1, tcw0, tcw1, leaf0, leaf1, tw, state, L - 1, D, E, n, nb, g0,
+                   min(g0 + groups, full))
+
+
+@njit(cache=True, parallel=True)
+def _eval_runs(rk, seed, x, L, D, E, party, scw, tcw, leaf, tw, out, groups, n, nb, full):
+    """The runs of ``groups`` whole groups, over numba's threads."""
+    nruns = (full + groups - 1) // groups
+    for q in prange(nruns):
+        g0 = q * groups
+        state = np.empty(64 * groups, np.uint64)
+        eval_groups(rk, seed, x, scw, tcw, leaf, tw, state, out, party, L - 1, D, E, n, nb, g0,
+                    min(g0 + groups, full))
+
+
 @njit(cache=True)
 def gen_vector(rk, sd0, sd1, alpha, L, D, E, scw0, tcw0, scw1, tcw1, leaf0, leaf1, tw, groups):
     """The whole of Gen in numba on the vector path (``gen_groups``, AES through
@@ -273,10 +296,8 @@ def gen_vector(rk, sd0, sd1, alpha, L, D, E, scw0, tcw0, scw1, tcw1, leaf0, leaf
     n = alpha.size
     nb = (n + 7) >> 3
     full = n >> 3
-    state = np.empty(64 * groups, np.uint64)
-    for g0 in range(0, full, groups):
-        gen_groups(rk, sd0, sd1, alpha, scw0, scw1, tcw0, tcw1, leaf0, leaf1, tw, state, L - 1, D, E, n, nb, g0,
-                   min(g0 + groups, full))
+    _gen_runs(rk, sd0, sd1, alpha, L, D, E, scw0, tcw0, scw1, tcw1, leaf0, leaf1, tw, groups, n, nb, full)
+    state = np.empty(64, np.uint64)
     r = n - 8 * full
     if r == 0:
         return
@@ -312,10 +333,8 @@ def eval_vector(rk, seed, x, L, D, E, party, scw, tcw, leaf, tw, out, groups):
     n = x.size
     nb = (n + 7) >> 3
     full = n >> 3
-    state = np.empty(64 * groups, np.uint64)
-    for g0 in range(0, full, groups):
-        eval_groups(rk, seed, x, scw, tcw, leaf, tw, state, out, party, L - 1, D, E, n, nb, g0,
-                    min(g0 + groups, full))
+    _eval_runs(rk, seed, x, L, D, E, party, scw, tcw, leaf, tw, out, groups, n, nb, full)
+    state = np.empty(64, np.uint64)
     r = n - 8 * full
     if r == 0:
         return

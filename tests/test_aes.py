@@ -177,6 +177,38 @@ def test_dcf_vector_equals_scalar_any_size(n, L, groups, with_gamma, m, data):
     assert np.array_equal(fast[2] + fast[3], want)
 
 
+@needs_aesni
+@pytest.mark.parametrize("kind", ["dpf", "dcf1", "dcf2"])
+def test_vector_kernels_over_threads_equal_scalar(kind):
+    """Above ``threads.PARALLEL_MIN`` comparisons the vector kernels split their runs over
+    numba's threads (two here when the machine has them): the same keys and outputs as the
+    scalar path, n not a multiple of 8."""
+    from fibench.kernels import threads
+    n, L = threads.PARALLEL_MIN + 13, 64
+    rng = np.random.default_rng(11)
+    alpha = rng.integers(0, 2**L - 1, n, dtype=np.uint64, endpoint=True)
+    x = rng.integers(0, 2**L - 1, n, dtype=np.uint64, endpoint=True)
+    seeds = rng.integers(0, 2**64 - 1, (n, 4), dtype=np.uint64, endpoint=True)
+    beta = rng.integers(0, 2**64 - 1, (n, 2) if kind == "dcf2" else n, dtype=np.uint64, endpoint=True)
+
+    def run():
+        if kind == "dpf":
+            k = dpf.dpf_cmp_gen(alpha, L, seeds)
+            return k + tuple(dpf.dpf_cmp_eval(p, k[p], x, L) for p in (0, 1))
+        k = dcf.dcf_gen(alpha, beta, L, seeds)
+        return k + tuple(dcf.dcf_eval(p, k[p], x, L, m=beta.ndim) for p in (0, 1))
+
+    with threads.num_threads(2):
+        fast = run()
+    real = aes.available
+    try:
+        aes.available = lambda: False
+        slow = run()
+    finally:
+        aes.available = real
+    assert all(np.array_equal(a, b) for a, b in zip(fast, slow))
+
+
 _DPF_BOTH_PATHS = """
 import numpy as np
 from fibench.kernels import aes, dcf, dpf
