@@ -115,7 +115,8 @@ def _declare(module, name, vty):
     return fn if fn is not None else ir.Function(module, ir.FunctionType(vty, [vty, vty]), name=name)
 
 
-def _round_keys(context, builder, rk_ty, rk):
+def round_keys_ir(context, builder, rk_ty, rk):
+    """For intrinsics: the 11 round keys of an ``expand_key`` array argument as IR values."""
     ary = context.make_array(rk_ty)(context, builder, rk)
     ptr = builder.bitcast(ary.data, _V2.as_pointer())
     return [builder.load(builder.gep(ptr, [ir.Constant(_I32, r)]), align=8) for r in range(11)]
@@ -124,7 +125,7 @@ def _round_keys(context, builder, rk_ty, rk):
 def _operands(context, builder, signature, args):
     """Round keys and the i64 pointers to word ``o`` of ``src`` and ``dst`` of an
     ``(rk, src, dst, o)`` intrinsic."""
-    rks = _round_keys(context, builder, signature.args[0], args[0])
+    rks = round_keys_ir(context, builder, signature.args[0], args[0])
     sp = builder.gep(context.make_array(signature.args[1])(context, builder, args[1]).data, [args[3]])
     dp = builder.gep(context.make_array(signature.args[2])(context, builder, args[2]).data, [args[3]])
     return rks, sp, dp
@@ -138,23 +139,6 @@ def _encrypt_xmm(builder, rks, blocks):
     for r in range(1, 10):
         blocks = [builder.call(enc, [b, rks[r]]) for b in blocks]
     return [builder.call(last, [b, rks[10]]) for b in blocks]
-
-
-def _encrypt_zmm(builder, rks, block):
-    """AES-128 of four blocks packed in one <8 x i64> (VAES)."""
-    enc = _declare(builder.module, "llvm.x86.aesni.aesenc.512", _V8)
-    last = _declare(builder.module, "llvm.x86.aesni.aesenclast.512", _V8)
-    spread = ir.Constant(ir.VectorType(_I32, 8), [0, 1] * 4)
-    wide = [builder.shuffle_vector(r, r, spread) for r in rks]
-    block = builder.xor(block, wide[0])
-    for r in range(1, 10):
-        block = builder.call(enc, [block, wide[r]])
-    return builder.call(last, [block, wide[10]])
-
-
-def round_keys_ir(context, builder, rk_ty, rk):
-    """For intrinsics: the 11 round keys of an ``expand_key`` array argument as IR values."""
-    return _round_keys(context, builder, rk_ty, rk)
 
 
 def encrypt_vectors_ir(builder, rks, vectors):
@@ -197,17 +181,9 @@ def _encrypt4_at(typingctx, rk, src, dst, o):
 
     def codegen(context, builder, signature, args):
         rks, sp, dp = _operands(context, builder, signature, args)
-        if path() == "vaes":
-            vp = builder.bitcast(sp, _V8.as_pointer())
-            out = _encrypt_zmm(builder, rks, builder.load(vp, align=8))
-            builder.store(out, builder.bitcast(dp, _V8.as_pointer()), align=8)
-        else:
-            vs = builder.bitcast(sp, _V2.as_pointer())
-            vd = builder.bitcast(dp, _V2.as_pointer())
-            idx = [ir.Constant(_I32, b) for b in range(4)]
-            blocks = [builder.load(builder.gep(vs, [i]), align=8) for i in idx]
-            for i, b in zip(idx, _encrypt_xmm(builder, rks, blocks)):
-                builder.store(b, builder.gep(vd, [i]), align=8)
+        block = builder.load(builder.bitcast(sp, _V8.as_pointer()), align=8)
+        (out,) = encrypt_vectors_ir(builder, rks, [block])
+        builder.store(out, builder.bitcast(dp, _V8.as_pointer()), align=8)
         return context.get_dummy_value()
 
     return sig, codegen
@@ -251,9 +227,4 @@ def ecb_into(rk: np.ndarray, src: np.ndarray, dst: np.ndarray, nwords: int) -> N
     for name, a in (("src", src), ("dst", dst)):
         if a.dtype != np.uint64 or a.ndim != 1 or not a.flags.c_contiguous:
             raise ValueError(f"{name} must be a 1-d C-contiguous uint64 array")
-    _ecb(rk, src, dst, nwords)
-
-
-def ecb_into_unchecked(rk, src, dst, nwords: int) -> None:
-    """``ecb_into`` without the argument checks, for drivers that own their buffers."""
     _ecb(rk, src, dst, nwords)

@@ -11,10 +11,12 @@ control bits and two 64-bit value words. It is fixed-key AES-128 used as a Matya
 hash with three public tweaks: ``G_j(s) = AES_K(s ^ T_j) ^ s ^ T_j`` for j in {L, R, V}; the
 control bit of a child is bit 0 of its block (then cleared); the V block holds
 ``v_L`` (low word) and ``v_R`` (high word). K and the T_j are fixed public constants (derived
-from SHA-256 of their names). AES runs in ECB mode (``fibench.kernels.aes`` inside numba where the
-CPU has AES-NI, else OpenSSL through ``cryptography``; the same bytes),
-one call per tree level over a whole chunk of seeds; the numba kernels do all the rest
-(control bits, correction words, value accumulation) and lay out the next level's AES input.
+from SHA-256 of their names). Where the CPU has AES-NI for numba, key generation and
+evaluation run in the vector kernels of ``fibench.kernels.dcf_simd`` (eight comparisons per
+512-bit vector, AES in the same loop); else AES runs through OpenSSL (``cryptography``) in ECB
+mode, one call per tree level over a whole chunk of seeds, and the scalar numba kernels below
+do all the rest (control bits, correction words, value accumulation) and lay out the next
+level's AES input. Both give the same keys and outputs byte for byte.
 Convert(s) (the final seed to Z_2^64) is the high word of s.
 
 Cost per comparison and party: key generation runs 3 AES blocks per party per level (dealer:
@@ -616,6 +618,64 @@ def _as_u64_pairs(a, n, name) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
+def _gen_scalar(alpha, beta, gamma, L, m, chunk, sections0, sections1, profile):
+    """Gen on the scalar path: AES through OpenSSL over a chunk per level
+    (``fss_tree.run_chunks``), the numba kernels above; ``sections*``: the keys' (seed, scw,
+    vcw, cw_last, tcw), the seeds already written."""
+    sd0, scw0, vcw0, cwl0, tcw0 = sections0
+    sd1, scw1, vcw1, cwl1, tcw1 = sections1
+    c = min(chunk, alpha.size)
+    pos = [np.uint64(L - 1 - i) for i in range(L)]
+    # per comparison of a chunk: the parties' control bits and V_alpha (the seeds live in the AES input)
+    t0 = np.empty(c, dtype=np.uint64)
+    t1 = np.empty(c, dtype=np.uint64)
+    valpha = np.empty(c if m == 1 else (c, m), dtype=np.uint64)
+    gam = np.empty((0,) if m == 1 else (0, m), dtype=np.uint64) if gamma is None else gamma
+    # AES input words per comparison and level (both parties): L, R, V (m = 1) or L, R, VL, VR
+    prep, level, tw, words = (_gen_prep, _gen_level, TWEAKS, 12) if m == 1 else (_gen_prep2, _gen_level2, TWEAKS2, 16)
+
+    def start(j0, k, inb):
+        t0[:k] = 0
+        t1[:k] = 1
+        valpha[:k] = 0
+        prep(sd0, sd1, j0, k, tw, inb)
+
+    def step(i, j0, k, inb, outb):
+        level(inb, outb, alpha, beta, gam, j0, k, pos[i], t0, t1, valpha, scw0[i], scw1[i],
+              vcw0[i], vcw1[i], tcw0[i], tcw1[i], cwl0, cwl1, tw, i == 0, i == L - 1)
+
+    run_chunks(alpha.size, chunk, [words] * L, start, step, profile=profile)
+
+
+def _eval_scalar(party, key, x, L, m, chunk, out, profile):
+    """One party's Eval on the scalar path (OpenSSL AES over a chunk per level, the numba
+    kernels above)."""
+    n = x.size
+    seed, _, _, cwl, _ = key_sections(key, n, L, m)
+    nw = 8 * _key_words(n, L, m)
+    kw = key[:nw].view(np.uint64)
+    kt = key[nw:]
+    tw = TWEAKS if m == 1 else TWEAKS2
+    prep, level, final = (_eval_prep, _eval_level, _eval_final) if m == 1 else (_eval_prep2, _eval_level2, _eval_final2)
+    c = min(chunk, n)
+    st = np.empty((3 + m, c), dtype=np.uint64)  # seed low, seed high, m accumulators, control bit
+
+    def start(j0, k, inb):
+        st[0:2, :k] = seed[j0: j0 + k].T
+        st[2: 2 + m, :k] = 0
+        st[2 + m, :k] = party
+        prep(x, j0, k, L, st, tw, inb)
+
+    def step(i, j0, k, inb, outb):
+        level(inb, outb, x, kw, kt, st, tw, j0, k, n, L, i)
+
+    def finish(j0, k, inb, outb):
+        final(st, cwl, j0, k, party, out)
+
+    # the chosen child's seed block and its value block per comparison and level
+    run_chunks(n, chunk, [4] * L, start, step, finish, profile)
+
+
 def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk=None, out=None, profile=None):
     """DCF keys for ``f(x) = beta * [x < alpha] (+ gamma)`` on ``nbits``-bit inputs, n at once.
 
@@ -672,31 +732,13 @@ def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk=None, ou
     sd1[:] = seeds[:, 2:4]
     sd0[:, 0] &= NOT1
     sd1[:, 0] &= NOT1
-    c = min(chunk, n)
-    pos = [np.uint64(L - 1 - i) for i in range(L)]
-    # per comparison of a chunk: the parties' control bits and V_alpha (the seeds live in the AES input)
-    t0 = np.empty(c, dtype=np.uint64)
-    t1 = np.empty(c, dtype=np.uint64)
-    valpha = np.empty(c if m == 1 else (c, m), dtype=np.uint64)
-    gam = np.empty((0,) if m == 1 else (0, m), dtype=np.uint64) if gamma is None else gamma
-    # AES input words per comparison and level (both parties): L, R, V (m = 1) or L, R, VL, VR
-    prep, level, tw, words = (_gen_prep, _gen_level, TWEAKS, 12) if m == 1 else (_gen_prep2, _gen_level2, TWEAKS2, 16)
-
-    def start(j0, k, inb):
-        t0[:k] = 0
-        t1[:k] = 1
-        valpha[:k] = 0
-        prep(sd0, sd1, j0, k, tw, inb)
-
-    def step(i, j0, k, inb, outb):
-        level(inb, outb, alpha, beta, gam, j0, k, pos[i], t0, t1, valpha, scw0[i], scw1[i],
-              vcw0[i], vcw1[i], tcw0[i], tcw1[i], cwl0, cwl1, tw, i == 0, i == L - 1)
-
     if in_vector:
-        launch(gen_vector, n, fss_tree.ROUND_KEYS, sd0, sd1, alpha, beta, gam if gamma is not None else beta,
-               gamma is not None, L, scw0, vcw0, cwl0, tcw0, scw1, vcw1, cwl1, tcw1, tw, chunk // 8)
+        launch(gen_vector, n, fss_tree.ROUND_KEYS, sd0, sd1, alpha, beta, beta if gamma is None else gamma,
+               gamma is not None, L, scw0, vcw0, cwl0, tcw0, scw1, vcw1, cwl1, tcw1, TWEAKS if m == 1 else TWEAKS2,
+               chunk // 8)
     else:
-        run_chunks(n, chunk, [words] * L, start, step, profile=profile)
+        _gen_scalar(alpha, beta, gamma, L, m, chunk, (sd0, scw0, vcw0, cwl0, tcw0), (sd1, scw1, vcw1, cwl1, tcw1),
+                    profile)
     tick(profile, "total_s", t_start, (2 + m) * 2 * L * n if in_vector else 0)
     return key0, key1
 
@@ -724,32 +766,11 @@ def dcf_eval(party: int, key, x, nbits: int = 64, chunk=None, profile=None, m: i
     out_shape = shape if m == 1 else shape + (m,)
     if n == 0:
         return out.reshape(out_shape)
-    seed, _, _, cwl, _ = key_sections(key, n, L, m)
-    nw = 8 * _key_words(n, L, m)
-    kw = key[:nw].view(np.uint64)
-    kt = key[nw:]
-    tw = TWEAKS if m == 1 else TWEAKS2
-    prep, level, final = (_eval_prep, _eval_level, _eval_final) if m == 1 else (_eval_prep2, _eval_level2, _eval_final2)
-    c = min(chunk, n)
-    st = np.empty((3 + m, c), dtype=np.uint64)  # seed low, seed high, m accumulators, control bit
-
-    def start(j0, k, inb):
-        st[0:2, :k] = seed[j0: j0 + k].T
-        st[2: 2 + m, :k] = 0
-        st[2 + m, :k] = party
-        prep(x, j0, k, L, st, tw, inb)
-
-    def step(i, j0, k, inb, outb):
-        level(inb, outb, x, kw, kt, st, tw, j0, k, n, L, i)
-
-    def finish(j0, k, inb, outb):
-        final(st, cwl, j0, k, party, out)
-
     if in_vector:
-        _, scw, vcw, _, tcw = key_sections(key, n, L, m)
-        launch(eval_vector, n, fss_tree.ROUND_KEYS, seed, x, L, party, scw, vcw, tcw, cwl, tw, out, chunk // 8)
+        seed, scw, vcw, cwl, tcw = key_sections(key, n, L, m)
+        launch(eval_vector, n, fss_tree.ROUND_KEYS, seed, x, L, party, scw, vcw, tcw, cwl, TWEAKS if m == 1 else TWEAKS2,
+               out, chunk // 8)
     else:
-        # the chosen child's seed block and its value block per comparison and level
-        run_chunks(n, chunk, [4] * L, start, step, finish, profile)
+        _eval_scalar(party, key, x, L, m, chunk, out, profile)
     tick(profile, "total_s", t_start, EVAL_BLOCKS_PER_LEVEL * L * n if in_vector else 0)
     return out.reshape(out_shape)

@@ -17,13 +17,12 @@ Without AVX-512 LLVM splits the vectors, without VAES AES runs as AES-NI; same r
 from __future__ import annotations
 
 import numpy as np
-from llvmlite import ir
 from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
 from fibench.kernels import aes
-from fibench.kernels.simd import EVEN, I64, ODD, V8, Lanes, c64, check_arrays, data
+from fibench.kernels.simd import EVEN, LOW, ODD, V8, GroupState, Lanes, c64, check_arrays, data, tree_level
 
 _GEN_STATE = ("s0a", "s0b", "s1a", "s1b", "t0a", "t0b", "t1a", "t1b", "vaa", "vab")  # 10 vectors a group
 _EVAL_STATE = ("sa", "sb", "ta", "tb", "acca", "accb")
@@ -65,88 +64,64 @@ def gen_groups(typingctx, rk, sd0, sd1, alpha, beta, gamma, scw0, scw1, vcw0, vc
         top_v, l_v, n_v, nb, g0_v, g1_v, gam_v = args[16:]
         v = Lanes(b)
         one, zero = v.const(1), v.const(0)
-        low = ir.Constant(V8, [0xFFFFFFFFFFFFFFFE, 0xFFFFFFFFFFFFFFFF] * 4)  # clears bit 0 of low words
         tw = [b.load(b.gep(twp, [c64(i)])) for i in range(2 * (2 + m))]
         tws = [v.pairs(tw[2 * r], tw[2 * r + 1]) for r in range(2 + m)]  # T_L, T_R, T_V | T_VL, T_VR
         count = b.sub(g1_v, g0_v)
         gsub = [cgutils.alloca_once(b, V8, name=f"gsub{h}") for h in range(2)]
-
-        def group(index):
-            g = b.add(index, g0_v)
-            c8 = b.shl(g, c64(3))
-            return g, b.shl(g, c64(4)), b.mul(index, c64(GEN_STATE_WORDS)), c8
-
-        def slot(st, name):
-            return b.add(st, c64(8 * _GEN_STATE.index(name)))
+        state = GroupState(v, stp, _GEN_STATE, g0_v)
 
         with cgutils.for_range(b, count) as groups:
-            _, w, st, _ = group(groups.index)
+            _, w, st, _ = state.group(groups.index)
             for h, half in enumerate("ab"):
                 wh = b.add(w, c64(8 * h))
-                v.store(v.load(sd0p, wh), stp, slot(st, "s0" + half))
-                v.store(v.load(sd1p, wh), stp, slot(st, "s1" + half))
-                v.store(zero, stp, slot(st, "t0" + half))
-                v.store(one, stp, slot(st, "t1" + half))
-                v.store(zero, stp, slot(st, "va" + half))
+                state.store(v.load(sd0p, wh), st, "s0" + half)
+                state.store(v.load(sd1p, wh), st, "s1" + half)
+                state.store(zero, st, "t0" + half)
+                state.store(one, st, "t1" + half)
+                state.store(zero, st, "va" + half)
         with cgutils.for_range(b, l_v) as levels:
             i = levels.index
             pos = v.splat(b.sub(top_v, i))
             row = b.mul(i, b.shl(nb, c64(1)))
             first_gamma = b.and_(gam_v, b.icmp_signed("==", i, c64(0)))
             with cgutils.for_range(b, count) as groups:
-                g, w, st, c8 = group(groups.index)
+                g, w, st, c8 = state.group(groups.index)
                 alphas = v.dup_halves(v.load(alp, c8))
                 # beta: dup (m = 1) or both words of a block (m = 2)
                 betas = v.dup_halves(v.load(bep, c8)) if m == 1 else [v.load(bep, b.add(w, c64(8 * h))) for h in range(2)]
-                seeds = [(v.load(stp, slot(st, "s0" + half)), v.load(stp, slot(st, "s1" + half))) for half in "ab"]
+                seeds = [(state.load(st, "s0" + half), state.load(st, "s1" + half)) for half in "ab"]
                 xs = [b.xor(s, t) for s0, s1 in seeds for s in (s0, s1) for t in tws]
                 ys = [b.xor(x, y) for x, y in zip(xs, aes.encrypt_vectors_ir(b, rks, xs))]
                 bits_l, bits_r, vals = [], [], []
                 per = 2 * (2 + m)  # AES vectors per half
                 for h, half in enumerate("ab"):
                     blocks = ys[per * h: per * (h + 1)]
-                    SL0, SR0, SL1, SR1 = blocks[0], blocks[1], blocks[2 + m], blocks[3 + m]
                     a = b.and_(b.lshr(alphas[h], pos), one)
                     am = b.sub(zero, a)  # all ones where alpha goes right (keep right, lose left)
-                    d = b.and_(b.xor(SL0, SR0), am)
-                    k0, x0 = b.xor(SL0, d), b.xor(SR0, d)  # kept and lost child of party 0
-                    d = b.and_(b.xor(SL1, SR1), am)
-                    k1, x1 = b.xor(SL1, d), b.xor(SR1, d)
                     if m == 1:  # (kept value, lost value) in the words of the one V block
-                        V0, V1 = blocks[2], blocks[5]
-                        vk0 = b.xor(V0, b.and_(b.xor(V0, v.swap(V0)), am))
-                        vk1 = b.xor(V1, b.and_(b.xor(V1, v.swap(V1)), am))
-                        vx0, vx1 = vk0, vk1
+                        vk0 = vx0 = v.pick(blocks[2], v.swap(blocks[2]), am)
+                        vk1 = vx1 = v.pick(blocks[5], v.swap(blocks[5]), am)
                     else:  # the kept child's value block and the lost one's, both words
-                        d = b.and_(b.xor(blocks[2], blocks[3]), am)
-                        vk0, vx0 = b.xor(blocks[2], d), b.xor(blocks[3], d)
-                        d = b.and_(b.xor(blocks[6], blocks[7]), am)
-                        vk1, vx1 = b.xor(blocks[6], d), b.xor(blocks[7], d)
-                    va_slot = slot(st, "va" + half)
-                    va = v.load(stp, va_slot)
-                    t0_slot, t1_slot = slot(st, "t0" + half), slot(st, "t1" + half)
-                    tp0, tp1 = v.load(stp, t0_slot), v.load(stp, t1_slot)
-                    m0, m1 = b.sub(zero, tp0), b.sub(zero, tp1)
+                        vk0, vx0 = v.keep_lose(blocks[2], blocks[3], am)
+                        vk1, vx1 = v.keep_lose(blocks[6], blocks[7], am)
+                    va = state.load(st, "va" + half)
+                    tp0, tp1 = state.load(st, "t0" + half), state.load(st, "t1" + half)
+                    m1 = b.sub(zero, tp1)
                     # u = v1_lose - v0_lose - V_alpha + beta [lose = left]: m = 1 in the high words
                     u = b.add(b.sub(b.sub(vx1, vx0), va), b.and_(betas[h], am))
                     vals.append(b.sub(b.xor(u, m1), m1))  # (-1)^t1 * u
                     # V_alpha <- V_alpha - v1_keep + v0_keep + u: m = 1 in the low words (then dup)
                     va_new = b.add(b.sub(va, vk1), vk0)
-                    if m == 1:
-                        v.store(v.dup_low(b.add(va_new, v.swap(u))), stp, va_slot)
-                    else:
-                        v.store(b.add(va_new, u), stp, va_slot)
-                    bits_l.append(b.xor(b.xor(SL0, SL1), b.xor(a, one)))  # bit 0 of the low words
-                    bits_r.append(b.xor(b.xor(SR0, SR1), a))
-                    tck = b.xor(b.xor(k0, k1), one)
-                    c = b.and_(b.xor(x0, x1), low)
+                    state.store(v.dup_low(b.add(va_new, v.swap(u))) if m == 1 else b.add(va_new, u), st, "va" + half)
+                    sl0, sr0, sl1, sr1 = blocks[0], blocks[1], blocks[2 + m], blocks[3 + m]
+                    c, bl, br, (s0, t0), (s1, t1) = tree_level(v, sl0, sr0, sl1, sr1, a, tp0, tp1)
+                    bits_l.append(bl)
+                    bits_r.append(br)
                     o = b.add(b.mul(i, b.shl(n_v, c64(1))), b.add(w, c64(8 * h)))
                     v.store(c, cw0p, o)
                     v.store(c, cw1p, o)
-                    for party, kk, tp, m_, t_slot in (("0", k0, tp0, m0, t0_slot), ("1", k1, tp1, m1, t1_slot)):
-                        nn = b.xor(kk, b.and_(c, m_))
-                        v.store(v.dup_low(b.and_(b.xor(nn, b.and_(tck, tp)), one)), stp, t_slot)
-                        v.store(b.and_(nn, low), stp, slot(st, "s" + party + half))
+                    for name, x in (("s0", s0), ("t0", t0), ("s1", s1), ("t1", t1)):
+                        state.store(x, st, name + half)
                 # the value correction words, minus gamma on the first level
                 if m == 1:
                     outs = [(b.shuffle_vector(vals[0], vals[1], ODD), c8, b.add(b.mul(i, n_v), c8))]
@@ -160,19 +135,17 @@ def gen_groups(typingctx, rk, sd0, sd1, alpha, beta, gamma, scw0, scw1, vcw0, vc
                     vv = b.sub(vv, b.load(gsub[q]))
                     v.store(vv, vc0p, vo)
                     v.store(vv, vc1p, vo)
-                for bits, off in ((bits_l, c64(0)), (bits_r, nb)):
-                    byte = v.bits(b.shuffle_vector(bits[0], bits[1], EVEN))
-                    for tcp in (tc0p, tc1p):
-                        b.store(byte, b.gep(tcp, [b.add(b.add(row, off), g)]))
+                v.store_bits(bits_l, (tc0p, tc1p), b.add(row, g))
+                v.store_bits(bits_r, (tc0p, tc1p), b.add(b.add(row, nb), g))
         # CW^(L+1) = (-1)^t1 * (Convert(s1) - Convert(s0) - V_alpha), Convert(s) = the high word
         # (m = 1; in the high words), (high word, low word) (m = 2)
         with cgutils.for_range(b, count) as groups:
-            _, w, st, c8 = group(groups.index)
+            _, w, st, c8 = state.group(groups.index)
             fs = []
             for half in "ab":
-                diff = b.sub(v.load(stp, slot(st, "s1" + half)), v.load(stp, slot(st, "s0" + half)))
-                f = b.sub(diff if m == 1 else v.swap(diff), v.load(stp, slot(st, "va" + half)))
-                mt = b.sub(zero, v.load(stp, slot(st, "t1" + half)))
+                diff = b.sub(state.load(st, "s1" + half), state.load(st, "s0" + half))
+                f = b.sub(diff if m == 1 else v.swap(diff), state.load(st, "va" + half))
+                mt = b.sub(zero, state.load(st, "t1" + half))
                 fs.append(b.sub(b.xor(f, mt), mt))
             if m == 1:
                 f8 = b.shuffle_vector(fs[0], fs[1], ODD)
@@ -209,71 +182,54 @@ def eval_groups(typingctx, rk, seed, x, scw, vcw, tcw, cwl, tw, state, out, part
         party_v, top_v, l_v, n_v, nb, g0_v, g1_v = args[10:]
         v = Lanes(b)
         one, zero = v.const(1), v.const(0)
-        low = ir.Constant(V8, [0xFFFFFFFFFFFFFFFE, 0xFFFFFFFFFFFFFFFF] * 4)
         tw = [b.load(b.gep(twp, [c64(i)])) for i in range(2 * (2 + m))]
         tws = [v.pairs(tw[2 * r], tw[2 * r + 1]) for r in range(2 + m)]  # T_L, T_R, T_V | T_VL, T_VR
-        twL, twV = tws[0], tws[2]
-        dLR = b.xor(tws[0], tws[1])
-        dV = b.xor(tws[2], tws[3]) if m == 2 else None  # the value tweak follows the input bit too
         count = b.sub(g1_v, g0_v)
-        bit_of = [ir.Constant(V8, [4 * h + q // 2 for q in range(8)]) for h in range(2)]
-
-        def group(index):
-            g = b.add(index, g0_v)
-            c8 = b.shl(g, c64(3))
-            return g, b.shl(g, c64(4)), b.mul(index, c64(EVAL_STATE_WORDS)), c8
-
-        def slot(st, name):
-            return b.add(st, c64(8 * _EVAL_STATE.index(name)))
+        state = GroupState(v, stp, _EVAL_STATE, g0_v)
 
         with cgutils.for_range(b, count) as groups:
-            _, w, st, _ = group(groups.index)
+            _, w, st, _ = state.group(groups.index)
             for h, half in enumerate("ab"):
-                v.store(v.load(sdp, b.add(w, c64(8 * h))), stp, slot(st, "s" + half))
-                v.store(v.splat(party_v), stp, slot(st, "t" + half))
-                v.store(zero, stp, slot(st, "acc" + half))
+                state.store(v.load(sdp, b.add(w, c64(8 * h))), st, "s" + half)
+                state.store(v.splat(party_v), st, "t" + half)
+                state.store(zero, st, "acc" + half)
         with cgutils.for_range(b, l_v) as levels:
             i = levels.index
             pos = v.splat(b.sub(top_v, i))
             row = b.mul(i, b.shl(nb, c64(1)))
             with cgutils.for_range(b, count) as groups:
-                g, w, st, c8 = group(groups.index)
+                g, w, st, c8 = state.group(groups.index)
                 xs = v.dup_halves(v.load(xp, c8))
                 if m == 1:
                     vcws = v.dup_halves(v.load(vcp, b.add(b.mul(i, n_v), c8)))
                 else:
                     vcws = [v.load(vcp, b.add(b.mul(i, b.shl(n_v, c64(1))), b.add(w, c64(8 * h)))) for h in range(2)]
-                ds = [b.and_(b.lshr(xh, pos), one) for xh in xs]  # x's bit: 1 descends right
-                dms = [b.sub(zero, d) for d in ds]
-                seeds = [v.load(stp, slot(st, "s" + half)) for half in "ab"]
-                xin = [q for s, dm in zip(seeds, dms)
-                       for q in (b.xor(s, b.xor(twL, b.and_(dLR, dm))),
-                                 b.xor(s, twV if m == 1 else b.xor(twV, b.and_(dV, dm))))]
+                dms = [b.sub(zero, b.and_(b.lshr(xh, pos), one)) for xh in xs]  # all ones: x descends right
+                # the chosen child's seed block and its value block (the value tweak follows x's bit for m = 2)
+                xin = [b.xor(s, t) for s, dm in zip((state.load(st, "s" + half) for half in "ab"), dms)
+                       for t in (v.pick(tws[0], tws[1], dm), tws[2] if m == 1 else v.pick(tws[2], tws[3], dm))]
                 ys = [b.xor(p, q) for p, q in zip(xin, aes.encrypt_vectors_ir(b, rks, xin))]
-                bytes_ = [v.splat(b.zext(b.load(b.gep(tcp, [b.add(b.add(row, off), g)])), I64)) for off in (c64(0), nb)]
+                bytes_ = [b.load(b.gep(tcp, [b.add(b.add(row, off), g)])) for off in (c64(0), nb)]
                 for h, half in enumerate("ab"):
                     C, Vb = ys[2 * h], ys[2 * h + 1]
                     dm = dms[h]
                     # the chosen value: m = 1 the V block's word by x's bit (into the low word)
-                    val = b.xor(Vb, b.and_(b.xor(Vb, v.swap(Vb)), dm)) if m == 1 else Vb
-                    t_slot = slot(st, "t" + half)
-                    tp = v.load(stp, t_slot)
+                    val = v.pick(Vb, v.swap(Vb), dm) if m == 1 else Vb
+                    tp = state.load(st, "t" + half)
                     msk = b.sub(zero, tp)
                     C = b.xor(C, b.and_(v.load(cwp, b.add(b.mul(i, b.shl(n_v, c64(1))), b.add(w, c64(8 * h)))), msk))
-                    tl_, tr_ = (b.and_(b.lshr(byte, bit_of[h]), one) for byte in bytes_)
-                    tbit = b.xor(tl_, b.and_(b.xor(tl_, tr_), dm))
-                    v.store(b.xor(v.dup_low(b.and_(C, one)), b.and_(tbit, tp)), stp, t_slot)
-                    v.store(b.and_(C, low), stp, slot(st, "s" + half))
-                    acc_slot = slot(st, "acc" + half)
-                    v.store(b.add(v.load(stp, acc_slot), b.add(val, b.and_(vcws[h], msk))), stp, acc_slot)
+                    tbit = v.pick(*(v.bits_of(byte, h) for byte in bytes_), dm)
+                    state.store(b.xor(v.dup_low(b.and_(C, one)), b.and_(tbit, tp)), st, "t" + half)
+                    state.store(b.and_(C, LOW), st, "s" + half)
+                    state.store(b.add(state.load(st, "acc" + half), b.add(val, b.and_(vcws[h], msk))), st, "acc" + half)
         neg = b.icmp_signed("!=", party_v, c64(0))
         with cgutils.for_range(b, count) as groups:
-            _, w, st, c8 = group(groups.index)
+            _, w, st, c8 = state.group(groups.index)
             cwls = v.dup_halves(v.load(flp, c8)) if m == 1 else [v.load(flp, b.add(w, c64(8 * h))) for h in range(2)]
             res = []
             for h, half in enumerate("ab"):
-                msk = b.sub(zero, v.load(stp, slot(st, "t" + half)))
-                r = b.add(b.add(v.load(stp, slot(st, "acc" + half)), v.swap(v.load(stp, slot(st, "s" + half)))),
+                msk = b.sub(zero, state.load(st, "t" + half))
+                r = b.add(b.add(state.load(st, "acc" + half), v.swap(state.load(st, "s" + half))),
                           b.and_(cwls[h], msk))
                 res.append(b.select(neg, b.sub(zero, r), r))
             if m == 1:

@@ -408,6 +408,58 @@ def _as_bits(a, n, name) -> np.ndarray:
     return a
 
 
+def _gen_scalar(alpha, L, chunk, sections0, sections1, profile):
+    """Gen on the scalar path: AES through OpenSSL over a chunk per level
+    (``fss_tree.run_chunks``), the numba kernels above; ``sections*``: the keys' (seed, scw,
+    leaf, tcw), the seeds already written."""
+    sd0, scw0, leaf0, tcw0 = sections0
+    sd1, scw1, leaf1, tcw1 = sections1
+    D, E = tree_levels(L), leaf_bits(L)
+    c = min(chunk, alpha.size)
+    t0 = np.empty(c, dtype=np.uint64)
+    t1 = np.empty(c, dtype=np.uint64)
+    pos = [np.uint64(L - 1 - i) for i in range(D)]
+
+    def start(j0, k, inb):
+        t0[:k] = 0
+        t1[:k] = 1
+        _gen_prep(sd0, sd1, j0, k, D, TWEAKS, inb)
+
+    def step(i, j0, k, inb, outb):
+        if i < D:
+            _gen_level(inb, outb, alpha, j0, k, pos[i], t0, t1, scw0[i], tcw0[i], scw1[i], tcw1[i], TWEAKS,
+                       i == D - 1)
+        else:
+            _gen_leaf(inb, outb, alpha, j0, k, E, leaf0, leaf1)
+
+    # D levels of 4 blocks per comparison (L and R children of both parties), then the leaf pass (2)
+    run_chunks(alpha.size, chunk, [8] * D + [4], start, step, profile=profile)
+
+
+def _eval_scalar(party, key, x, L, chunk, out, profile):
+    """One party's Eval on the scalar path (OpenSSL AES over a chunk per level, the numba
+    kernels above)."""
+    n = x.size
+    D, E = tree_levels(L), leaf_bits(L)
+    seed, scw, leaf, tcw = key_sections(key, n, L)
+    c = min(chunk, n)
+    t = np.empty(c, dtype=np.uint8)
+    acc = np.empty(c, dtype=np.uint8)
+    pos = [np.uint64(L - 1 - i) for i in range(D)]
+
+    def start(j0, k, inb):
+        _eval_prep(seed, j0, k, D, party, TWEAKS, inb, t, acc)
+
+    def step(i, j0, k, inb, outb):
+        if i < D:
+            _eval_level(inb, outb, x, j0, k, pos[i], scw[i], tcw[i], t, acc, TWEAKS, i == D - 1)
+        else:
+            _eval_leaf(inb, outb, x, j0, k, E, leaf, t, acc, out)
+
+    # D levels of 2 blocks per comparison (both children), then the leaf pass (1)
+    run_chunks(n, chunk, [4] * D + [2], start, step, profile=profile)
+
+
 def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk=None, out=None, profile=None):
     """Comparison keys for ``[x < alpha] ^ flip`` on ``nbits``-bit inputs, n at once.
 
@@ -457,29 +509,11 @@ def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk=None, out=N
     sd1[:, 0] = (sd1[:, 0] & NOT1) | (sd0[:, 0] & U1)
     if flip is not None:
         sd1[:, 0] ^= _as_bits(flip, n, "flip")
-    c = min(chunk, n)
-    t0 = np.empty(c, dtype=np.uint64)
-    t1 = np.empty(c, dtype=np.uint64)
-    pos = [np.uint64(L - 1 - i) for i in range(D)]
-
-    def start(j0, k, inb):
-        t0[:k] = 0
-        t1[:k] = 1
-        _gen_prep(sd0, sd1, j0, k, D, TWEAKS, inb)
-
-    def step(i, j0, k, inb, outb):
-        if i < D:
-            _gen_level(inb, outb, alpha, j0, k, pos[i], t0, t1, scw0[i], tcw0[i], scw1[i], tcw1[i], TWEAKS,
-                       i == D - 1)
-        else:
-            _gen_leaf(inb, outb, alpha, j0, k, E, leaf0, leaf1)
-
     if in_numba:
         launch(gen_vector, n, fss_tree.ROUND_KEYS, sd0, sd1, alpha, L, D, E, scw0, tcw0, scw1, tcw1, leaf0, leaf1,
                TWEAKS, chunk // 8)
     else:
-        # D levels of 4 blocks per comparison (L and R children of both parties), then the leaf pass (2)
-        run_chunks(n, chunk, [8] * D + [4], start, step, profile=profile)
+        _gen_scalar(alpha, L, chunk, (sd0, scw0, leaf0, tcw0), (sd1, scw1, leaf1, tcw1), profile)
     # run_chunks counts its AES blocks; inside numba they are counted here
     tick(profile, "total_s", t_start, gen_aes_blocks(L) * n if in_numba else 0)
     return key0, key1
@@ -505,25 +539,10 @@ def dpf_cmp_eval(party: int, key, x, nbits: int = 64, chunk=None, profile=None) 
     if n == 0:
         return out.reshape(shape)
     D, E = tree_levels(L), leaf_bits(L)
-    seed, scw, leaf, tcw = key_sections(key, n, L)
-    c = min(chunk, n)
-    t = np.empty(c, dtype=np.uint8)
-    acc = np.empty(c, dtype=np.uint8)
-    pos = [np.uint64(L - 1 - i) for i in range(D)]
-
-    def start(j0, k, inb):
-        _eval_prep(seed, j0, k, D, party, TWEAKS, inb, t, acc)
-
-    def step(i, j0, k, inb, outb):
-        if i < D:
-            _eval_level(inb, outb, x, j0, k, pos[i], scw[i], tcw[i], t, acc, TWEAKS, i == D - 1)
-        else:
-            _eval_leaf(inb, outb, x, j0, k, E, leaf, t, acc, out)
-
     if in_numba:
+        seed, scw, leaf, tcw = key_sections(key, n, L)
         launch(eval_vector, n, fss_tree.ROUND_KEYS, seed, x, L, D, E, party, scw, tcw, leaf, TWEAKS, out, chunk // 8)
     else:
-        # D levels of 2 blocks per comparison (both children), then the leaf pass (1)
-        run_chunks(n, chunk, [4] * D + [2], start, step, profile=profile)
+        _eval_scalar(party, key, x, L, chunk, out, profile)
     tick(profile, "total_s", t_start, eval_aes_blocks(L) * n if in_numba else 0)
     return out.reshape(shape)

@@ -34,9 +34,14 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from fibench.kernels import aes
-from fibench.kernels.simd import EVEN, I8, I64, V8, Lanes, c64, check_arrays, data
+from fibench.kernels.simd import EVEN, I8, LOW, V8, GroupState, Lanes, c64, check_arrays, data, tree_level
 
-_STATE = ("s0a", "s0b", "s1a", "s1b", "t0a", "t0b", "t1a", "t1b")  # a group's state: 8 vectors
+#: a group's state between levels: 8 vectors in key generation, 6 in evaluation
+GEN_STATE = ("s0a", "s0b", "s1a", "s1b", "t0a", "t0b", "t1a", "t1b")
+EVAL_STATE = ("sa", "sb", "ta", "tb", "acca", "accb")
+#: u64 words of state per group
+GEN_STATE_WORDS = 8 * len(GEN_STATE)
+EVAL_STATE_WORDS = 8 * len(EVAL_STATE)
 
 
 @intrinsic
@@ -44,8 +49,8 @@ def gen_groups(typingctx, rk, sd0, sd1, alpha, scw0, scw1, tcw0, tcw1, leaf0, le
                g0, g1):
     """Gen for comparisons 8 g0 .. 8 g1 - 1, eight at a time (a group) in vectors: level by
     level over all the groups (so that each level's corrections are written as one run per
-    key), a group's seeds and control bits kept in ``state`` (u64, 64 (g1 - g0) words: keep
-    g1 - g0 small enough for the L1 cache) between levels.
+    key), a group's seeds and control bits kept in ``state`` (u64, ``GEN_STATE_WORDS`` per
+    group: keep g1 - g0 small enough for the L1 cache) between levels.
 
     Arrays (C-contiguous; their data are indexed as the key format lays them out for ``n``
     comparisons and ``nb`` = ceil(n / 8) bytes per control-bit row; no bounds checks: 8 g1 <=
@@ -76,71 +81,50 @@ def gen_groups(typingctx, rk, sd0, sd1, alpha, scw0, scw1, tcw0, tcw1, leaf0, le
         top_v, d_v, e_v, n_v, nb, g0_v, g1_v = args[12:]
         v = Lanes(b)
         one, zero = v.const(1), v.const(0)
-        low = ir.Constant(V8, [0xFFFFFFFFFFFFFFFE, 0xFFFFFFFFFFFFFFFF] * 4)  # clears bit 0 of low words
         tw = [b.load(b.gep(twp, [c64(i)])) for i in range(6)]
         twL, twR, twV = (v.pairs(tw[2 * r], tw[2 * r + 1]) for r in range(3))
         level_words = b.shl(n_v, c64(1))  # words of one level's seed corrections
         count = b.sub(g1_v, g0_v)
-
-        def group(index):
-            """(group number, word of its first block, its state's word in ``state``, its two
-            vectors of thresholds)."""
-            g = b.add(index, g0_v)
-            al8 = v.load(alp, b.shl(g, c64(3)))
-            alphas = v.dup_halves(al8)
-            return g, b.shl(g, c64(4)), b.shl(index, c64(6)), alphas
-
-        def slot(st, name):
-            return b.add(st, c64(8 * _STATE.index(name)))
+        state = GroupState(v, stp, GEN_STATE, g0_v)
 
         with cgutils.for_range(b, count) as groups:
-            _, w, st, _ = group(groups.index)
+            _, w, st, _ = state.group(groups.index)
             for h, half in enumerate("ab"):
                 wh = b.add(w, c64(8 * h))
-                v.store(b.and_(v.load(sd0p, wh), low), stp, slot(st, "s0" + half))
-                v.store(b.and_(v.load(sd1p, wh), low), stp, slot(st, "s1" + half))
-                v.store(zero, stp, slot(st, "t0" + half))
-                v.store(one, stp, slot(st, "t1" + half))
+                state.store(b.and_(v.load(sd0p, wh), LOW), st, "s0" + half)
+                state.store(b.and_(v.load(sd1p, wh), LOW), st, "s1" + half)
+                state.store(zero, st, "t0" + half)
+                state.store(one, st, "t1" + half)
         with cgutils.for_range(b, d_v) as levels:
             i = levels.index
             pos = v.splat(b.sub(top_v, i))
             row = b.mul(i, b.shl(nb, c64(1)))  # byte of the level's left control-bit row
             with cgutils.for_range(b, count) as groups:
-                g, w, st, alphas = group(groups.index)
-                seeds = [(v.load(stp, slot(st, "s0" + half)), v.load(stp, slot(st, "s1" + half))) for half in "ab"]
+                g, w, st, c8 = state.group(groups.index)
+                alphas = v.dup_halves(v.load(alp, c8))
+                seeds = [(state.load(st, "s0" + half), state.load(st, "s1" + half)) for half in "ab"]
                 xs = [b.xor(s, t) for s0, s1 in seeds for s, t in ((s0, twL), (s0, twR), (s1, twL), (s1, twR))]
                 ys = [b.xor(x, y) for x, y in zip(xs, aes.encrypt_vectors_ir(b, rks, xs))]
                 bits_l, bits_r = [], []
                 for h, half in enumerate("ab"):
-                    L0, R0, L1, R1 = ys[4 * h: 4 * h + 4]
                     a = b.and_(b.lshr(alphas[h], pos), one)
-                    am = b.sub(zero, a)  # all ones where alpha goes right
-                    d = b.and_(b.xor(L0, R0), am)
-                    k0, x0 = b.xor(L0, d), b.xor(R0, d)  # kept and lost child of party 0
-                    d = b.and_(b.xor(L1, R1), am)
-                    k1, x1 = b.xor(L1, d), b.xor(R1, d)
-                    bits_l.append(b.xor(b.xor(L0, L1), b.xor(a, one)))  # bit 0 of the low words
-                    bits_r.append(b.xor(b.xor(R0, R1), a))
-                    tck = b.xor(b.xor(k0, k1), one)
-                    c = b.and_(b.xor(x0, x1), low)
+                    tp0, tp1 = state.load(st, "t0" + half), state.load(st, "t1" + half)
+                    c, bl, br, (s0, t0), (s1, t1) = tree_level(v, *ys[4 * h: 4 * h + 4], a, tp0, tp1)
+                    bits_l.append(bl)
+                    bits_r.append(br)
                     o = b.add(b.mul(i, level_words), b.add(w, c64(8 * h)))
                     v.store(c, cw0p, o)
                     v.store(c, cw1p, o)
-                    for party, kk in (("0", k0), ("1", k1)):
-                        tslot = slot(st, "t" + party + half)
-                        tp = v.load(stp, tslot)  # control bits, in both words of a block
-                        nn = b.xor(kk, b.and_(c, b.sub(zero, tp)))
-                        v.store(v.dup_low(b.and_(b.xor(nn, b.and_(tck, tp)), one)), stp, tslot)
-                        v.store(b.and_(nn, low), stp, slot(st, "s" + party + half))
-                for bits, off in ((bits_l, c64(0)), (bits_r, nb)):
-                    byte = v.bits(b.shuffle_vector(bits[0], bits[1], EVEN))
-                    for tcp in (tc0p, tc1p):
-                        b.store(byte, b.gep(tcp, [b.add(b.add(row, off), g)]))
+                    for name, x in (("s0", s0), ("t0", t0), ("s1", s1), ("t1", t1)):
+                        state.store(x, st, name + half)
+                v.store_bits(bits_l, (tc0p, tc1p), b.add(row, g))
+                v.store_bits(bits_r, (tc0p, tc1p), b.add(b.add(row, nb), g))
         lowmask = v.splat(b.sub(b.shl(c64(1), e_v), c64(1)))
         word = ir.Constant(V8, [0, 1] * 4)
         with cgutils.for_range(b, count) as groups:
-            _, w, st, alphas = group(groups.index)
-            xs = [b.xor(v.load(stp, slot(st, s + half)), twV) for half in "ab" for s in ("s0", "s1")]
+            _, w, st, c8 = state.group(groups.index)
+            alphas = v.dup_halves(v.load(alp, c8))
+            xs = [b.xor(state.load(st, s + half), twV) for half in "ab" for s in ("s0", "s1")]
             ys = [b.xor(x, y) for x, y in zip(xs, aes.encrypt_vectors_ir(b, rks, xs))]
             for h in range(2):
                 p = b.and_(alphas[h], lowmask)  # the leaf position of alpha: a unit vector in 128 bits
@@ -155,14 +139,11 @@ def gen_groups(typingctx, rk, sd0, sd1, alpha, scw0, scw1, tcw0, tcw1, leaf0, le
     return sig, codegen
 
 
-_EVAL_STATE = ("sa", "sb", "ta", "tb", "acca", "accb")  # a group's state: 6 vectors
-
-
 @intrinsic
 def eval_groups(typingctx, rk, seed, x, scw, tcw, leaf, tw, state, out, party, top, D, E, n, nb, g0, g1):
     """One party's Eval for comparisons 8 g0 .. 8 g1 - 1, eight at a time in vectors, level by
     level over the groups (as ``gen_groups``; a group's seeds, control bits and output bits in
-    ``state``, u64, 64 (g1 - g0) words, between levels).
+    ``state``, u64, ``EVAL_STATE_WORDS`` per group, between levels).
 
     Arrays (C-contiguous, indexed as the key format lays them out for ``n`` comparisons and
     ``nb`` bytes per control-bit row; no bounds checks: 8 g1 <= n): ``seed`` u64 (n, 2),
@@ -185,68 +166,58 @@ def eval_groups(typingctx, rk, seed, x, scw, tcw, leaf, tw, state, out, party, t
         party_v, top_v, d_v, e_v, n_v, nb, g0_v, g1_v = args[9:]
         v = Lanes(b)
         one, zero = v.const(1), v.const(0)
-        low = ir.Constant(V8, [0xFFFFFFFFFFFFFFFE, 0xFFFFFFFFFFFFFFFF] * 4)
         tw = [b.load(b.gep(twp, [c64(i)])) for i in range(6)]
         twL, twR, twV = (v.pairs(tw[2 * r], tw[2 * r + 1]) for r in range(3))
         level_words = b.shl(n_v, c64(1))
         count = b.sub(g1_v, g0_v)
-        # lane (block) q of half h holds comparison 4 h + q: its bit of a control-bit byte
-        bit_of = [ir.Constant(V8, [4 * h + q // 2 for q in range(8)]) for h in range(2)]
-
-        def group(index):
-            g = b.add(index, g0_v)
-            x8 = v.load(xp, b.shl(g, c64(3)))
-            xs = v.dup_halves(x8)
-            return g, b.shl(g, c64(4)), b.shl(index, c64(6)), xs
-
-        def slot(st, name):
-            return b.add(st, c64(8 * _EVAL_STATE.index(name)))
+        state = GroupState(v, stp, EVAL_STATE, g0_v)
 
         with cgutils.for_range(b, count) as groups:
-            _, w, st, _ = group(groups.index)
+            _, w, st, _ = state.group(groups.index)
             for h, half in enumerate("ab"):
                 s = v.load(sdp, b.add(w, c64(8 * h)))
-                v.store(v.dup_low(b.and_(s, one)), stp, slot(st, "acc" + half))  # the output offset
-                v.store(b.and_(s, low), stp, slot(st, "s" + half))
-                v.store(v.splat(party_v), stp, slot(st, "t" + half))
+                state.store(v.dup_low(b.and_(s, one)), st, "acc" + half)  # the output offset
+                state.store(b.and_(s, LOW), st, "s" + half)
+                state.store(v.splat(party_v), st, "t" + half)
         with cgutils.for_range(b, d_v) as levels:
             i = levels.index
             pos = v.splat(b.sub(top_v, i))
             row = b.mul(i, b.shl(nb, c64(1)))
             with cgutils.for_range(b, count) as groups:
-                g, w, st, xs = group(groups.index)
-                seeds = [v.load(stp, slot(st, "s" + half)) for half in "ab"]
+                g, w, st, c8 = state.group(groups.index)
+                xs = v.dup_halves(v.load(xp, c8))
+                seeds = [state.load(st, "s" + half) for half in "ab"]
                 xin = [b.xor(s, t) for s in seeds for t in (twL, twR)]
                 ys = [b.xor(p, q) for p, q in zip(xin, aes.encrypt_vectors_ir(b, rks, xin))]
-                bytes_ = [v.splat(b.zext(b.load(b.gep(tcp, [b.add(b.add(row, off), g)])), I64)) for off in (c64(0), nb)]
+                bytes_ = [b.load(b.gep(tcp, [b.add(b.add(row, off), g)])) for off in (c64(0), nb)]
                 for h, half in enumerate("ab"):
                     L, R = ys[2 * h], ys[2 * h + 1]
-                    tp = v.load(stp, slot(st, "t" + half))  # control bit, in both words of a block
+                    tp = state.load(st, "t" + half)  # control bit, in both words of a block
                     msk = b.sub(zero, tp)
                     c = b.and_(v.load(cwp, b.add(b.mul(i, level_words), b.add(w, c64(8 * h)))), msk)
-                    tcl, tcr = (b.and_(b.lshr(byte, bit_of[h]), one) for byte in bytes_)
+                    tcl, tcr = (v.bits_of(byte, h) for byte in bytes_)
                     tL = b.xor(v.dup_low(b.and_(L, one)), b.and_(tcl, tp))
                     tR = b.xor(v.dup_low(b.and_(R, one)), b.and_(tcr, tp))
-                    L = b.xor(b.and_(L, low), c)
-                    R = b.xor(b.and_(R, low), c)
+                    L = b.xor(b.and_(L, LOW), c)
+                    R = b.xor(b.and_(R, LOW), c)
                     d = b.and_(b.lshr(xs[h], pos), one)  # x's bit: 1 descends right
                     dm = b.sub(zero, d)
-                    acc_slot = slot(st, "acc" + half)
-                    v.store(b.xor(v.load(stp, acc_slot), b.and_(tR, b.xor(d, one))), stp, acc_slot)
-                    v.store(b.xor(L, b.and_(b.xor(L, R), dm)), stp, slot(st, "s" + half))
-                    v.store(b.xor(tL, b.and_(b.xor(tL, tR), d)), stp, slot(st, "t" + half))
+                    state.store(b.xor(state.load(st, "acc" + half), b.and_(tR, b.xor(d, one))), st, "acc" + half)
+                    state.store(v.pick(L, R, dm), st, "s" + half)
+                    state.store(v.pick(tL, tR, dm), st, "t" + half)
         lowmask = v.splat(b.sub(b.shl(c64(1), e_v), c64(1)))
         is_hi = b.icmp_unsigned("==", ir.Constant(V8, [0, 1] * 4), one)
         ones = v.const(0xFFFFFFFFFFFFFFFF)
         ctpop = b.module.globals.get("llvm.ctpop.v8i64") or ir.Function(
             b.module, ir.FunctionType(V8, [V8]), name="llvm.ctpop.v8i64")
         with cgutils.for_range(b, count) as groups:
-            g, w, st, xs = group(groups.index)
-            xin = [b.xor(v.load(stp, slot(st, "s" + half)), twV) for half in "ab"]
+            g, w, st, c8 = state.group(groups.index)
+            xs = v.dup_halves(v.load(xp, c8))
+            xin = [b.xor(state.load(st, "s" + half), twV) for half in "ab"]
             ys = [b.xor(p, q) for p, q in zip(xin, aes.encrypt_vectors_ir(b, rks, xin))]
             bits = []
             for h, half in enumerate("ab"):
-                msk = b.sub(zero, v.load(stp, slot(st, "t" + half)))
+                msk = b.sub(zero, state.load(st, "t" + half))
                 val = b.xor(ys[h], b.and_(v.load(lfp, b.add(w, c64(8 * h))), msk))
                 # count the leaf bits at positions >= q + 1 (q = x's low E bits, in [0, 128))
                 q1 = b.add(b.and_(xs[h], lowmask), one)
@@ -256,9 +227,9 @@ def eval_groups(typingctx, rk, seed, x, scw, tcw, leaf, tw, state, out, party, t
                 val = b.and_(val, b.select(is_hi, hi_m, lo_m))
                 val = b.xor(val, v.swap(val))
                 par = b.and_(b.call(ctpop, [val]), one)
-                bits.append(b.xor(par, v.load(stp, slot(st, "acc" + half))))
+                bits.append(b.xor(par, state.load(st, "acc" + half)))
             outv = b.trunc(b.shuffle_vector(bits[0], bits[1], EVEN), ir.VectorType(I8, 8))
-            b.store(outv, b.bitcast(b.gep(outp, [b.shl(g, c64(3))]), ir.VectorType(I8, 8).as_pointer()), align=1)
+            b.store(outv, b.bitcast(b.gep(outp, [c8]), ir.VectorType(I8, 8).as_pointer()), align=1)
         return context.get_dummy_value()
 
     return sig, codegen
@@ -271,7 +242,7 @@ def _gen_runs(rk, sd0, sd1, alpha, L, D, E, scw0, tcw0, scw1, tcw1, leaf0, leaf1
     nruns = (full + groups - 1) // groups
     for q in prange(nruns):
         g0 = q * groups
-        state = np.empty(64 * groups, np.uint64)
+        state = np.empty(GEN_STATE_WORDS * groups, np.uint64)
         gen_groups(rk, sd0, sd1, alpha, scw0, scw1, tcw0, tcw1, leaf0, leaf1, tw, state, L - 1, D, E, n, nb, g0,
                    min(g0 + groups, full))
 
@@ -282,7 +253,7 @@ def _eval_runs(rk, seed, x, L, D, E, party, scw, tcw, leaf, tw, out, groups, n, 
     nruns = (full + groups - 1) // groups
     for q in prange(nruns):
         g0 = q * groups
-        state = np.empty(64 * groups, np.uint64)
+        state = np.empty(EVAL_STATE_WORDS * groups, np.uint64)
         eval_groups(rk, seed, x, scw, tcw, leaf, tw, state, out, party, L - 1, D, E, n, nb, g0,
                     min(g0 + groups, full))
 
@@ -297,7 +268,7 @@ def gen_vector(rk, sd0, sd1, alpha, L, D, E, scw0, tcw0, scw1, tcw1, leaf0, leaf
     nb = (n + 7) >> 3
     full = n >> 3
     _gen_runs(rk, sd0, sd1, alpha, L, D, E, scw0, tcw0, scw1, tcw1, leaf0, leaf1, tw, groups, n, nb, full)
-    state = np.empty(64, np.uint64)
+    state = np.empty(GEN_STATE_WORDS, np.uint64)
     r = n - 8 * full
     if r == 0:
         return
@@ -334,7 +305,7 @@ def eval_vector(rk, seed, x, L, D, E, party, scw, tcw, leaf, tw, out, groups):
     nb = (n + 7) >> 3
     full = n >> 3
     _eval_runs(rk, seed, x, L, D, E, party, scw, tcw, leaf, tw, out, groups, n, nb, full)
-    state = np.empty(64, np.uint64)
+    state = np.empty(EVAL_STATE_WORDS, np.uint64)
     r = n - 8 * full
     if r == 0:
         return

@@ -1,10 +1,12 @@
-"""The chunked tree driver shared by the FSS keys (``fibench.kernels.dcf``, ``fibench.kernels.dpf``).
+"""The chunked tree driver shared by the FSS keys (``fibench.kernels.dcf``, ``fibench.kernels.dpf``)
+on their scalar path (no AES-NI for numba, or ``NUMBA_DISABLE_JIT``; where numba has AES-NI they
+run their vector kernels, ``dpf_simd`` / ``dcf_simd``, instead: the same bytes).
 
 Key generation and evaluation of both DCF and DPF keys walk a binary tree level by level over
 a batch of n independent comparisons: per chunk of k comparisons, a numba kernel lays out the
-first level's AES input, then every step runs fixed-key AES-128 in ECB mode
-(``fibench.kernels.aes`` inside numba where the CPU has AES-NI, else OpenSSL through
-``cryptography``) over the whole chunk's input buffer and a numba kernel consumes the output (and lays out the next step's input). This module owns that loop, the one reused AES
+first level's AES input, then every step runs fixed-key AES-128 in ECB mode (OpenSSL through
+``cryptography``) over the whole chunk's input buffer and a numba kernel consumes the output
+(and lays out the next step's input). This module owns that loop, the one reused AES
 encryptor (``update_into`` into a preallocated buffer: no allocation per call) and the argument
 checks common to the drivers; the modules own their kernels and key formats.
 
@@ -112,8 +114,8 @@ def run_chunks(n: int, chunk: int, words, start, step, finish=None, profile=None
     consumes them (and lays out step i + 1's input in ``inb``); finally ``finish(j0, k, inb,
     outb)`` if given. ``inb`` (u64, ``max(words) * chunk``) and ``outb`` (two words longer:
     OpenSSL's ``update_into`` wants a block of slack) are allocated once and reused by every
-    chunk; one encryptor serves all calls (AES runs through ``fibench.kernels.aes`` where
-    ``aes.available()``, else OpenSSL: the same bytes).
+    chunk; one OpenSSL encryptor serves all calls. (Where ``aes.available()`` the FSS modules
+    run their vector kernels instead, AES inside numba: the same bytes.)
 
     Cost: ``sum(words) * n / 2`` AES blocks and ``len(words) * ceil(n / chunk)`` AES calls and
     kernel calls (a few microseconds of Python each: pick ``chunk`` large enough that this
@@ -124,16 +126,12 @@ def run_chunks(n: int, chunk: int, words, start, step, finish=None, profile=None
     c = min(chunk, n)
     inb = np.empty(max(words) * c, dtype=np.uint64)
     outb = np.empty(max(words) * c + 2, dtype=np.uint64)
-    if aes.available():
-        def update(nwords):
-            aes.ecb_into_unchecked(ROUND_KEYS, inb, outb, nwords)
-    else:
-        src = inb.view(np.uint8)
-        dst = outb.view(np.uint8)
-        openssl = encryptor().update_into
+    src = inb.view(np.uint8)
+    dst = outb.view(np.uint8)
+    openssl = encryptor().update_into
 
-        def update(nwords):
-            openssl(src[: 8 * nwords], dst[: 8 * nwords + 16])
+    def update(nwords):
+        openssl(src[: 8 * nwords], dst[: 8 * nwords + 16])
     for j0 in range(0, n, chunk):
         k = min(chunk, n - j0)
         start(j0, k, inb)

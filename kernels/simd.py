@@ -27,6 +27,7 @@ def lane_mask(indices):
 EVEN = lane_mask(range(0, 16, 2))  # the low words of two vectors' eight blocks
 ODD = lane_mask(range(1, 16, 2))  # their high words
 SWAP = lane_mask([1, 0, 3, 2, 5, 4, 7, 6])  # each block's two words exchanged
+LOW = ir.Constant(V8, [0xFFFFFFFFFFFFFFFE, 0xFFFFFFFFFFFFFFFF] * 4)  # clears bit 0 of each low word
 
 
 def c64(x):
@@ -91,3 +92,77 @@ class Lanes:
         """Bit 0 of each lane packed into a byte (lane u at bit u)."""
         b = self.b
         return b.bitcast(b.trunc(v, B8), I8)
+
+    def pick(self, x, y, mask):
+        """y where ``mask`` is all ones, else x."""
+        b = self.b
+        return b.xor(x, b.and_(b.xor(x, y), mask))
+
+    def keep_lose(self, left, right, mask):
+        """(kept, lost) of two children: (right, left) where ``mask`` is all ones, else (left, right)."""
+        b = self.b
+        d = b.and_(b.xor(left, right), mask)
+        return b.xor(left, d), b.xor(right, d)
+
+    def store_bits(self, halves, rows, index):
+        """Bit 0 of the low words of a group's two vectors as one byte (comparison u at bit u)
+        into byte ``index`` of each pointer in ``rows``."""
+        b = self.b
+        byte = self.bits(b.shuffle_vector(halves[0], halves[1], EVEN))
+        for row in rows:
+            b.store(byte, b.gep(row, [index]))
+
+    def bits_of(self, byte, h):
+        """The bits of a control-bit byte for half ``h`` of its group, each in both words of its
+        comparison's block (0/1)."""
+        b = self.b
+        shifts = ir.Constant(V8, [4 * h + q // 2 for q in range(8)])
+        return b.and_(b.lshr(self.splat(b.zext(byte, I64)), shifts), self.const(1))
+
+
+class GroupState:
+    """The state of a run of groups between tree levels: per group, 8 u64 words per named
+    vector in the buffer at ``ptr`` (L1-sized); ``g0`` is the run's first group."""
+
+    def __init__(self, lanes, ptr, names, g0):
+        self.v, self.ptr, self.names, self.g0 = lanes, ptr, tuple(names), g0
+        self.words = 8 * len(self.names)
+
+    def group(self, index):
+        """(group number, word of its first block in (n, 2) arrays, word of its state, its
+        first comparison) of the run's group ``index``."""
+        b = self.v.b
+        g = b.add(index, self.g0)
+        return g, b.shl(g, c64(4)), b.mul(index, c64(self.words)), b.shl(g, c64(3))
+
+    def _slot(self, st, name):
+        return self.v.b.add(st, c64(8 * self.names.index(name)))
+
+    def load(self, st, name):
+        return self.v.load(self.ptr, self._slot(st, name))
+
+    def store(self, x, st, name):
+        self.v.store(x, self.ptr, self._slot(st, name))
+
+
+def tree_level(v, sl0, sr0, sl1, sr1, a, tp0, tp1):
+    """One level of two-party DPF / DCF key generation (BGI16; BCG+21 Fig. 3) on four vectors
+    of expanded children (``sl*``, ``sr*``: party 0's and 1's left and right child, bit 0 of
+    the low word the control bit), ``a`` alpha's bit (0/1) and the parties' control bits
+    ``tp0``, ``tp1`` (dup). Returns ``(c, bits_left, bits_right, (s0, t0), (s1, t1))``: the
+    shared seed correction (bit 0 clear), the control-bit corrections (bit 0 of the low words),
+    and each party's next seed (bit 0 clear) and control bit (dup)."""
+    b = v.b
+    one, zero = v.const(1), v.const(0)
+    am = b.sub(zero, a)  # all ones where alpha goes right (keep right, lose left)
+    k0, x0 = v.keep_lose(sl0, sr0, am)
+    k1, x1 = v.keep_lose(sl1, sr1, am)
+    bits_l = b.xor(b.xor(sl0, sl1), b.xor(a, one))
+    bits_r = b.xor(b.xor(sr0, sr1), a)
+    tck = b.xor(b.xor(k0, k1), one)  # the kept side's control-bit correction
+    c = b.and_(b.xor(x0, x1), LOW)
+    nxt = []
+    for kk, tp in ((k0, tp0), (k1, tp1)):
+        nn = b.xor(kk, b.and_(c, b.sub(zero, tp)))
+        nxt.append((b.and_(nn, LOW), v.dup_low(b.and_(b.xor(nn, b.and_(tck, tp)), one))))
+    return c, bits_l, bits_r, nxt[0], nxt[1]

@@ -63,19 +63,32 @@ def test_ecb_bad_arguments():
         aes.ecb_into(fss_tree.ROUND_KEYS, a.astype(np.int64), a.copy(), 2)
 
 
-def _both_paths(monkeypatch, fn):
-    """fn() on the numba AES path and on the OpenSSL path."""
-    out = [fn()]
-    monkeypatch.setattr(aes, "available", lambda: False)
-    out.append(fn())
-    monkeypatch.undo()
-    return out
+def _both_paths(fn):
+    """fn() on the numba AES (vector) path and on the OpenSSL (scalar) path. Swaps
+    ``aes.available`` by hand: hypothesis tests cannot take the function-scoped monkeypatch."""
+    fast = fn()
+    real = aes.available
+    try:
+        aes.available = lambda: False
+        slow = fn()
+    finally:
+        aes.available = real
+    return fast, slow
+
+
+def _edge_inputs(rng, alpha, L):
+    """Inputs x: random, or alpha, alpha - 1, alpha + 1 (mod 2**L), 0 or 2**L - 1."""
+    top = np.uint64(2**L - 1)
+    x = rng.integers(0, 2**L - 1, alpha.size, dtype=np.uint64, endpoint=True)
+    pick = rng.integers(0, 6, alpha.size)
+    return np.select([pick == 0, pick == 1, pick == 2, pick == 3, pick == 4],
+                     [alpha, (alpha - np.uint64(1)) & top, (alpha + np.uint64(1)) & top, np.uint64(0), top], x)
 
 
 @needs_aesni
 @pytest.mark.parametrize("L", [1, 7, 8, 31, 63, 64])
 @pytest.mark.parametrize("n", [1, 9, 1030])
-def test_dpf_keys_and_outputs_same_on_both_paths(monkeypatch, L, n):
+def test_dpf_keys_and_outputs_same_on_both_paths(L, n):
     rng = np.random.default_rng(L * 1000 + n)
     alpha = rng.integers(0, 2**L - 1, n, dtype=np.uint64, endpoint=True)
     x = rng.integers(0, 2**L - 1, n, dtype=np.uint64, endpoint=True)
@@ -87,7 +100,7 @@ def test_dpf_keys_and_outputs_same_on_both_paths(monkeypatch, L, n):
         k0, k1 = dpf.dpf_cmp_gen(alpha, L, seeds, flip=flip, chunk=16)
         return k0, k1, dpf.dpf_cmp_eval(0, k0, x, L, chunk=8), dpf.dpf_cmp_eval(1, k1, x, L)
 
-    (a0, a1, e0, e1), (b0, b1, f0, f1) = _both_paths(monkeypatch, run)
+    (a0, a1, e0, e1), (b0, b1, f0, f1) = _both_paths(run)
     assert np.array_equal(a0, b0) and np.array_equal(a1, b1)
     assert np.array_equal(e0, f0) and np.array_equal(e1, f1)
     assert np.array_equal(e0 ^ e1, (x < alpha).astype(np.uint8) ^ flip)
@@ -104,13 +117,7 @@ def test_dpf_vector_keygen_equals_scalar_any_size(n, L, groups, data):
     alpha = rng.integers(0, 2**L - 1, n, dtype=np.uint64, endpoint=True)
     seeds = rng.integers(0, 2**64 - 1, (n, 4), dtype=np.uint64, endpoint=True)
     flip = rng.integers(0, 2, n, dtype=np.uint8)
-    fast = dpf.dpf_cmp_gen(alpha, L, seeds, flip=flip, chunk=8 * groups)
-    real = aes.available
-    try:
-        aes.available = lambda: False
-        slow = dpf.dpf_cmp_gen(alpha, L, seeds, flip=flip, chunk=8 * groups)
-    finally:
-        aes.available = real
+    fast, slow = _both_paths(lambda: dpf.dpf_cmp_gen(alpha, L, seeds, flip=flip, chunk=8 * groups))
     assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
 
 
@@ -121,21 +128,11 @@ def test_dpf_vector_eval_equals_scalar_any_size(n, L, groups, data):
     """The vector evaluation gives the scalar kernels' output bits, and the two parties' bits
     XOR to [x < alpha] ^ flip, with x at alpha, alpha - 1, alpha + 1 and the range ends."""
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
-    top = np.uint64(2**L - 1)
     alpha = rng.integers(0, 2**L - 1, n, dtype=np.uint64, endpoint=True)
-    x = rng.integers(0, 2**L - 1, n, dtype=np.uint64, endpoint=True)
-    pick = rng.integers(0, 6, n)
-    x = np.select([pick == 0, pick == 1, pick == 2, pick == 3, pick == 4],
-                  [alpha, (alpha - np.uint64(1)) & top, (alpha + np.uint64(1)) & top, np.uint64(0), top], x)
+    x = _edge_inputs(rng, alpha, L)
     flip = rng.integers(0, 2, n, dtype=np.uint8)
     k0, k1 = dpf.dpf_cmp_gen(alpha, L, flip=flip)
-    fast = [dpf.dpf_cmp_eval(p, k, x, L, chunk=8 * groups) for p, k in ((0, k0), (1, k1))]
-    real = aes.available
-    try:
-        aes.available = lambda: False
-        slow = [dpf.dpf_cmp_eval(p, k, x, L, chunk=8 * groups) for p, k in ((0, k0), (1, k1))]
-    finally:
-        aes.available = real
+    fast, slow = _both_paths(lambda: [dpf.dpf_cmp_eval(p, k, x, L, chunk=8 * groups) for p, k in ((0, k0), (1, k1))])
     assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
     assert np.array_equal(fast[0] ^ fast[1], (x < alpha).astype(np.uint8) ^ flip)
 
@@ -149,28 +146,18 @@ def test_dcf_vector_equals_scalar_any_size(n, L, groups, with_gamma, m, data):
     byte for byte, and the outputs sum to beta [x < alpha] + gamma, x at alpha, alpha +- 1, 0
     and the top of the range."""
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
-    top = np.uint64(2**L - 1)
     alpha = rng.integers(0, 2**L - 1, n, dtype=np.uint64, endpoint=True)
     shape = (n,) if m == 1 else (n, 2)
     beta = rng.integers(0, 2**64 - 1, shape, dtype=np.uint64, endpoint=True)
     gamma = rng.integers(0, 2**64 - 1, shape, dtype=np.uint64, endpoint=True) if with_gamma else None
     seeds = rng.integers(0, 2**64 - 1, (n, 4), dtype=np.uint64, endpoint=True)
-    x = rng.integers(0, 2**L - 1, n, dtype=np.uint64, endpoint=True)
-    pick = rng.integers(0, 6, n)
-    x = np.select([pick == 0, pick == 1, pick == 2, pick == 3, pick == 4],
-                  [alpha, (alpha - np.uint64(1)) & top, (alpha + np.uint64(1)) & top, np.uint64(0), top], x)
+    x = _edge_inputs(rng, alpha, L)
 
     def run():
         k = dcf.dcf_gen(alpha, beta, L, seeds, gamma=gamma, chunk=8 * groups)
         return k + tuple(dcf.dcf_eval(p, k[p], x, L, chunk=8 * groups, m=m) for p in (0, 1))
 
-    fast = run()
-    real = aes.available
-    try:
-        aes.available = lambda: False
-        slow = run()
-    finally:
-        aes.available = real
+    fast, slow = _both_paths(run)
     assert all(np.array_equal(a, b) for a, b in zip(fast, slow))
     lt = (x < alpha).astype(np.uint64)
     want = beta * (lt if m == 1 else lt[:, None]) + (np.uint64(0) if gamma is None else gamma)
@@ -198,14 +185,11 @@ def test_vector_kernels_over_threads_equal_scalar(kind):
         k = dcf.dcf_gen(alpha, beta, L, seeds)
         return k + tuple(dcf.dcf_eval(p, k[p], x, L, m=beta.ndim) for p in (0, 1))
 
-    with threads.num_threads(2):
-        fast = run()
-    real = aes.available
-    try:
-        aes.available = lambda: False
-        slow = run()
-    finally:
-        aes.available = real
+    def on_two_threads():
+        with threads.num_threads(2):
+            return run()
+
+    fast, slow = _both_paths(on_two_threads)
     assert all(np.array_equal(a, b) for a, b in zip(fast, slow))
 
 
@@ -257,7 +241,7 @@ def test_fss_vector_kernels_without_vaes_or_avx512(features, tmp_path):
 @needs_aesni
 @pytest.mark.parametrize("m", [1, 2])
 @pytest.mark.parametrize("L", [1, 31, 64])
-def test_dcf_keys_and_outputs_same_on_both_paths(monkeypatch, m, L):
+def test_dcf_keys_and_outputs_same_on_both_paths(m, L):
     n = 37
     rng = np.random.default_rng(L + 100 * m)
     alpha = rng.integers(0, 2**L - 1, n, dtype=np.uint64, endpoint=True)
@@ -269,7 +253,7 @@ def test_dcf_keys_and_outputs_same_on_both_paths(monkeypatch, m, L):
         k0, k1 = dcf.dcf_gen(alpha, beta, L, seeds, chunk=8)
         return k0, k1, dcf.dcf_eval(0, k0, x, L, m=m), dcf.dcf_eval(1, k1, x, L, m=m)
 
-    (a0, a1, e0, e1), (b0, b1, f0, f1) = _both_paths(monkeypatch, run)
+    (a0, a1, e0, e1), (b0, b1, f0, f1) = _both_paths(run)
     assert np.array_equal(a0, b0) and np.array_equal(a1, b1)
     assert np.array_equal(e0, f0) and np.array_equal(e1, f1)
     lt = (x < alpha).astype(np.uint64)
