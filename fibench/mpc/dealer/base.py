@@ -172,24 +172,30 @@ class Dealer:
         """Write party 0's correction ``v - sum_{p>=1} e_p`` (XOR for ``xor``) into ``s0``, e_p
         being party p's expansion of stream t; return the e_p of the parties hosted here.
 
-        The expansions of parties hosted elsewhere are only summands: the first is expanded
-        straight into ``s0`` and none is kept (on the mpi backend's rank 0 that saves an array
-        and a pass per correlation)."""
-        combine = np.bitwise_xor if xor else np.add
+        The expansions of parties hosted elsewhere are only summands: each is combined into
+        ``s0`` as it is generated (``prg.expand_combine``) and none is kept (on the mpi backend's
+        rank 0 that saves an array and a pass per correlation)."""
+        mode = "xor" if xor else "sub"
         kept = {p: self._expand(p, t, shape) for p in range(1, self.P) if p in self.parties}
         elsewhere = [p for p in range(1, self.P) if p not in kept]
-        terms = list(kept.values())  # kept shares are read, never written
-        if elsewhere:
-            prg.expand_into(self._seeds[elsewhere[0]], t, s0.reshape(-1))
-            terms = [s0] + terms + [self._expand(p, t, shape) for p in elsewhere[1:]]
-        acc = terms[0]
-        for e in terms[1:]:
-            combine(acc, e, out=s0)
-            acc = s0
-        if isinstance(v, BitsOf):  # v - acc in one pass, the bits never written on their own
-            kbs.unslice_planes(v.planes, v.n, minus=acc.reshape(shape), out=s0)
+        flat = s0.reshape(-1)
+        if isinstance(v, BitsOf):  # the bits never written on their own: unsliced minus the first term
+            first = next(iter(kept.values()), None)
+            if first is None:
+                prg.expand_into(self._seeds[elsewhere[0]], t, flat)
+                first, elsewhere = s0, elsewhere[1:]
+            kbs.unslice_planes(v.planes, v.n, minus=first.reshape(shape), out=s0)
+            terms = [e for e in kept.values() if e is not first]
         else:
-            (np.bitwise_xor if xor else np.subtract)(v, acc, out=s0)
+            terms = list(kept.values())
+            if terms:
+                (np.bitwise_xor if xor else np.subtract)(v, terms.pop(0), out=s0)
+            else:
+                prg.expand_combine(self._seeds[elsewhere.pop(0)], t, flat, np.ascontiguousarray(v).reshape(-1), mode)
+        for e in terms:  # kept shares are read, never written
+            (np.bitwise_xor if xor else np.subtract)(s0, e, out=s0)
+        for p in elsewhere:
+            prg.expand_combine(self._seeds[p], t, flat, flat, mode)
         return kept
 
     def _local_const(self, shape, value) -> dict:
