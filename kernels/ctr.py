@@ -31,7 +31,7 @@ from numba.extending import intrinsic
 
 from fibench.kernels import aes
 from fibench.kernels.simd import I32, I64, V8, c64, check_arrays, data, lane_mask
-from fibench.kernels.threads import PARALLEL_MIN
+from fibench.kernels.threads import PARALLEL_MIN, num_threads
 
 _V2 = ir.VectorType(I64, 2)
 _V4 = ir.VectorType(I32, 4)
@@ -179,6 +179,68 @@ def _run_parallel(key, stream, dst, src, mode, n):
         lo = t * TASK_WORDS
         _task(rk2, stream, dst, src, mode, lo, min(n, lo + TASK_WORDS))
     rk[:] = 0
+
+
+#: values per task of ``bits_minus_into`` (its key stream waits in a scratch of this many words)
+BITS_CHUNK = 4096
+
+
+@njit(cache=True)
+def _fill(rk, s, scratch, o, cnt):
+    """scratch[: r + cnt] <- words o - r, ..., o + cnt - 1 of the stream, r = o % 8 (the
+    vector holding word o starts at o - r); returns r. scratch holds cnt + 15 words."""
+    r = o & 7
+    o8 = o - r
+    tot = cnt + r
+    q = 0
+    while q + STEP <= tot:
+        _step_set(rk, s, np.uint64((o8 + q) >> 1), scratch, scratch, q, UNROLL)
+        q += STEP
+    while q < tot:
+        _step_set(rk, s, np.uint64((o8 + q) >> 1), scratch, scratch, q, 1)
+        q += 8
+    return r
+
+
+@njit(cache=True, parallel=True)
+def _bits_minus(key, stream, planes, n, dst):
+    rk = np.empty(22, dtype=np.uint64)
+    _schedule(key, rk)
+    rk2 = rk.reshape(11, 2)
+    per_row = (n + BITS_CHUNK - 1) // BITS_CHUNK
+    for task in prange(planes.shape[0] * per_row):
+        j = task // per_row
+        i0 = (task - j * per_row) * BITS_CHUNK
+        cnt = min(BITS_CHUNK, n - i0)
+        scratch = np.empty(BITS_CHUNK + 16, dtype=np.uint64)
+        r = _fill(rk2, stream, scratch, j * n + i0, cnt)
+        for i in range(cnt):
+            ii = i0 + i
+            dst[j, ii] = ((planes[j, ii >> 6] >> np.uint64(ii & 63)) & np.uint64(1)) - scratch[r + i]
+        scratch[:] = 0
+    rk[:] = 0
+
+
+def bits_minus_into(key: bytes, stream: int, planes: np.ndarray, n: int, dst: np.ndarray) -> np.ndarray:
+    """``dst[j, i] = bit i of planes row j - word j * n + i of AES-128-CTR(key, stream)`` (mod
+    2^64): bit planes ``(k, ceil(n / 64))`` (``fibench.kernels.bitslice``'s layout) unsliced
+    minus the stream over ``dst`` ``(k, n)`` in one pass, the stream never written out. Equals
+    ``unslice_planes(planes, n, minus=<the stream as (k, n)>)``. Returns dst."""
+    if not available():
+        raise RuntimeError("AES-NI is not available to numba here (see fibench.kernels.aes.path)")
+    if len(key) != 16:
+        raise ValueError("key must be 16 bytes (AES-128)")
+    if not 0 <= stream < 2**64:
+        raise ValueError("stream must be in [0, 2**64)")
+    k, n = planes.shape[0], int(n)
+    if planes.ndim != 2 or planes.dtype != np.uint64 or planes.shape[1] != (n + 63) // 64:
+        raise ValueError(f"planes must be uint64 of shape (k, {(n + 63) // 64}), got {planes.dtype} {planes.shape}")
+    if dst.shape != (k, n) or dst.dtype != np.uint64 or not dst.flags.c_contiguous:
+        raise ValueError(f"dst must be a C-contiguous uint64 array of shape {(k, n)}")
+    if k and n:
+        with num_threads(None if k * n >= PARALLEL_MIN else 1):
+            _bits_minus(np.frombuffer(key, dtype=np.uint8), np.uint64(stream), np.ascontiguousarray(planes), n, dst)
+    return dst
 
 
 def available() -> bool:

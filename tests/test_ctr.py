@@ -136,3 +136,38 @@ def test_key_schedule_in_kernel_matches_fips197():
     if ctr.available():
         assert np.array_equal(ctr.ctr_into(key, 3, np.empty(6, dtype=np.uint64)), openssl_ctr(key, 3, 6))
     assert aes.expand_key(key)[10].tobytes().hex() == "d014f9a8c9ee2589e13f0cc8b6630ca6"
+
+
+def _bits_case(k, n, seed=0):
+    rng = np.random.default_rng(seed)
+    planes = rng.integers(0, 2**64 - 1, (k, (n + 63) // 64), dtype=np.uint64, endpoint=True)
+    if n % 64:
+        planes[:, -1] &= np.uint64((1 << (n % 64)) - 1)  # bit-sliced padding is 0
+    bits = ((planes[:, np.arange(n) // 64] >> (np.arange(n, dtype=np.uint64) % np.uint64(64))) & np.uint64(1))
+    return planes, bits
+
+
+@pytest.mark.parametrize("k,n", [(1, 1), (4, 7), (4, 64), (3, 65), (4, ctr.BITS_CHUNK - 1), (2, ctr.BITS_CHUNK + 9),
+                                 (4, 3 * ctr.BITS_CHUNK + 1), (4, 20011)])
+@pytest.mark.parametrize("path", ["kernel", "openssl"])
+def test_bits_minus_stream(k, n, path, monkeypatch):
+    """prg.bits_minus_into = the planes' bits minus the (k, n) stream (rows that start at a
+    word inside a block and inside a vector: n odd, n % 8 != 0)."""
+    if path == "openssl":
+        monkeypatch.setattr(ctr, "available", lambda: False)
+    elif not ctr.available():
+        pytest.skip("numba has no AES-NI here")
+    planes, bits = _bits_case(k, n, seed=n)
+    key = bytes(range(3, 19))
+    want = bits - openssl_ctr(key, 2**64 - 2, k * n).reshape(k, n)
+    out = np.full((k, n), 7, dtype=np.uint64)
+    assert np.array_equal(prg.bits_minus_into(key, 2**64 - 2, planes, n, out), want)
+
+
+@needs_aesni
+def test_bits_minus_bad_arguments():
+    planes, _ = _bits_case(2, 100)
+    with pytest.raises(ValueError, match="planes"):
+        ctr.bits_minus_into(bytes(16), 0, planes, 200, np.empty((2, 200), dtype=np.uint64))
+    with pytest.raises(ValueError, match="dst"):
+        ctr.bits_minus_into(bytes(16), 0, planes, 100, np.empty((2, 99), dtype=np.uint64))

@@ -19,6 +19,7 @@ import secrets
 import numpy as np
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from fibench.kernels import bitslice as kbs
 from fibench.kernels import ctr
 
 SEED_BYTES = 16
@@ -78,6 +79,20 @@ def expand_combine(seed: bytes, stream: int, out: np.ndarray, src: np.ndarray, m
     ks = _openssl_into(seed, stream, np.empty(out.shape, dtype=np.uint64))
     _OPS[mode](src.reshape(out.shape), ks, out=out)
     return out
+
+
+def bits_minus_into(seed: bytes, stream: int, planes: np.ndarray, n: int, out: np.ndarray) -> np.ndarray:
+    """``out`` ``(k, n)`` = the bits of ``planes`` ``(k, ceil(n / 64))`` (bit-sliced, see
+    ``fibench.kernels.bitslice``) as 0/1 words minus AES-128-CTR(seed, stream) read as ``(k, n)``
+    words, mod 2^64: a dealt bit table's correction in one pass. Returns out."""
+    if len(seed) != SEED_BYTES:
+        raise ValueError(f"seed must be {SEED_BYTES} bytes")
+    if ctr.available():
+        _nonce(stream)
+        return ctr.bits_minus_into(seed, stream, planes, n, out)
+    _check(seed, out)
+    expand_into(seed, stream, out)
+    return kbs.unslice_planes(planes, n, minus=out, out=out)
 
 
 def _openssl_into(seed: bytes, stream: int, out: np.ndarray) -> np.ndarray:

@@ -135,12 +135,25 @@ class Dealer:
         t = self._next_stream()
         if not self.hosts_dealer:
             return None, {p: self._expand(p, t, shape) for p in self.parties}
-        shares = {p: self._expand(p, t, shape) for p in range(self.P)}
-        combine = np.bitwise_xor if xor else np.add
-        total = combine(shares[0], shares[1])  # P >= 2
-        for p in range(2, self.P):
-            combine(total, shares[p], out=total)
-        return total, {p: shares[p] for p in self.parties}
+        # the view sums every party's expansion; those of parties hosted elsewhere are only
+        # summands, combined into it as they are generated (prg.expand_combine), never kept
+        shares = {p: self._expand(p, t, shape) for p in range(self.P) if p in self.parties}
+        elsewhere = [p for p in range(self.P) if p not in shares]
+        combine, mode = (np.bitwise_xor, "xor") if xor else (np.add, "add")
+        terms = list(shares.values())
+        total = np.empty(shape, dtype=np.uint64)
+        flat = total.reshape(-1)
+        if len(terms) >= 2:
+            combine(terms[0], terms[1], out=total)
+        elif terms:
+            prg.expand_combine(self._seeds[elsewhere.pop(0)], t, flat, terms[0].reshape(-1), mode)
+        else:
+            prg.expand_into(self._seeds[elsewhere.pop(0)], t, flat)
+        for e in terms[2:]:
+            combine(total, e, out=total)
+        for p in elsewhere:
+            prg.expand_combine(self._seeds[p], t, flat, flat, mode)
+        return total, shares
 
     def _deal(self, specs: list, compute, label: str) -> list[dict]:
         """Share dealer-computed values: ``specs`` lists ``(shape, xor)``, ``compute()`` returns
@@ -182,9 +195,9 @@ class Dealer:
         if isinstance(v, BitsOf):  # the bits never written on their own: unsliced minus the first term
             first = next(iter(kept.values()), None)
             if first is None:
-                prg.expand_into(self._seeds[elsewhere[0]], t, flat)
-                first, elsewhere = s0, elsewhere[1:]
-            kbs.unslice_planes(v.planes, v.n, minus=first.reshape(shape), out=s0)
+                prg.bits_minus_into(self._seeds[elsewhere.pop(0)], t, v.planes, v.n, s0)
+            else:
+                kbs.unslice_planes(v.planes, v.n, minus=first.reshape(shape), out=s0)
             terms = [e for e in kept.values() if e is not first]
         else:
             terms = list(kept.values())
