@@ -47,7 +47,7 @@ def _transpose64(a):
 
 
 @njit(cache=True, parallel=True)
-def _bitslice(vals, nbits, out):
+def _bitslice(vals, plus, has_plus, nbits, out):
     n = vals.size
     nwords = out.shape[1]
     for task in prange((nwords + TASK_WORDS - 1) // TASK_WORDS):
@@ -56,8 +56,12 @@ def _bitslice(vals, nbits, out):
             for lane in range(LANES):
                 base = 64 * (w0 + lane)
                 cnt = max(0, min(64, n - base))
-                for k in range(cnt):
-                    blk[k, lane] = vals[base + k]
+                if has_plus:  # the sum of two parts, never written on its own
+                    for k in range(cnt):
+                        blk[k, lane] = vals[base + k] + plus[base + k]
+                else:
+                    for k in range(cnt):
+                        blk[k, lane] = vals[base + k]
                 for k in range(cnt, 64):
                     blk[k, lane] = U0
             _transpose64(blk)
@@ -67,14 +71,20 @@ def _bitslice(vals, nbits, out):
                     out[j, w0 + lane] = blk[j, lane]
 
 
-def bitslice(vals, nbits: int = 64):
-    """uint64 values ``(n,)`` -> planes ``(nbits, ceil(n/64))`` holding bits 0..nbits-1."""
+def bitslice(vals, nbits: int = 64, plus=None):
+    """uint64 values ``(n,)`` -> planes ``(nbits, ceil(n/64))`` holding bits 0..nbits-1; with
+    ``plus`` (uint64, n values) the planes of ``vals + plus`` (mod 2^64), the sum never written:
+    an opened value straight from its two parts (``sharing.open_split``)."""
     vals = np.ascontiguousarray(vals, dtype=np.uint64).reshape(-1)
     if not 1 <= nbits <= 64:
         raise ValueError(f"nbits must be in [1, 64], got {nbits}")
+    if plus is not None:
+        plus = np.ascontiguousarray(plus, dtype=np.uint64).reshape(-1)
+        if plus.size != vals.size:
+            raise ValueError(f"plus must have the {vals.size} values of vals, got {plus.size}")
     out = np.empty((nbits, (vals.size + 63) // 64), dtype=np.uint64)
     if vals.size:
-        launch(_bitslice, vals.size, vals, nbits, out)
+        launch(_bitslice, vals.size, vals, vals if plus is None else plus, plus is not None, nbits, out)
     return out
 
 

@@ -113,12 +113,12 @@ def level_masked(G, P, A, B):
 
 
 @njit(cache=True, parallel=True)
-def _level_finish(d, e, A, B, C, G, first, G_new, P_new):
+def _level_finish(u, v, A, B, C, G, first, G_new, P_new):
     k = G_new.shape[0]
     for row in prange(2 * k - 1):
         for w in range(G.shape[1]):
-            dd = d[row, w]
-            ee = e[row, w]
+            dd = u[0, row, w] ^ v[0, row, w]
+            ee = u[1, row, w] ^ v[1, row, w]
             z = C[row, w] ^ (dd & B[row, w]) ^ (ee & A[row, w])
             if first:
                 z ^= dd & ee
@@ -128,15 +128,17 @@ def _level_finish(d, e, A, B, C, G, first, G_new, P_new):
                 P_new[row - k + 1, w] = z
 
 
-def level_finish(d, e, A, B, C, G, first: bool):
-    """Next level's (G, P) from the opened (d, e) of ``level_masked``, this party's triple
-    shares (A, B, C) and this level's G: ``and_finish`` then ``level_combine`` in one pass."""
+def level_finish(de, de_peer, A, B, C, G, first: bool):
+    """Next level's (G, P) from the opened (d, e) of ``level_masked`` -- given as two parts
+    ``(2, ANDs, nwords)`` whose XOR it is (``sharing.open_split``; it is never written on its
+    own) --, this party's triple shares (A, B, C) and this level's G: ``and_finish`` then
+    ``level_combine`` in one pass."""
     k = G.shape[0] // 2
     G_new = np.empty((k, G.shape[1]), dtype=np.uint64)
     P_new = np.empty_like(G_new)
     P_new[0] = 0  # never used: the lowest node's P
     if G.size:
-        launch(_level_finish, A.size, d, e, A, B, C, G, bool(first), G_new, P_new)
+        launch(_level_finish, A.size, de, de_peer, A, B, C, G, bool(first), G_new, P_new)
     return G_new, P_new
 
 

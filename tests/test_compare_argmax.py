@@ -43,6 +43,8 @@ def test_unslice_planes_and_the_fused_difference(n, rng):
 def test_bitslice_property(vals):
     v = np.array(vals, dtype=np.uint64)
     assert (kbs.bitslice(v) == naive.bitslice(v)).all()
+    part = v[::-1].copy()  # the planes of a sum of two parts
+    assert (kbs.bitslice(v - part, plus=part) == naive.bitslice(v)).all()
 
 
 @pytest.mark.parametrize("nodes", [32, 16, 8, 4])
@@ -58,7 +60,8 @@ def test_fused_level_kernels_match_the_unfused_steps(nodes, nw, first, rng):
     assert (de[0] == X ^ A).all() and (de[1] == Y ^ B).all()
     d, e = (rng.integers(0, 2**64, (nodes - 1, nw), dtype=np.uint64) for _ in range(2))
     want_G, want_P = kc.level_combine(G, kc.and_finish(d, e, A, B, C, first))
-    got_G, got_P = kc.level_finish(d, e, A, B, C, G, first)
+    part = rng.integers(0, 2**64, (2, nodes - 1, nw), dtype=np.uint64)  # (d, e) as two XOR parts
+    got_G, got_P = kc.level_finish(part, np.stack([d, e]) ^ part, A, B, C, G, first)
     assert (got_G == want_G).all() and (got_P == want_P).all()
 
 

@@ -22,7 +22,7 @@ from fibench.kernels import bitslice as kbs
 from fibench.kernels import compare as kc
 from fibench.mpc.protocols import arithmetic as ar
 from fibench.mpc.protocols.compare import ComparisonProtocol, keep_nonnegative
-from fibench.mpc.protocols.sharing import open_arith, open_bool, open_many
+from fibench.mpc.protocols.sharing import open_many, open_split
 from fibench.mpc.shares import AShare, BShare
 
 
@@ -47,24 +47,25 @@ def ltz_a2b(ctx, x: AShare, output: str = "arith", also_open: tuple = ()):
     masked = AShare({p: x.shares[p].reshape(-1) + pre.r[p] for p in parties}, (n,), 0)
     if also_open:
         c, *extra = open_many(ctx, [masked, *also_open], "a2b/open")
-        return _ltz_a2b_rest(ctx, x, pre, c, output), extra
-    return _ltz_a2b_rest(ctx, x, pre, open_arith(ctx, masked, "a2b/open"), output)
+        return _ltz_a2b_rest(ctx, x, pre, kbs.bitslice(c), output), extra
+    c_part, c_peer = open_split(ctx, masked.shares, "a2b/open")
+    return _ltz_a2b_rest(ctx, x, pre, kbs.bitslice(c_part, plus=c_peer), output)
 
 
-def _ltz_a2b_rest(ctx, x: AShare, pre, c: np.ndarray, output: str):
-    """Rounds 2-6 of ``ltz_a2b`` once c = x + r is open."""
+def _ltz_a2b_rest(ctx, x: AShare, pre, c_planes: np.ndarray, output: str):
+    """Rounds 2-6 of ``ltz_a2b`` once c = x + r is open (its bit planes ``c_planes``)."""
     n = x.size
     parties = ctx.parties
     first = min(ctx.parties_all)
-    c_planes = kbs.bitslice(c)
     G, Pn = {}, {}
     for p in parties:
         G[p], Pn[p] = kc.leaf_nodes(c_planes, pre.r_planes[p], pre.q[p], p == first)
     for lvl in range(len(kc.LEVEL_ANDS)):
         A, B, C = pre.A[lvl], pre.B[lvl], pre.C[lvl]
-        de = open_bool(ctx, {p: kc.level_masked(G[p], Pn[p], A[p], B[p]) for p in parties}, f"a2b/and{lvl + 1}")
+        de, de_peer = open_split(ctx, {p: kc.level_masked(G[p], Pn[p], A[p], B[p]) for p in parties},
+                                 f"a2b/and{lvl + 1}", xor=True)
         for p in parties:
-            G[p], Pn[p] = kc.level_finish(de[0], de[1], A[p], B[p], C[p], G[p], p == first)
+            G[p], Pn[p] = kc.level_finish(de, de_peer, A[p], B[p], C[p], G[p], p == first)
     fin = pre.fin
     if output == "bool":
         d, e = open_many(ctx, [("xor", {p: Pn[p][1:2] ^ fin[p][0:1] for p in parties}),

@@ -124,13 +124,17 @@ def _plan_inside(ctx, raw, owner: int, shape, n: int, frac: int) -> dict:
     others = [q for q in range(ctx.comm.n_parties) if q != owner]
     shares = {}
     if ctx.comm.is_local(owner):
-        last = np.ascontiguousarray(raw, dtype=np.uint64).reshape(shape).copy()
+        raw = np.ascontiguousarray(raw, dtype=np.uint64).reshape(-1)
+        last = np.empty(n, dtype=np.uint64)
+        src = raw  # the first term is taken from raw as it is written: raw itself is never changed
         for q in others:
-            sq = prg.expand(keys[(owner, q)], t, n).reshape(shape)
-            last -= sq
-            if q in ctx.parties:
-                shares[q] = sq
-        shares[owner] = last
+            if q in ctx.parties:  # a co-hosted party keeps its expansion
+                shares[q] = prg.expand(keys[(owner, q)], t, n).reshape(shape)
+                np.subtract(src, shares[q].reshape(-1), out=last)
+            else:
+                prg.expand_combine(keys[(owner, q)], t, last, src, "sub")
+            src = last
+        shares[owner] = last.reshape(shape)
     else:
         for q in ctx.parties:
             shares[q] = prg.expand(keys[(owner, q)], t, n).reshape(shape)
@@ -198,6 +202,25 @@ def open_bool(ctx, shares: dict, label: str = "open_bool") -> np.ndarray:
     return _open(ctx, shares, shape, label, np.bitwise_xor)
 
 
+def open_split(ctx, shares: dict, label: str = "open", xor: bool = False) -> tuple:
+    """Open per-party uint64 arrays of one shape (sum mod 2^64, or XOR for ``xor``) in one
+    round like ``open_arith`` / ``open_bool``, but return the value as two parts ``(a, b)``
+    whose sum (XOR) it is, for a kernel that combines them as it reads (``bitslice(a,
+    plus=b)``, ``level_finish``): at P = 2 they are this process's share and the peer's, so no
+    array is written for the value itself. Additive sessions only."""
+    if ctx.sharing == "replicated":
+        raise RuntimeError("open_split opens additive shares: a replicated session must not reach it")
+    comm = ctx.comm
+    msgs = {(p, q): shares[p] for p in ctx.parties for q in range(comm.n_parties) if q != p}
+    incoming = comm.exchange(msgs, label)
+    p0 = ctx.parties[0]
+    shape = shares[p0].shape
+    parts = [shares[q] if q in shares else incoming[(q, p0)].reshape(shape) for q in range(comm.n_parties)]
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    return _combine(parts[:-1], np.bitwise_xor if xor else np.add).reshape(shape), parts[-1]
+
+
 def open_many(ctx, items: list, label: str = "open") -> list:
     """Open several arithmetic (``AShare``) or XOR (``("xor", shares)``) values in ONE round
     (additive sessions; replicated protocols open with ``replicated_sharing.reveal``)."""
@@ -261,8 +284,6 @@ def reveal(ctx, x: AShare, to=None, label: str = "reveal"):
     incoming = comm.exchange(msgs, label)
     if not comm.is_local(to):
         return None
-    total = x.shares[to].reshape(-1).copy() if to in x.shares else np.zeros(x.size, dtype=np.uint64)
-    for p in range(comm.n_parties):
-        if p != to:
-            total += incoming[(p, to)]
-    return total.reshape(x.shape)
+    parts = [x.shares[to].reshape(-1)] if to in x.shares else []
+    parts += [incoming[(p, to)] for p in range(comm.n_parties) if p != to]
+    return _combine(parts, np.add).reshape(x.shape)
