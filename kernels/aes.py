@@ -80,16 +80,17 @@ def expand_key(key: bytes) -> np.ndarray:
     return rk
 
 
-def _target_features() -> set:
-    """CPU features of the code numba generates (empty unless it compiles for this host)."""
+def target_features(names=("aes", "vaes", "avx512f")) -> set:
+    """Which of the CPU features ``names`` the code numba generates may use (empty unless it
+    compiles for this host); explicit ``NUMBA_CPU_FEATURES`` override the host's."""
     if platform.machine().lower() not in ("x86_64", "amd64") or config.CPU_NAME not in (None, "host"):
         return set()
     import llvmlite.binding as llb
     feats = llb.get_host_cpu_features()
     extra = config.CPU_FEATURES or ""
-    have = {f for f in ("aes", "vaes", "avx512f") if feats.get(f)}
-    for f in extra.split(","):  # explicit NUMBA_CPU_FEATURES override the host's
-        if f[1:] in ("aes", "vaes", "avx512f"):
+    have = {f for f in names if feats.get(f)}
+    for f in extra.split(","):
+        if f[1:] in names:
             (have.add if f[0] == "+" else have.discard)(f[1:])
     return have
 
@@ -99,7 +100,7 @@ def path() -> str:
     """``'vaes'``, ``'aesni'`` or ``'openssl'``: how FSS kernels run AES in this process."""
     if os.environ.get("FIBENCH_AES", "").lower() == "openssl" or config.DISABLE_JIT:
         return "openssl"  # with NUMBA_DISABLE_JIT the kernels run as Python, which cannot call intrinsics
-    have = _target_features()
+    have = target_features()
     if {"vaes", "avx512f", "aes"} <= have:
         return "vaes"
     return "aesni" if "aes" in have else "openssl"

@@ -8,6 +8,7 @@ about 10x fewer operations than bit-by-bit extraction, ``LANES`` blocks at a tim
 import numpy as np
 from numba import njit, prange
 
+from fibench.kernels import bitslice_simd
 from fibench.kernels.threads import launch
 
 U0 = np.uint64(0)
@@ -84,7 +85,8 @@ def bitslice(vals, nbits: int = 64, plus=None):
             raise ValueError(f"plus must have the {vals.size} values of vals, got {plus.size}")
     out = np.empty((nbits, (vals.size + 63) // 64), dtype=np.uint64)
     if vals.size:
-        launch(_bitslice, vals.size, vals, vals if plus is None else plus, plus is not None, nbits, out)
+        kernel = bitslice_simd.bitslice_vector if bitslice_simd.available() else _bitslice
+        launch(kernel, vals.size, vals, vals if plus is None else plus, plus is not None, nbits, out)
     return out
 
 

@@ -185,3 +185,58 @@ def test_argmax_fss_counts_wins_in_two_rounds(C, rng):
     assert s.stats.since(m).summary()["online_rounds"] == (2 if C > 1 else 0)
     assert s.reveal_raw(lab).tolist() == ref
     assert (s.reveal_raw(s.argmax(x, one_hot=True)) == np.eye(C, dtype=np.uint64)[ref]).all()
+
+
+@pytest.mark.skipif(not __import__("fibench.kernels.bitslice_simd", fromlist=["x"]).available(),
+                    reason="no AVX-512 BW + VBMI for numba here")
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(0, 3 * 64 * 64 + 130), nbits=st.sampled_from([1, 7, 8, 9, 31, 56, 63, 64]),
+       with_plus=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_vector_bitslice_equals_the_scalar_transpose(n, nbits, with_plus, seed):
+    """The 512-bit shuffle kernel against the scalar transpose, on any n (partial blocks and
+    partial groups of eight blocks), any plane count and with the two-part sum."""
+    from fibench.kernels import bitslice_simd
+
+    rng = np.random.default_rng(seed)
+    v = rng.integers(0, 2**64 - 1, n, dtype=np.uint64, endpoint=True)
+    v[: min(n, 3)] = [0, 2**64 - 1, 2**63][: min(n, 3)]
+    plus = rng.integers(0, 2**64 - 1, n, dtype=np.uint64, endpoint=True) if with_plus else v
+    nw = (n + 63) // 64
+    fast, slow = (np.full((nbits, nw), 5, dtype=np.uint64) for _ in range(2))
+    if n:
+        bitslice_simd.bitslice_vector(v, plus, with_plus, nbits, fast)
+        kbs._bitslice(v, plus, with_plus, nbits, slow)
+    assert np.array_equal(fast, slow)
+    assert np.array_equal(fast, naive.bitslice(v + plus if with_plus else v, nbits))
+
+
+def test_bitslice_without_vbmi_takes_the_scalar_transpose(tmp_path):
+    """Compiled for a CPU without AVX-512 VBMI (a fresh process and numba cache) the planes are
+    the same, from the scalar transpose."""
+    import os
+    import subprocess
+    import sys
+    code = ("import numpy as np\nfrom fibench.kernels import bitslice as kbs, bitslice_simd\n"
+            "v = np.arange(5000, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)\n"
+            "p = kbs.bitslice(v)\n"
+            "assert all(((p[j, i // 64] >> np.uint64(i % 64)) & np.uint64(1)) == ((v[i] >> np.uint64(j)) & np.uint64(1))"
+            " for j in (0, 17, 63) for i in range(0, 5000, 7))\n"
+            "print(bitslice_simd.available())")
+    env = dict(os.environ, NUMBA_CPU_FEATURES="-avx512vbmi", NUMBA_CACHE_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False"]
+
+
+@pytest.mark.parametrize("n", [1, 63, 64, 65, 200, 1000])
+@pytest.mark.parametrize("first", [True, False])
+def test_final_arith_matches_the_reference(n, first, rng):
+    """The last a2b step (entry selection and the public XOR) against the element-by-element
+    reference, table words at 0, 1, 2^63 and 2^64 - 1 included."""
+    from fibench.kernels import compare as kc
+
+    nw = (n + 63) // 64
+    d, e, w, c63 = (rng.integers(0, 2**64, nw, dtype=np.uint64) for _ in range(4))
+    table = rng.integers(0, 2**64, (4, n), dtype=np.uint64)
+    table[:, :4] = np.array([0, 1, 2**63, 2**64 - 1], dtype=np.uint64)[: min(n, 4)]
+    got = kc.final_arith(d, e, w, c63, table, first, n)
+    assert np.array_equal(got, naive.a2b_final_share(d, e, w, c63, table, first, n))
