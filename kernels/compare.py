@@ -152,16 +152,24 @@ def and_finish(d, e, a, b, c, first: bool):
 
 @njit(cache=True, parallel=True)
 def _final(d, e, w, c63, table, first, n, out):
-    for i in prange(n):
-        word = i >> 6
-        sh = np.uint64(i & 63)
-        entry = ((d[word] >> sh) & U1) * np.uint64(2) + ((e[word] >> sh) & U1)
-        y = table[entry, i]  # this party's share of U[d, e] = m ^ z
-        pub = ((w[word] ^ c63[word]) >> sh) & U1
-        s = y - np.uint64(2) * pub * y  # (1 - 2 pub) y: XOR with the public bit ...
-        if first:
-            s += pub  # ... plus pub, once
-        out[i] = s
+    for k in prange((n + 63) >> 6):  # 64 elements per word of the opened planes: selects, no gather
+        dw = d[k]
+        ew = e[k]
+        pw = w[k] ^ c63[k]
+        base = k << 6
+        for b in range(min(64, n - base)):
+            i = base + b
+            sh = np.uint64(b)
+            dm = U0 - ((dw >> sh) & U1)  # all ones where the entry's first index is 1
+            em = U0 - ((ew >> sh) & U1)
+            lo = table[0, i] ^ ((table[0, i] ^ table[1, i]) & em)
+            hi = table[2, i] ^ ((table[2, i] ^ table[3, i]) & em)
+            y = lo ^ ((lo ^ hi) & dm)  # this party's share of U[d, e] = m ^ z
+            pub = (pw >> sh) & U1
+            s = y - np.uint64(2) * pub * y  # (1 - 2 pub) y: XOR with the public bit ...
+            if first:
+                s += pub  # ... plus pub, once
+            out[i] = s
 
 
 def final_arith(d, e, w, c63, table, first: bool, n: int):

@@ -367,3 +367,16 @@ def dirichlet_partition_draws(y, K: int, alpha: float, seed: int, min_samples: i
         if mn >= min_samples:
             break
     return [sorted(best[k]) for k in range(K)], best_min
+
+
+def a2b_final_share(d, e, w, c63, table, first: bool, n: int) -> np.ndarray:
+    """One party's arithmetic share of the a2b sign bit, element by element: its share y of
+    the table entry U[2 d_i + e_i], then (1 - 2 p) y (+ p for the first party) with the public
+    bit p = w_i ^ c63_i (planes: bit i % 64 of word i // 64)."""
+    out = np.zeros(n, dtype=np.uint64)
+    for i in range(n):
+        bit = lambda plane: (int(plane[i // 64]) >> (i % 64)) & 1  # noqa: E731
+        y = int(table[2 * bit(d) + bit(e), i])
+        p = bit(w) ^ bit(c63)
+        out[i] = ((1 - 2 * p) * y + (p if first else 0)) % 2**64
+    return out
