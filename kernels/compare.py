@@ -8,7 +8,11 @@ generate bit of a borrow-lookahead tree over (g_i, p_i) = (~c_i & r_i, ~(c_i ^ r
 * Leaves are free: c is public, and the dealer also shares q_j = r_{2j+1} & r_{2j}, so the first
   level (31 bit pairs + bit 62 = 32 nodes) needs no AND gate.
 * Four AND levels reduce 32 -> 2 nodes (31 + 15 + 7 + 3 = 56 AND planes). The lowest node of
-  each level never needs its P.
+  each level never needs its P. A pair's two ANDs, P_hi & G_lo and P_hi & P_lo, share their
+  first operand, and so one mask of it: the dealer's triples are (a, b, a & b) and (a, b', a &
+  b') with the same a, so d = P_hi ^ a is opened once for both (16 + 8 + 4 + 2 = 30 d planes,
+  56 e planes: 86 bits per element instead of 112). Secure as two triples: a masks one value,
+  opened once; each b masks its own.
 * The last level (P_hi & G_lo) is fused with the bit-to-arithmetic conversion by a one-time
   truth table: the parties open d = P_hi ^ alpha, e = G_lo ^ beta and w = (r_63 ^ G_hi) ^ m,
   and the dealer has shared arithmetically the four entries U[i, j] = m ^ ((i ^ alpha) &
@@ -29,6 +33,8 @@ ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 N_LEAVES = 32
 #: AND planes per tree level (32 -> 16 -> 8 -> 4 -> 2 nodes)
 LEVEL_ANDS = (31, 15, 7, 3)
+#: first operands (P_hi of each pair) per level: the rows of its triples' shared a and of d
+LEVEL_HI = tuple((k + 1) // 2 for k in LEVEL_ANDS)
 
 
 @njit(cache=True, parallel=True)
@@ -91,24 +97,27 @@ def level_combine(G, Z):
 @njit(cache=True, parallel=True)
 def _level_masked(G, P, A, B, out):
     k = G.shape[0] // 2
-    for row in prange(2 * k - 1):
-        if row < k:  # P_hi & G_lo of pair `row`
-            x, y = P[2 * row + 1], G[2 * row]
-        else:  # P_hi & P_lo of pair j >= 1
-            j = row - k + 1
-            x, y = P[2 * j + 1], P[2 * j]
+    for row in prange(3 * k - 1):
+        if row < k:  # d: P_hi of pair `row`, masked by its shared a
+            x, m = P[2 * row + 1], A[row]
+        elif row < 2 * k:  # e of P_hi & G_lo of pair `row - k`
+            x, m = G[2 * (row - k)], B[row - k]
+        else:  # e of P_hi & P_lo of pair j >= 1
+            j = row - 2 * k + 1
+            x, m = P[2 * j], B[row - k]
         for w in range(G.shape[1]):
-            out[0, row, w] = x[w] ^ A[row, w]
-            out[1, row, w] = y[w] ^ B[row, w]
+            out[row, w] = x[w] ^ m[w]
 
 
 def level_masked(G, P, A, B):
-    """One party's masked AND operands of a tree level, ``(2, ANDs, nwords)``: (X ^ A, Y ^ B)
-    for the operands (X, Y) of ``level_operands`` (one message, opened as (d, e))."""
-    m, nw = A.shape
-    out = np.empty((2, m, nw), dtype=np.uint64)
-    if m * nw:
-        launch(_level_masked, m * nw, G, P, A, B, out)
+    """One party's masked AND operands of a tree level, one message ``(k + ANDs, nwords)`` for
+    k pairs: d = P_hi ^ A for each pair (``A`` ``(k, nwords)``, shared by the pair's two ANDs),
+    then e = Y ^ B for the second operands Y of ``level_operands`` (``B`` ``(ANDs, nwords)``)."""
+    k, nw = A.shape
+    m = B.shape[0]
+    out = np.empty((k + m, nw), dtype=np.uint64)
+    if (k + m) * nw:
+        launch(_level_masked, (k + m) * nw, G, P, A, B, out)
     return out
 
 
@@ -116,10 +125,12 @@ def level_masked(G, P, A, B):
 def _level_finish(u, v, A, B, C, G, first, G_new, P_new):
     k = G_new.shape[0]
     for row in prange(2 * k - 1):
+        r = np.int64(row)  # prange's index may be unsigned: keep the arithmetic in int64
+        hi = r if r < k else r - k + 1  # the pair whose P_hi (and shared a) this AND takes
         for w in range(G.shape[1]):
-            dd = u[0, row, w] ^ v[0, row, w]
-            ee = u[1, row, w] ^ v[1, row, w]
-            z = C[row, w] ^ (dd & B[row, w]) ^ (ee & A[row, w])
+            dd = u[hi, w] ^ v[hi, w]
+            ee = u[k + row, w] ^ v[k + row, w]
+            z = C[row, w] ^ (dd & B[row, w]) ^ (ee & A[hi, w])
             if first:
                 z ^= dd & ee
             if row < k:
@@ -129,17 +140,24 @@ def _level_finish(u, v, A, B, C, G, first, G_new, P_new):
 
 
 def level_finish(de, de_peer, A, B, C, G, first: bool):
-    """Next level's (G, P) from the opened (d, e) of ``level_masked`` -- given as two parts
-    ``(2, ANDs, nwords)`` whose XOR it is (``sharing.open_split``; it is never written on its
-    own) --, this party's triple shares (A, B, C) and this level's G: ``and_finish`` then
-    ``level_combine`` in one pass."""
+    """Next level's (G, P) from the opened message of ``level_masked`` -- given as two parts
+    ``(k + ANDs, nwords)`` whose XOR it is (``sharing.open_split``; it is never written on its
+    own) --, this party's triple shares (A ``(k, nwords)`` shared by each pair's ANDs, B and C
+    ``(ANDs, nwords)``) and this level's G: ``and_finish`` then ``level_combine`` in one pass."""
     k = G.shape[0] // 2
     G_new = np.empty((k, G.shape[1]), dtype=np.uint64)
     P_new = np.empty_like(G_new)
     P_new[0] = 0  # never used: the lowest node's P
     if G.size:
-        launch(_level_finish, A.size, de, de_peer, A, B, C, G, bool(first), G_new, P_new)
+        launch(_level_finish, B.size, de, de_peer, A, B, C, G, bool(first), G_new, P_new)
     return G_new, P_new
+
+
+def shared_first_operand(A):
+    """The per-AND first-operand masks ``(ANDs, nwords)`` of a level from its pairs' shared
+    ``A`` ``(k, nwords)``: pair j's a serves its P_hi & G_lo (row j) and, for j >= 1, its
+    P_hi & P_lo (row k + j - 1) -- the layout of ``level_operands``' X."""
+    return np.concatenate([A, A[1:]])
 
 
 def and_finish(d, e, a, b, c, first: bool):

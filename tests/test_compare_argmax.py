@@ -51,17 +51,25 @@ def test_bitslice_property(vals):
 @pytest.mark.parametrize("nw", [1, 3, 300])
 @pytest.mark.parametrize("first", [True, False])
 def test_fused_level_kernels_match_the_unfused_steps(nodes, nw, first, rng):
+    """level_masked / level_finish (a pair's two ANDs share their first operand's mask) against
+    level_operands, and_finish and level_combine with that mask spelled out per AND."""
     from fibench.kernels import compare as kc
 
+    k = nodes // 2
     G, P = (rng.integers(0, 2**64, (nodes, nw), dtype=np.uint64) for _ in range(2))
-    A, B, C = (rng.integers(0, 2**64, (nodes - 1, nw), dtype=np.uint64) for _ in range(3))
+    A = rng.integers(0, 2**64, (k, nw), dtype=np.uint64)
+    B, C = (rng.integers(0, 2**64, (nodes - 1, nw), dtype=np.uint64) for _ in range(2))
     X, Y = kc.level_operands(G, P)
-    de = kc.level_masked(G, P, A, B)
-    assert (de[0] == X ^ A).all() and (de[1] == Y ^ B).all()
-    d, e = (rng.integers(0, 2**64, (nodes - 1, nw), dtype=np.uint64) for _ in range(2))
-    want_G, want_P = kc.level_combine(G, kc.and_finish(d, e, A, B, C, first))
-    part = rng.integers(0, 2**64, (2, nodes - 1, nw), dtype=np.uint64)  # (d, e) as two XOR parts
-    got_G, got_P = kc.level_finish(part, np.stack([d, e]) ^ part, A, B, C, G, first)
+    A_all = kc.shared_first_operand(A)
+    assert (X == kc.shared_first_operand(X[:k])).all()  # the rows that share a are equal
+    msg = kc.level_masked(G, P, A, B)
+    assert msg.shape == (k + nodes - 1, nw)
+    assert (msg[:k] == X[:k] ^ A).all() and (msg[k:] == Y ^ B).all()
+    d = rng.integers(0, 2**64, (k, nw), dtype=np.uint64)
+    e = rng.integers(0, 2**64, (nodes - 1, nw), dtype=np.uint64)
+    want_G, want_P = kc.level_combine(G, kc.and_finish(kc.shared_first_operand(d), e, A_all, B, C, first))
+    part = rng.integers(0, 2**64, msg.shape, dtype=np.uint64)  # the opened message as two XOR parts
+    got_G, got_P = kc.level_finish(part, np.concatenate([d, e]) ^ part, A, B, C, G, first)
     assert (got_G == want_G).all() and (got_P == want_P).all()
 
 
@@ -109,8 +117,8 @@ def test_lt_random_and_bytes(P, rng):
     ea, eb = fp.encode(a).view(np.int64), fp.encode(b).view(np.int64)
     assert s.reveal_raw(bit).tolist() == (ea < eb).astype(int).tolist()
     assert st["online_rounds"] == 6
-    # 8 B open + 56 AND gates x 2 bits + 3 bits, per element and per peer
-    assert st["online_bytes_sent_per_party"] == (P - 1) * (8 * n + (2 * 56 + 3) * n // 8)
+    # 8 B open + 30 shared d bits + 56 e bits + 3 bits, per element and per peer
+    assert st["online_bytes_sent_per_party"] == (P - 1) * (8 * n + (30 + 56 + 3) * n // 8)
     assert st["online_bytes_sent_per_party"] / n / (P - 1) <= 40
 
 

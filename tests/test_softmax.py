@@ -73,7 +73,7 @@ def test_row_max_is_exact():
         assert np.array_equal(m, np.max(np.round(X * 2**16) / 2**16, axis=1))
 
 
-@pytest.mark.parametrize("protocol,rounds,sent", [("a2b", 69, 312_640), ("fss", 39, 252_800)])
+@pytest.mark.parametrize("protocol,rounds,sent", [("a2b", 69, 305_984), ("fss", 39, 252_800)])
 def test_cost_of_100_queries_by_10_classes(protocol, rounds, sent):
     """The counts in the module docstring (P = 2): deterministic for the shape."""
     s = Session(2, protocol=protocol)

@@ -355,15 +355,16 @@ class Dealer:
     def a2b_masks(self, n: int, output: str = "arith") -> A2BMasks:
         """Everything one ``a2b`` comparison batch of n elements needs (see
         ``fibench.mpc.protocols.compare_a2b``): a uniform r shared additively and bit-sliced,
-        the pair products q, boolean triples of the four AND levels and the fused last level
+        the pair products q, boolean triples of the four AND levels (a pair's two ANDs share
+        their a: ``A[lvl]`` has one row per pair, ``B``/``C`` one per AND) and the fused last level
         (with its truth table of four arithmetic words per element when ``output="arith"``).
         One message to party 0: 8 + 31/8 + 56/8 bytes per element, then 32 (the table) or
         1/8 (``output="bool"``: gamma = alpha & beta)."""
         nw = (n + 63) // 64
         r, r_sh = self._random((n,))
         views, A, B = [], [], []
-        for k in kc.LEVEL_ANDS:
-            a, a_sh = self._random((k, nw), xor=True)
+        for k, hi in zip(kc.LEVEL_ANDS, kc.LEVEL_HI):  # a pair's two ANDs share their a
+            a, a_sh = self._random((hi, nw), xor=True)
             b, b_sh = self._random((k, nw), xor=True)
             views.append((a, b))
             A.append(a_sh)
@@ -375,7 +376,7 @@ class Dealer:
 
         def compute():
             r_planes = kbs.bitslice(r)
-            vals = [r_planes, r_planes[1:62:2] & r_planes[0:62:2]] + [a & b for a, b in views]
+            vals = [r_planes, r_planes[1:62:2] & r_planes[0:62:2]] + [kc.shared_first_operand(a) & b for a, b in views]
             if not arith:
                 vals.append(fin[0:1] & fin[1:2])  # gamma = alpha & beta
                 return vals

@@ -5,12 +5,13 @@ q_j = r_{2j+1} & r_{2j}, boolean Beaver triples for four AND levels, and the cor
 of the fused last level (see ``fibench.kernels.compare``). Online:
 
 1. open c = x + r (8 bytes per element per peer);
-2. four AND levels of a borrow-lookahead tree over 32 free leaves (56 AND gates per element,
-   2 bits each per peer);
+2. four AND levels of a borrow-lookahead tree over 32 free leaves (56 AND gates per element;
+   a pair's two ANDs share their first operand and its mask, so each level opens one d per
+   pair and one e per AND: 30 + 56 = 86 bits per element per peer);
 3. one round opening 3 bits per element per peer, after which every party selects its share
    of the sign bit from a one-time truth table of the dealer (4 words per element).
 
-Total: 6 rounds and 8 + 115/8 = 22.4 bytes per element per peer (n a multiple of 64); offline
+Total: 6 rounds and 8 + 89/8 = 19.1 bytes per element per peer (n a multiple of 64); offline
 51 bytes per element to party 0 (``Dealer.a2b_masks``).
 Inputs must satisfy |x| < 2**63 (always true for x = a - b of encoded fixed-point values).
 """

@@ -38,7 +38,7 @@ exact truncation); the steps, for each row x (f = ``x.frac`` fractional bits):
    the last iteration is fused with the normalization: S y and e_j y in one product round,
    then p_j = (e_j y)(2 - S y).
 
-Cost per row (P parties; a2b comparison: 6 rounds, ~22.4 B per element per peer; fss: 1
+Cost per row (P parties; a2b comparison: 6 rounds, ~19.1 B per element per peer; fss: 1
 round; every product below: 1 Beaver round + 1 exact-truncation round, 16 + 8 B per element
 per peer; ReLU = comparison + 1 Beaver round of 16 B (a2b), 1 round (fss)):
 
@@ -49,9 +49,9 @@ per peer; ReLU = comparison + 1 Beaver round of 16 B (a2b), 1 round (fss)):
   C + 1 and C in the last.
 
 At C = 10, n = 6, k = 5 (100 rows x 10 classes, P = 2, measured): a2b 4*7 + 7 + 14 + 20 = 69
-rounds, 312,640 B sent per party online (398,112 B offline); fss 4 + 1 + 14 + 20 = 39 rounds,
+rounds, 305,984 B sent per party online (352,256 B offline); fss 4 + 1 + 14 + 20 = 39 rounds,
 252,800 B online (4.16 MB of DCF keys offline). ``max_method="pairs"``: a2b 53 rounds,
-423,200 B; fss 38 rounds, 298,600 B. The probabilities are within 3.1e-4 of numpy's softmax
+401,152 B; fss 38 rounds, 298,600 B. The probabilities are within 3.1e-4 of numpy's softmax
 on logits with spreads up to 100 (``tests/test_softmax.py``).
 """
 from __future__ import annotations
