@@ -11,7 +11,8 @@ Why not OpenSSL: through ``cryptography`` its CTR runs at about 3.5 GB/s on the 
 AVX-512 machines this project measures on; the VAES loop here encrypts four blocks per
 instruction and sixteen in flight (about 2.5x that while the output stays in cache), writes no
 zero plaintext first, and the combining modes save the dealer a pass over each correction.
-With ``parallel`` the words are split over numba's threads from ``threads.PARALLEL_MIN`` words.
+From ``max(threads.PARALLEL_MIN, 2 TASK_WORDS)`` words on, the words are split over numba's
+threads in tasks of ``TASK_WORDS``.
 
 The key schedule is computed inside the kernel with AESKEYGENASSIST (constant time; no table
 lookup touches a key byte). The round keys live in a 176-byte scratch array of the call, which

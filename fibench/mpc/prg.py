@@ -56,7 +56,6 @@ def expand_into(seed: bytes, stream: int, out: np.ndarray) -> np.ndarray:
     """Fill the contiguous uint64 array ``out`` with AES-128-CTR(seed, stream) output."""
     _check(seed, out)
     if ctr.available():
-        _nonce(stream)  # the range check
         return ctr.ctr_into(seed, stream, out)
     return _openssl_into(seed, stream, out)
 
@@ -74,7 +73,6 @@ def expand_combine(seed: bytes, stream: int, out: np.ndarray, src: np.ndarray, m
     if src.size != out.size:
         raise ValueError(f"src has {src.size} words, out {out.size}")
     if ctr.available():
-        _nonce(stream)
         return ctr.ctr_into(seed, stream, out, src, mode)
     ks = _openssl_into(seed, stream, np.empty(out.shape, dtype=np.uint64))
     _OPS[mode](src.reshape(out.shape), ks, out=out)
@@ -88,7 +86,6 @@ def bits_minus_into(seed: bytes, stream: int, planes: np.ndarray, n: int, out: n
     if len(seed) != SEED_BYTES:
         raise ValueError(f"seed must be {SEED_BYTES} bytes")
     if ctr.available():
-        _nonce(stream)
         return ctr.bits_minus_into(seed, stream, planes, n, out)
     _check(seed, out)
     expand_into(seed, stream, out)
