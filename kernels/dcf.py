@@ -29,8 +29,10 @@ first-level value correction word, which only party 1 applies at the root (its c
 1 there) and which stays pseudorandom to either party alone. This folds an additive constant
 known to the dealer into the key at no cost.
 
-Key format (one flat uint8 array per party, n comparisons, L = nbits levels, nb = ceil(n/8),
-m payload words; the sections follow each other in this order):
+Key format (one flat uint8 array per party). A key for n comparisons is the keys of its slabs
+of ``fss_tree.SLAB`` comparisons (the last one shorter) one after another (``key_slabs``); the
+key of one slab of n comparisons (L = nbits levels, nb = ceil(n/8), m payload words) has these
+sections in this order:
 
 =========  ===============================  ==========================================
 section    dtype, shape (m = 1 | m = 2)     content
@@ -69,9 +71,9 @@ from numba import njit
 
 from fibench.kernels import aes, fss_tree
 from fibench.kernels.dcf_simd import eval_vector, gen_vector
-from fibench.kernels.fss_tree import (check_chunk, check_key, check_nbits, check_points, key_buffers, root_seeds,
+from fibench.kernels.fss_tree import (check_chunk, check_key, check_nbits, check_points, check_slab, key_buffers, root_seeds,
                                       run_chunks, tick)
-from fibench.kernels.threads import launch
+from fibench.kernels.threads import threads_for
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)
@@ -117,13 +119,22 @@ def _key_words(n: int, nbits: int, m: int) -> int:
 
 
 def key_nbytes(n: int, nbits: int, m: int = 1) -> int:
-    """Bytes of one party's key for ``n`` comparisons on ``nbits``-bit inputs, ``m`` payload words."""
+    """Bytes of one party's key for ``n`` comparisons on ``nbits``-bit inputs, ``m`` payload
+    words (the sum over its slabs, which the formula gives exactly: ``fss_tree.SLAB`` is a
+    multiple of 8)."""
     return 8 * _key_words(n, nbits, m) + 2 * nbits * ((n + 7) // 8)
 
 
+def key_slabs(n: int, nbits: int, m: int = 1):
+    """``(j0, k, lo, hi)`` per slab of a key for ``n`` comparisons (``fss_tree.slabs``)."""
+    return fss_tree.slabs(n, lambda k: key_nbytes(k, nbits, m))
+
+
 def key_sections(key: np.ndarray, n: int, nbits: int, m: int = 1):
-    """Views ``(seed, scw, vcw, cw_last, tcw)`` into a flat key (see the module docstring);
-    with ``m = 2`` ``vcw`` is (L, n, 2) and ``cw_last`` (n, 2)."""
+    """Views ``(seed, scw, vcw, cw_last, tcw)`` into the flat key of one slab of ``n <=
+    fss_tree.SLAB`` comparisons (see the module docstring); with ``m = 2`` ``vcw`` is (L, n, 2)
+    and ``cw_last`` (n, 2)."""
+    check_slab(n)
     L = nbits
     nw = _key_words(n, L, m)
     w = key[: 8 * nw].view(np.uint64)
@@ -676,7 +687,8 @@ def _eval_scalar(party, key, x, L, m, chunk, out, profile):
     run_chunks(n, chunk, [4] * L, start, step, finish, profile)
 
 
-def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk=None, out=None, profile=None):
+def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk=None, out=None, profile=None,
+            on_slab=None):
     """DCF keys for ``f(x) = beta * [x < alpha] (+ gamma)`` on ``nbits``-bit inputs, n at once.
 
     Parameters
@@ -701,6 +713,9 @@ def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk=None, ou
     profile : dict or None
         If given, ``aes_blocks`` and ``total_s`` are accumulated into it, and ``aes_s`` on the
         OpenSSL path (the vector path runs AES inside its loop and does not time it apart).
+    on_slab : callable or None
+        Called as ``on_slab(lo, hi)`` after each slab (``key_slabs``): bytes ``lo .. hi - 1``
+        of both keys are final (a dealer sends them while the next slab is generated).
 
     Returns
     -------
@@ -724,21 +739,27 @@ def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk=None, ou
         gamma = _as_u64_vector(gamma, n, "gamma") if m == 1 else _as_u64_pairs(gamma, n, "gamma")
     seeds = root_seeds(seeds, n)  # a dealer passes words from its own CSPRNG stream
     key0, key1 = key_buffers(out, key_nbytes(n, L, m))
-    if n == 0:
-        return key0, key1
-    sd0, scw0, vcw0, cwl0, tcw0 = key_sections(key0, n, L, m)
-    sd1, scw1, vcw1, cwl1, tcw1 = key_sections(key1, n, L, m)
-    sd0[:] = seeds[:, 0:2]
-    sd1[:] = seeds[:, 2:4]
-    sd0[:, 0] &= NOT1
-    sd1[:, 0] &= NOT1
-    if in_vector:
-        launch(gen_vector, n, fss_tree.ROUND_KEYS, sd0, sd1, alpha, beta, beta if gamma is None else gamma,
-               gamma is not None, L, scw0, vcw0, cwl0, tcw0, scw1, vcw1, cwl1, tcw1, TWEAKS if m == 1 else TWEAKS2,
-               chunk // 8)
-    else:
-        _gen_scalar(alpha, beta, gamma, L, m, chunk, (sd0, scw0, vcw0, cwl0, tcw0), (sd1, scw1, vcw1, cwl1, tcw1),
-                    profile)
+    tw = TWEAKS if m == 1 else TWEAKS2
+    with threads_for(n):
+        for j0, k, lo, hi in key_slabs(n, L, m):
+            j1 = j0 + k
+            sec0 = key_sections(key0[lo:hi], k, L, m)
+            sec1 = key_sections(key1[lo:hi], k, L, m)
+            sec0[0][:] = seeds[j0:j1, 0:2]
+            sec1[0][:] = seeds[j0:j1, 2:4]
+            sec0[0][:, 0] &= NOT1
+            sec1[0][:, 0] &= NOT1
+            al, be = alpha[j0:j1], beta[j0:j1]
+            ga = None if gamma is None else gamma[j0:j1]
+            if in_vector:
+                sd0, scw0, vcw0, cwl0, tcw0 = sec0
+                sd1, scw1, vcw1, cwl1, tcw1 = sec1
+                gen_vector(fss_tree.ROUND_KEYS, sd0, sd1, al, be, be if ga is None else ga, ga is not None, L,
+                           scw0, vcw0, cwl0, tcw0, scw1, vcw1, cwl1, tcw1, tw, chunk // 8)
+            else:
+                _gen_scalar(al, be, ga, L, m, chunk, sec0, sec1, profile)
+            if on_slab is not None:
+                on_slab(lo, hi)
     tick(profile, "total_s", t_start, (2 + m) * 2 * L * n if in_vector else 0)
     return key0, key1
 
@@ -764,13 +785,14 @@ def dcf_eval(party: int, key, x, nbits: int = 64, chunk=None, profile=None, m: i
     key = check_key(key, key_nbytes(n, L, m), f"{n} comparisons at nbits = {L}, m = {m}")
     out = np.empty((n,) if m == 1 else (n, m), dtype=np.uint64)
     out_shape = shape if m == 1 else shape + (m,)
-    if n == 0:
-        return out.reshape(out_shape)
-    if in_vector:
-        seed, scw, vcw, cwl, tcw = key_sections(key, n, L, m)
-        launch(eval_vector, n, fss_tree.ROUND_KEYS, seed, x, L, party, scw, vcw, tcw, cwl, TWEAKS if m == 1 else TWEAKS2,
-               out, chunk // 8)
-    else:
-        _eval_scalar(party, key, x, L, m, chunk, out, profile)
+    tw = TWEAKS if m == 1 else TWEAKS2
+    with threads_for(n):
+        for j0, k, lo, hi in key_slabs(n, L, m):
+            ks, xs, os_ = key[lo:hi], x[j0: j0 + k], out[j0: j0 + k]
+            if in_vector:
+                seed, scw, vcw, cwl, tcw = key_sections(ks, k, L, m)
+                eval_vector(fss_tree.ROUND_KEYS, seed, xs, L, party, scw, vcw, tcw, cwl, tw, os_, chunk // 8)
+            else:
+                _eval_scalar(party, ks, xs, L, m, chunk, os_, profile)
     tick(profile, "total_s", t_start, EVAL_BLOCKS_PER_LEVEL * L * n if in_vector else 0)
     return out.reshape(out_shape)

@@ -38,7 +38,9 @@ byte for byte.
 Cost per comparison with D = nbits - E tree levels: key generation 4 D + 2 AES blocks (both
 parties; 226 at nbits = 63), evaluation 2 D + 1 per party (113 at nbits = 63).
 
-Key format (one flat uint8 array per party, n comparisons, nb = ceil(n / 8)):
+Key format (one flat uint8 array per party). A key for n comparisons is the keys of its slabs
+of ``fss_tree.SLAB`` comparisons (the last one shorter) one after another (``key_slabs``); the
+key of one slab of n comparisons (nb = ceil(n / 8)) has these sections in this order:
 
 =========  ===================  ========================================================
 section    dtype, shape         content
@@ -62,9 +64,9 @@ from numba import njit
 
 from fibench.kernels import aes, fss_tree
 from fibench.kernels.dpf_simd import eval_vector, gen_vector
-from fibench.kernels.fss_tree import (check_chunk, check_key, check_nbits, check_points, key_buffers, root_seeds,
+from fibench.kernels.fss_tree import (check_chunk, check_key, check_nbits, check_points, check_slab, key_buffers, root_seeds,
                                       run_chunks, tick)
-from fibench.kernels.threads import launch
+from fibench.kernels.threads import threads_for
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)
@@ -108,9 +110,15 @@ def tree_levels(nbits: int) -> int:
 
 
 def key_nbytes(n: int, nbits: int) -> int:
-    """Bytes of one party's key for ``n`` comparisons on ``nbits``-bit inputs."""
+    """Bytes of one party's key for ``n`` comparisons on ``nbits``-bit inputs (the sum over its
+    slabs, which the formula gives exactly: ``fss_tree.SLAB`` is a multiple of 8)."""
     D = tree_levels(nbits)
     return 8 * n * (2 * D + 4) + 2 * D * ((n + 7) // 8)
+
+
+def key_slabs(n: int, nbits: int):
+    """``(j0, k, lo, hi)`` per slab of a key for ``n`` comparisons (``fss_tree.slabs``)."""
+    return fss_tree.slabs(n, lambda k: key_nbytes(k, nbits))
 
 
 def gen_aes_blocks(nbits: int) -> int:
@@ -124,7 +132,9 @@ def eval_aes_blocks(nbits: int) -> int:
 
 
 def key_sections(key: np.ndarray, n: int, nbits: int):
-    """Views ``(seed, scw, leaf, tcw)`` into a flat key (see the module docstring)."""
+    """Views ``(seed, scw, leaf, tcw)`` into the flat key of one slab of ``n <= fss_tree.SLAB``
+    comparisons (see the module docstring)."""
+    check_slab(n)
     D = tree_levels(nbits)
     nw = n * (2 * D + 4)
     w = key[: 8 * nw].view(np.uint64)
@@ -460,7 +470,7 @@ def _eval_scalar(party, key, x, L, chunk, out, profile):
     run_chunks(n, chunk, [4] * D + [2], start, step, profile=profile)
 
 
-def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk=None, out=None, profile=None):
+def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk=None, out=None, profile=None, on_slab=None):
     """Comparison keys for ``[x < alpha] ^ flip`` on ``nbits``-bit inputs, n at once.
 
     Parameters
@@ -483,6 +493,9 @@ def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk=None, out=N
     profile : dict or None
         If given, ``aes_blocks`` and ``total_s`` are accumulated into it, and ``aes_s`` on the
         OpenSSL path (the vector path runs AES inside its loop and does not time it apart).
+    on_slab : callable or None
+        Called as ``on_slab(lo, hi)`` after each slab (``key_slabs``): bytes ``lo .. hi - 1``
+        of both keys are final (a dealer sends them while the next slab is generated).
 
     Returns
     -------
@@ -498,22 +511,26 @@ def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk=None, out=N
     alpha, _ = check_points(alpha, L, "alpha")
     n = alpha.size
     seeds = root_seeds(seeds, n)
+    flips = None if flip is None else _as_bits(flip, n, "flip")
     key0, key1 = key_buffers(out, key_nbytes(n, L))
-    if n == 0:
-        return key0, key1
     D, E = tree_levels(L), leaf_bits(L)
-    sd0, scw0, leaf0, tcw0 = key_sections(key0, n, L)
-    sd1, scw1, leaf1, tcw1 = key_sections(key1, n, L)
-    sd0[:] = seeds[:, 0:2]
-    sd1[:] = seeds[:, 2:4]
-    sd1[:, 0] = (sd1[:, 0] & NOT1) | (sd0[:, 0] & U1)
-    if flip is not None:
-        sd1[:, 0] ^= _as_bits(flip, n, "flip")
-    if in_numba:
-        launch(gen_vector, n, fss_tree.ROUND_KEYS, sd0, sd1, alpha, L, D, E, scw0, tcw0, scw1, tcw1, leaf0, leaf1,
-               TWEAKS, chunk // 8)
-    else:
-        _gen_scalar(alpha, L, chunk, (sd0, scw0, leaf0, tcw0), (sd1, scw1, leaf1, tcw1), profile)
+    with threads_for(n):
+        for j0, k, lo, hi in key_slabs(n, L):
+            j1 = j0 + k
+            sd0, scw0, leaf0, tcw0 = sec0 = key_sections(key0[lo:hi], k, L)
+            sd1, scw1, leaf1, tcw1 = sec1 = key_sections(key1[lo:hi], k, L)
+            sd0[:] = seeds[j0:j1, 0:2]
+            sd1[:] = seeds[j0:j1, 2:4]
+            sd1[:, 0] = (sd1[:, 0] & NOT1) | (sd0[:, 0] & U1)
+            if flips is not None:
+                sd1[:, 0] ^= flips[j0:j1]
+            if in_numba:
+                gen_vector(fss_tree.ROUND_KEYS, sd0, sd1, alpha[j0:j1], L, D, E, scw0, tcw0, scw1, tcw1, leaf0, leaf1,
+                           TWEAKS, chunk // 8)
+            else:
+                _gen_scalar(alpha[j0:j1], L, chunk, sec0, sec1, profile)
+            if on_slab is not None:
+                on_slab(lo, hi)
     # run_chunks counts its AES blocks; inside numba they are counted here
     tick(profile, "total_s", t_start, gen_aes_blocks(L) * n if in_numba else 0)
     return key0, key1
@@ -536,13 +553,14 @@ def dpf_cmp_eval(party: int, key, x, nbits: int = 64, chunk=None, profile=None) 
     n = x.size
     key = check_key(key, key_nbytes(n, L), f"{n} comparisons at nbits = {L}")
     out = np.empty(n, dtype=np.uint8)
-    if n == 0:
-        return out.reshape(shape)
     D, E = tree_levels(L), leaf_bits(L)
-    if in_numba:
-        seed, scw, leaf, tcw = key_sections(key, n, L)
-        launch(eval_vector, n, fss_tree.ROUND_KEYS, seed, x, L, D, E, party, scw, tcw, leaf, TWEAKS, out, chunk // 8)
-    else:
-        _eval_scalar(party, key, x, L, chunk, out, profile)
+    with threads_for(n):
+        for j0, k, lo, hi in key_slabs(n, L):
+            ks, xs, os_ = key[lo:hi], x[j0: j0 + k], out[j0: j0 + k]
+            if in_numba:
+                seed, scw, leaf, tcw = key_sections(ks, k, L)
+                eval_vector(fss_tree.ROUND_KEYS, seed, xs, L, D, E, party, scw, tcw, leaf, TWEAKS, os_, chunk // 8)
+            else:
+                _eval_scalar(party, ks, xs, L, chunk, os_, profile)
     tick(profile, "total_s", t_start, eval_aes_blocks(L) * n if in_numba else 0)
     return out.reshape(shape)

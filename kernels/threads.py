@@ -33,11 +33,15 @@ def num_threads(n):
         numba.set_num_threads(prev)
 
 
+def threads_for(n: int):
+    """A context manager: one numba thread inside the block when the work has fewer than
+    PARALLEL_MIN items, else the count as it is."""
+    return num_threads(1 if n < PARALLEL_MIN else 0)
+
+
 def launch(kernel, n: int, *args):
     """Call ``kernel(*args)``; single-threaded when the work has fewer than PARALLEL_MIN items."""
-    if n >= PARALLEL_MIN:
-        return kernel(*args)
-    with num_threads(1):
+    with threads_for(n):
         return kernel(*args)
 
 

@@ -77,6 +77,18 @@ def test_counts_and_results_equal_local(parties, protocol, sharing):
 
 @pytest.mark.mpi
 @pytest.mark.usefixtures("needs_mpi")
+@pytest.mark.parametrize("protocol", ["fss", "fss-dpf"])
+def test_streamed_keys_over_several_slabs(protocol):
+    """Keys of several slabs go to rank 1 in parts while the dealer generates them: the same
+    rounds, bytes and results as the local backend."""
+    from fibench.kernels import fss_tree
+
+    params = {"parties": 2, "protocol": protocol, "n": 2 * fss_tree.SLAB + 5, "seed": 4, "ops": ["lt", "relu"]}
+    _assert_same(_mpi_transcript(params), _local_transcript(params))
+
+
+@pytest.mark.mpi
+@pytest.mark.usefixtures("needs_mpi")
 def test_selftest_and_rank_mismatch():
     ok = launch_mpi(3, ["selftest"], timeout=120)
     assert ok.returncode == 0, ok.stderr

@@ -70,6 +70,50 @@ class Communicator(ABC):
         self.stats.record(self.phase, links, label)
         return incoming
 
+    def exchange_streamed(self, nbytes: dict, fill, label: str = "") -> dict:
+        """One round whose messages are written while they travel (the dealer's FSS keys).
+
+        ``nbytes[(src, dst)]`` is the size in bytes of every message of the round; every
+        process passes the same dict (key sizes follow from public parameters). Where the
+        senders are hosted, ``fill(bufs, ready)`` writes message ``(src, dst)`` into
+        ``bufs[(src, dst)]`` (a fresh uint8 array of that size) and calls ``ready((src, dst),
+        lo, hi)`` once bytes ``lo .. hi - 1`` of it are final, in order (each call starts where
+        the previous one for that message ended, and the calls cover the message); a backend
+        may send those bytes then. Elsewhere ``fill`` is not called (pass ``None``). Returns
+        the messages addressed to local parties and books the round, both exactly as
+        ``exchange`` of the finished messages does.
+
+        This version fills every message, then exchanges them: the right thing in one process.
+        """
+        bufs = {k: np.empty(int(v), dtype=np.uint8) for k, v in nbytes.items() if self.is_local(k[0])}
+        if bufs:
+            progress = StreamProgress(nbytes)
+            fill(bufs, progress.advance)
+            progress.check_done()
+        return self.exchange(bufs, label)
+
     @abstractmethod
     def _transport(self, outgoing: dict, label: str) -> dict:
         ...
+
+
+class StreamProgress:
+    """Checks the ``ready`` calls of ``exchange_streamed``: per message, consecutive byte
+    ranges that end at its size."""
+
+    def __init__(self, nbytes: dict):
+        self.size = {k: int(v) for k, v in nbytes.items()}
+        self.done = dict.fromkeys(self.size, 0)
+
+    def advance(self, key, lo: int, hi: int) -> None:
+        if key not in self.size:
+            raise ValueError(f"ready() for {key!r}, which is not a message of this round")
+        if lo != self.done[key] or not lo <= hi <= self.size[key]:
+            raise ValueError(f"ready({key!r}, {lo}, {hi}): the next bytes of that message start at "
+                             f"{self.done[key]} and it has {self.size[key]}")
+        self.done[key] = hi
+
+    def check_done(self) -> None:
+        short = {k: (d, self.size[k]) for k, d in self.done.items() if d != self.size[k]}
+        if short:
+            raise ValueError(f"messages not finished by fill (bytes ready, size): {short}")

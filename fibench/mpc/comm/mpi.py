@@ -22,7 +22,11 @@ parties it hosts (possibly empty) and a header listing the sizes of *all* links 
 on in the round. So every rank learns the complete round and books it: ``comm.stats`` on every
 rank equals the ``local`` backend's stats for the same computation (bytes, messages, rounds,
 labels, order). Offline rounds come from the dealer only: rank 0 sends one message to every
-other rank (payload plus header) and never waits for them.
+other rank (payload plus header) and never waits for them. A streamed offline round
+(``exchange_streamed``, the FSS keys) sends the header first and then each finished part of a
+message (a key slab, ``fibench.kernels.fss_tree.SLAB`` comparisons) as a raw MPI message while
+the dealer generates the next part, so that the receiving rank copies one slab while rank 0
+computes the next; it books the same round as ``exchange``.
 
 Delay injection
 ---------------
@@ -49,10 +53,11 @@ import time
 
 import numpy as np
 
-from fibench.mpc.comm.base import Communicator, payload_nbytes
+from fibench.mpc.comm.base import Communicator, StreamProgress, payload_nbytes
 
 ENTITY_RANK = 0
 _TAG = 7031
+_STREAM_TAG = 7100  # + the message's index in a streamed round: its parts
 _SPINS = 64  # polls before the first sleep in barrier()
 
 __all__ = ["ENTITY_RANK", "MPICommunicator", "MPIRankMismatchError", "MPIUnavailableError", "require_mpi"]
@@ -252,6 +257,64 @@ class MPICommunicator(Communicator):
         ((seq, links, items),) = self._recv_all([ENTITY_RANK])
         self._check_seq(seq)
         return {(src, dst): msg for src, dst, msg, _ in items}, dict(links)
+
+    def exchange_streamed(self, nbytes: dict, fill, label: str = "") -> dict:
+        """An offline round streamed (see ``Communicator.exchange_streamed``): rank 0 sends the
+        round's header, then each ``ready`` range of a message for another rank as one raw
+        message (no copy, no pickling) while ``fill`` writes the rest, so that the receiver's
+        copy overlaps the dealer's work; receivers take the parts in order into one buffer
+        per message."""
+        if self.phase != "offline":
+            raise ValueError("exchange_streamed carries offline (dealer) rounds only")
+        self._seq += 1
+        links = {k: int(v) for k, v in nbytes.items()}
+        order = sorted(links, key=str)  # the same on every rank: message i's parts carry tag _STREAM_TAG + i
+        tags = {k: _STREAM_TAG + i for i, k in enumerate(order)}
+        if self.rank == ENTITY_RANK:
+            for src, _ in links:
+                if not self.is_local(src):
+                    raise ValueError(f"a streamed round carries dealer messages only, got one from {src!r}")
+            bufs = {k: np.empty(links[k], dtype=np.uint8) for k in order}
+            reqs = [self._comm.isend((self._seq, links), r, _TAG) for r in self._peers]
+            progress = StreamProgress(links)
+
+            def ready(key, lo, hi):
+                progress.advance(key, lo, hi)
+                r = self.rank_of(key[1])
+                if r != self.rank and hi > lo:
+                    reqs.append(self._raw.Isend(bufs[key][lo:hi], r, tags[key]))
+
+            fill(bufs, ready)
+            progress.check_done()
+            self._wait_sends(reqs)
+            incoming = {k: b for k, b in bufs.items() if self.rank_of(k[1]) == self.rank}
+        else:
+            ((seq, theirs),) = self._recv_all([ENTITY_RANK])
+            self._check_seq(seq)
+            if theirs != links:
+                raise RuntimeError(f"mpi backend out of step on rank {self.rank}: streamed round {seq} has "
+                                   f"messages {theirs}, this rank expected {links}")
+            incoming = {k: self._recv_parts(links[k], tags[k]) for k in order if self.rank_of(k[1]) == self.rank}
+        self.stats.record(self.phase, links, label)
+        return incoming
+
+    def _recv_parts(self, size: int, tag: int) -> np.ndarray:
+        """The parts of one streamed message from rank 0, in order, into one buffer."""
+        buf = np.empty(size, dtype=np.uint8)
+        status = self._mpi.Status()
+        off, deadline = 0, None
+        while off < size:
+            msg = self._raw.Improbe(ENTITY_RANK, tag, status)
+            if msg is None:
+                deadline = self._idle(deadline)
+                continue
+            count = status.Get_count(self._mpi.BYTE)
+            if off + count > size:
+                raise RuntimeError(f"mpi backend: a streamed message of {size} bytes got {off + count}")
+            msg.Recv(buf[off: off + count])
+            off += count
+            deadline = None
+        return buf
 
     def _check_seq(self, seq: int) -> None:
         if seq != self._seq:

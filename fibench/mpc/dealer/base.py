@@ -413,19 +413,25 @@ class Dealer:
             w_sh = {p: np.stack([one[p], r_sh[p]], axis=1) for p in self.parties}
             if self.hosts_dealer:
                 w = np.stack([np.ones(n, dtype=np.uint64), r], axis=1)
-        msgs = {}
+        K = kdcf.key_nbytes(n, bits - 1, m)
+        fill = None
         if self.hosts_dealer:
-            low = np.uint64((1 << (bits - 1)) - 1)
-            r_msb = (r >> np.uint64(bits - 1)) & U1
-            beta = U1 - (r_msb << U1)  # 1 - 2 r_msb mod 2^64
-            gamma = r_msb
-            if m == 2:  # z scaled by each word: beta * w, gamma * w
-                beta, gamma = beta[:, None] * w, gamma[:, None] * w
-            seeds = self._own.next(4 * n).reshape(n, 4)
-            key0, key1 = kdcf.dcf_gen(r & low, beta, bits - 1, seeds=seeds, gamma=gamma, chunk=chunk)
-            msgs = {("dealer", 0): key0, ("dealer", 1): key1}
-            del r_msb, beta, gamma, seeds, key0, key1
-        incoming = self.comm.exchange(msgs, "dealer/dcf")
+            def fill(bufs, ready):  # the keys, sent slab by slab as they are generated
+                low = np.uint64((1 << (bits - 1)) - 1)
+                r_msb = (r >> np.uint64(bits - 1)) & U1
+                beta = U1 - (r_msb << U1)  # 1 - 2 r_msb mod 2^64
+                gamma = r_msb
+                if m == 2:  # z scaled by each word: beta * w, gamma * w
+                    beta, gamma = beta[:, None] * w, gamma[:, None] * w
+                seeds = self._own.next(4 * n).reshape(n, 4)
+
+                def on_slab(lo, hi):
+                    ready(("dealer", 0), lo, hi)
+                    ready(("dealer", 1), lo, hi)
+
+                kdcf.dcf_gen(r & low, beta, bits - 1, seeds=seeds, gamma=gamma, chunk=chunk,
+                             out=(bufs[("dealer", 0)], bufs[("dealer", 1)]), on_slab=on_slab)
+        incoming = self.comm.exchange_streamed({("dealer", 0): K, ("dealer", 1): K}, fill, "dealer/dcf")
         keys = {}
         for p in self.parties:
             k = incoming[("dealer", p)]
@@ -458,26 +464,30 @@ class Dealer:
         vals = [{p: self._expand(p, t, (n,)) for p in self.parties if p != 0} for t in streams]
         K = kdpf.key_nbytes(n, bits - 1)
         head = 8 * nvals * n  # party 0's message: its corrections, then its key (8-byte aligned)
-        msgs = {}
+        fill = None
         if self.hosts_dealer:
-            r_msb = (r >> np.uint64(bits - 1)) & U1
-            flip = r_msb
-            derived = []
-            if nvals:
-                m = kbs.unslice_bit(self._own.next((n + 63) // 64), n)
-                flip = r_msb ^ m
-                derived = [m, m * r] if nvals == 2 else [m]
-            seeds = self._own.next(4 * n).reshape(n, 4)
-            msg0 = np.empty(head + K, dtype=np.uint8)
-            key1 = np.empty(K, dtype=np.uint8)
-            kdpf.dpf_cmp_gen(r & np.uint64((1 << (bits - 1)) - 1), bits - 1, seeds=seeds, flip=flip, chunk=chunk,
-                             out=(msg0[head:], key1))
-            corr = msg0[:head].view(np.uint64).reshape(max(nvals, 1), n) if nvals else None
-            for i, (v, t) in enumerate(zip(derived, streams)):
-                np.subtract(v, self._expand(1, t, (n,)), out=corr[i])  # P = 2: party 1 holds the seed part
-            msgs = {("dealer", 0): msg0, ("dealer", 1): key1}
-            del r_msb, flip, derived, seeds
-        incoming = self.comm.exchange(msgs, "dealer/dpf")
+            def fill(bufs, ready):  # party 0's corrections first, then both keys slab by slab
+                msg0, key1 = bufs[("dealer", 0)], bufs[("dealer", 1)]
+                r_msb = (r >> np.uint64(bits - 1)) & U1
+                flip = r_msb
+                derived = []
+                if nvals:
+                    m = kbs.unslice_bit(self._own.next((n + 63) // 64), n)
+                    flip = r_msb ^ m
+                    derived = [m, m * r] if nvals == 2 else [m]
+                seeds = self._own.next(4 * n).reshape(n, 4)
+                corr = msg0[:head].view(np.uint64).reshape(max(nvals, 1), n) if nvals else None
+                for i, (v, t) in enumerate(zip(derived, streams)):
+                    np.subtract(v, self._expand(1, t, (n,)), out=corr[i])  # P = 2: party 1 holds the seed part
+                ready(("dealer", 0), 0, head)
+
+                def on_slab(lo, hi):
+                    ready(("dealer", 0), head + lo, head + hi)
+                    ready(("dealer", 1), lo, hi)
+
+                kdpf.dpf_cmp_gen(r & np.uint64((1 << (bits - 1)) - 1), bits - 1, seeds=seeds, flip=flip, chunk=chunk,
+                                 out=(msg0[head:], key1), on_slab=on_slab)
+        incoming = self.comm.exchange_streamed({("dealer", 0): head + K, ("dealer", 1): K}, fill, "dealer/dpf")
         keys = {}
         for p in self.parties:
             k = incoming[("dealer", p)]
