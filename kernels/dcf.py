@@ -688,7 +688,7 @@ def _eval_scalar(party, key, x, L, m, chunk, out, profile):
 
 
 def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk=None, out=None, profile=None,
-            on_slab=None):
+            on_slab=None, split: bool = False):
     """DCF keys for ``f(x) = beta * [x < alpha] (+ gamma)`` on ``nbits``-bit inputs, n at once.
 
     Parameters
@@ -714,12 +714,19 @@ def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk=None, ou
         If given, ``aes_blocks`` and ``total_s`` are accumulated into it, and ``aes_s`` on the
         OpenSSL path (the vector path runs AES inside its loop and does not time it apart).
     on_slab : callable or None
-        Called as ``on_slab(lo, hi)`` after each slab (``key_slabs``): bytes ``lo .. hi - 1``
-        of both keys are final (a dealer sends them while the next slab is generated).
+        Called as ``on_slab(j0, k, lo, hi)`` after each slab (``key_slabs``): bytes ``lo .. hi
+        - 1`` of both keys are final (a dealer sends them while the next slab is generated).
+    split : bool
+        Do not write party 1's key: the two keys differ only in each slab's seed section, so
+        party 1's is party 0's with those replaced by its root seeds (``fss_tree.key1_parts``).
+        A dealer that sends party 1's key to another process sends it from there and saves the
+        second copy of the correction words. ``out[1]`` is then party 1's root seeds, u64 (n, 2)
+        (or None).
 
     Returns
     -------
-    (key0, key1) : two flat uint8 arrays of ``key_nbytes(n, nbits, m)`` bytes.
+    (key0, key1) : two flat uint8 arrays of ``key_nbytes(n, nbits, m)`` bytes; with ``split``
+    ``(key0, seed1)``, ``seed1`` u64 (n, 2) party 1's root seeds as its key holds them.
 
     Cost: ``GEN_BLOCKS_PER_LEVEL * nbits * n`` AES blocks (8 per level with m = 2), nbits AES
     calls and kernel calls per chunk.
@@ -738,13 +745,14 @@ def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk=None, ou
     if gamma is not None:
         gamma = _as_u64_vector(gamma, n, "gamma") if m == 1 else _as_u64_pairs(gamma, n, "gamma")
     seeds = root_seeds(seeds, n)  # a dealer passes words from its own CSPRNG stream
-    key0, key1 = key_buffers(out, key_nbytes(n, L, m))
+    key0, key1 = key_buffers(out, key_nbytes(n, L, m), n, split)
     tw = TWEAKS if m == 1 else TWEAKS2
     with threads_for(n):
         for j0, k, lo, hi in key_slabs(n, L, m):
             j1 = j0 + k
             sec0 = key_sections(key0[lo:hi], k, L, m)
-            sec1 = key_sections(key1[lo:hi], k, L, m)
+            # split: party 1's correction words are party 0's (the kernels store the same words twice)
+            sec1 = (key1[j0:j1],) + sec0[1:] if split else key_sections(key1[lo:hi], k, L, m)
             sec0[0][:] = seeds[j0:j1, 0:2]
             sec1[0][:] = seeds[j0:j1, 2:4]
             sec0[0][:, 0] &= NOT1
@@ -759,7 +767,7 @@ def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk=None, ou
             else:
                 _gen_scalar(al, be, ga, L, m, chunk, sec0, sec1, profile)
             if on_slab is not None:
-                on_slab(lo, hi)
+                on_slab(j0, k, lo, hi)
     tick(profile, "total_s", t_start, (2 + m) * 2 * L * n if in_vector else 0)
     return key0, key1
 

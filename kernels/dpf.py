@@ -470,7 +470,8 @@ def _eval_scalar(party, key, x, L, chunk, out, profile):
     run_chunks(n, chunk, [4] * D + [2], start, step, profile=profile)
 
 
-def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk=None, out=None, profile=None, on_slab=None):
+def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk=None, out=None, profile=None, on_slab=None,
+                split: bool = False):
     """Comparison keys for ``[x < alpha] ^ flip`` on ``nbits``-bit inputs, n at once.
 
     Parameters
@@ -494,12 +495,18 @@ def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk=None, out=N
         If given, ``aes_blocks`` and ``total_s`` are accumulated into it, and ``aes_s`` on the
         OpenSSL path (the vector path runs AES inside its loop and does not time it apart).
     on_slab : callable or None
-        Called as ``on_slab(lo, hi)`` after each slab (``key_slabs``): bytes ``lo .. hi - 1``
-        of both keys are final (a dealer sends them while the next slab is generated).
+        Called as ``on_slab(j0, k, lo, hi)`` after each slab (``key_slabs``): bytes ``lo .. hi
+        - 1`` of both keys are final (a dealer sends them while the next slab is generated).
+    split : bool
+        Do not write party 1's key: the two keys differ only in each slab's seed section (whose
+        bit 0 of word 0 is the party's output offset), so party 1's is party 0's with those
+        replaced by its root seeds (``fss_tree.key1_parts``). ``out[1]`` is then party 1's root
+        seeds, u64 (n, 2) (or None).
 
     Returns
     -------
-    (key0, key1) : two flat uint8 arrays of ``key_nbytes(n, nbits)`` bytes.
+    (key0, key1) : two flat uint8 arrays of ``key_nbytes(n, nbits)`` bytes; with ``split``
+    ``(key0, seed1)``, ``seed1`` u64 (n, 2) party 1's root seeds as its key holds them.
 
     Cost: ``gen_aes_blocks(nbits) * n`` AES blocks; one numba call on the vector path, else D + 1
     AES calls and kernel calls per chunk.
@@ -512,13 +519,15 @@ def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk=None, out=N
     n = alpha.size
     seeds = root_seeds(seeds, n)
     flips = None if flip is None else _as_bits(flip, n, "flip")
-    key0, key1 = key_buffers(out, key_nbytes(n, L))
+    key0, key1 = key_buffers(out, key_nbytes(n, L), n, split)
     D, E = tree_levels(L), leaf_bits(L)
     with threads_for(n):
         for j0, k, lo, hi in key_slabs(n, L):
             j1 = j0 + k
             sd0, scw0, leaf0, tcw0 = sec0 = key_sections(key0[lo:hi], k, L)
-            sd1, scw1, leaf1, tcw1 = sec1 = key_sections(key1[lo:hi], k, L)
+            # split: party 1's correction words are party 0's (the kernels store the same words twice)
+            sec1 = (key1[j0:j1],) + sec0[1:] if split else key_sections(key1[lo:hi], k, L)
+            sd1, scw1, leaf1, tcw1 = sec1
             sd0[:] = seeds[j0:j1, 0:2]
             sd1[:] = seeds[j0:j1, 2:4]
             sd1[:, 0] = (sd1[:, 0] & NOT1) | (sd0[:, 0] & U1)
@@ -530,7 +539,7 @@ def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk=None, out=N
             else:
                 _gen_scalar(alpha[j0:j1], L, chunk, sec0, sec1, profile)
             if on_slab is not None:
-                on_slab(lo, hi)
+                on_slab(j0, k, lo, hi)
     # run_chunks counts its AES blocks; inside numba they are counted here
     tick(profile, "total_s", t_start, gen_aes_blocks(L) * n if in_numba else 0)
     return key0, key1

@@ -111,16 +111,37 @@ def root_seeds(seeds, n: int) -> np.ndarray:
     return seeds
 
 
-def key_buffers(out, nbytes: int):
-    """Two uint8 key buffers of ``nbytes``: fresh ones (``out`` None) or the caller's, checked
-    (writable, C-contiguous, 8-byte aligned: the key sections are uint64 views)."""
-    if out is None:
-        return np.empty(nbytes, dtype=np.uint8), np.empty(nbytes, dtype=np.uint8)
-    key0, key1 = out
-    for name, kb in (("out[0]", key0), ("out[1]", key1)):
-        if not (isinstance(kb, np.ndarray) and kb.dtype == np.uint8 and kb.shape == (nbytes,)
-                and kb.flags.c_contiguous and kb.flags.writeable and kb.ctypes.data % 8 == 0):
-            raise ValueError(f"{name} must be a writable, aligned, C-contiguous uint8 array of {nbytes} bytes")
+def key1_parts(key0: np.ndarray, seed1: np.ndarray, j0: int, k: int, lo: int, hi: int) -> list:
+    """Party 1's key bytes ``lo .. hi - 1`` (slab of comparisons ``j0 .. j0 + k - 1``) as two
+    uint8 views, from party 0's key and party 1's root seeds (u64 (n, 2)) of a split key
+    generation: both formats start a slab with its seed section, u64 (k, 2), and the two keys
+    differ only there (the correction words are common to the parties)."""
+    cut = lo + 16 * k
+    return [seed1[j0: j0 + k].reshape(-1).view(np.uint8), key0[cut:hi]]
+
+
+def key_buffers(out, nbytes: int, n: int = 0, split: bool = False):
+    """Party 0's and party 1's uint8 key buffers of ``nbytes``: fresh ones (``out`` or an entry
+    of it None) or the caller's, checked (writable, C-contiguous, 8-byte aligned: the key
+    sections are uint64 views). With ``split`` the second is instead party 1's root seeds, u64
+    (n, 2) (see ``key1_parts``)."""
+    out = (None, None) if out is None else out
+    bufs = []
+    for i, kb in enumerate(out):
+        if split and i == 1:
+            if kb is None:
+                kb = np.empty((n, 2), dtype=np.uint64)
+            elif not (isinstance(kb, np.ndarray) and kb.dtype == np.uint64 and kb.shape == (n, 2)
+                      and kb.flags.c_contiguous and kb.flags.writeable):
+                raise ValueError(f"out[1] must be a writable, C-contiguous uint64 array of shape ({n}, 2) "
+                                 "(party 1's root seeds) with split")
+        elif kb is None:
+            kb = np.empty(nbytes, dtype=np.uint8)
+        elif not (isinstance(kb, np.ndarray) and kb.dtype == np.uint8 and kb.shape == (nbytes,)
+                  and kb.flags.c_contiguous and kb.flags.writeable and kb.ctypes.data % 8 == 0):
+            raise ValueError(f"out[{i}] must be a writable, aligned, C-contiguous uint8 array of {nbytes} bytes")
+        bufs.append(kb)
+    key0, key1 = bufs
     if np.may_share_memory(key0, key1):
         raise ValueError("out[0] and out[1] must not overlap")
     return key0, key1

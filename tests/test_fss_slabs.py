@@ -1,6 +1,7 @@
 """FSS keys longer than one slab (``fss_tree.SLAB`` comparisons): the layout (slabs one after
-another, each the key of its comparisons alone), the ``on_slab`` calls a dealer streams by, and
-the same bytes on the vector and the OpenSSL path."""
+another, each the key of its comparisons alone), the ``on_slab`` calls a dealer streams by, the
+split generation (party 1's key from party 0's and its seeds), and the same bytes on the vector
+and the OpenSSL path."""
 import numpy as np
 import pytest
 
@@ -51,9 +52,9 @@ def test_dcf_over_slabs_is_the_keys_of_its_slabs(m):
     n, L = SLAB + 13, 20
     alpha, beta, gamma, seeds, x = _gen_dcf(n, L, m, rng)
     seen = []
-    k0, k1 = dcf.dcf_gen(alpha, beta, L, seeds=seeds, gamma=gamma, on_slab=lambda lo, hi: seen.append((lo, hi)))
+    k0, k1 = dcf.dcf_gen(alpha, beta, L, seeds=seeds, gamma=gamma, on_slab=lambda *slab: seen.append(slab))
     slabs = list(dcf.key_slabs(n, L, m))
-    assert seen == [(lo, hi) for _, _, lo, hi in slabs]
+    assert seen == slabs
     for j0, k, lo, hi in slabs:
         s = slice(j0, j0 + k)
         a0, a1 = dcf.dcf_gen(alpha[s], beta[s], L, seeds=seeds[s], gamma=gamma[s])
@@ -72,9 +73,9 @@ def test_dpf_over_slabs_is_the_keys_of_its_slabs():
     flip = rng.integers(0, 2, n).astype(np.uint8)
     seeds = _rand(rng, 64, (n, 4))
     seen = []
-    k0, k1 = dpf.dpf_cmp_gen(alpha, L, seeds=seeds, flip=flip, on_slab=lambda lo, hi: seen.append((lo, hi)))
+    k0, k1 = dpf.dpf_cmp_gen(alpha, L, seeds=seeds, flip=flip, on_slab=lambda *slab: seen.append(slab))
     slabs = list(dpf.key_slabs(n, L))
-    assert seen == [(lo, hi) for _, _, lo, hi in slabs] and len(seen) == 3
+    assert seen == slabs and len(seen) == 3
     for j0, k, lo, hi in slabs:
         s = slice(j0, j0 + k)
         a0, a1 = dpf.dpf_cmp_gen(alpha[s], L, seeds=seeds[s], flip=flip[s])
@@ -133,3 +134,54 @@ def test_exchange_streamed_checks_ready_calls(calls, match):
 
     with pytest.raises(ValueError, match=match):
         LocalCommunicator(2).exchange_streamed({("dealer", 1): 16}, fill, "dealer/x")
+
+
+def _joined_key1(key0, seed1, slabs):
+    return np.concatenate([p for j0, k, lo, hi in slabs for p in fss_tree.key1_parts(key0, seed1, j0, k, lo, hi)])
+
+
+@pytest.mark.parametrize("path", ["vector", "openssl"])
+def test_split_generation_gives_the_same_keys(path, monkeypatch):
+    """split=True writes party 1's root seeds only; key1_parts rebuild its key byte for byte."""
+    if path == "openssl":
+        monkeypatch.setattr(aes, "path", lambda: "openssl")
+    elif not aes.available():
+        pytest.skip("needs AES-NI inside numba for the vector path")
+    rng = np.random.default_rng(46)
+    n, L = SLAB + 21, 14
+    for m in (1, 2):
+        alpha, beta, gamma, seeds, _ = _gen_dcf(n, L, m, rng)
+        k0, k1 = dcf.dcf_gen(alpha, beta, L, seeds=seeds, gamma=gamma)
+        s0, seed1 = dcf.dcf_gen(alpha, beta, L, seeds=seeds, gamma=gamma, split=True)
+        assert seed1.shape == (n, 2) and seed1.dtype == np.uint64
+        assert np.array_equal(s0, k0) and np.array_equal(_joined_key1(s0, seed1, list(dcf.key_slabs(n, L, m))), k1)
+    flip = rng.integers(0, 2, n).astype(np.uint8)
+    k0, k1 = dpf.dpf_cmp_gen(alpha, L, seeds=seeds, flip=flip)
+    s0, seed1 = dpf.dpf_cmp_gen(alpha, L, seeds=seeds, flip=flip, split=True, out=(None, np.zeros((n, 2), np.uint64)))
+    assert np.array_equal(s0, k0) and np.array_equal(_joined_key1(s0, seed1, list(dpf.key_slabs(n, L))), k1)
+    with pytest.raises(ValueError, match=r"out\[1\].*root seeds"):
+        dcf.dcf_gen(alpha, beta, L, split=True, out=(None, np.zeros(n, np.uint64)))
+
+
+def test_dealer_sends_party1_from_party0s_key_where_it_is_remote():
+    """A dealer whose party 1 lives elsewhere (the MPI layout) books and delivers the same keys."""
+    from fibench.mpc import Dealer, LocalCommunicator
+
+    class Remote1(LocalCommunicator):  # party 1 "elsewhere": the dealer takes the split path
+        def is_local(self, party):
+            return party != 1
+
+        def exchange_streamed(self, nbytes, fill, label=""):
+            bufs = {k: np.zeros(int(v), dtype=np.uint8) for k, v in nbytes.items()}
+            sent = {k: [] for k in nbytes}
+            fill(bufs, lambda key, lo, hi, data=None: sent[key].append(bufs[key][lo:hi].copy() if data is None
+                                                                        else data.copy()))
+            assert not bufs[("dealer", 1)].any()  # party 1's buffer was never written
+            return self.exchange({k: np.concatenate(v) for k, v in sent.items()}, label)
+
+    n = 2 * SLAB + 3
+    for meth, kw in (("dcf_keys", {"payload": "relu"}), ("dpf_keys", {"output": "relu"})):
+        got = getattr(Dealer(Remote1(2), seed=bytes(16)), meth)(n, 64, **kw)
+        want = getattr(Dealer(LocalCommunicator(2), seed=bytes(16)), meth)(n, 64, **kw)
+        for p in (0, 1):
+            assert np.array_equal(got.key[p], want.key[p]), (meth, p)

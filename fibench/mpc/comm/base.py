@@ -77,18 +77,26 @@ class Communicator(ABC):
         process passes the same dict (key sizes follow from public parameters). Where the
         senders are hosted, ``fill(bufs, ready)`` writes message ``(src, dst)`` into
         ``bufs[(src, dst)]`` (a fresh uint8 array of that size) and calls ``ready((src, dst),
-        lo, hi)`` once bytes ``lo .. hi - 1`` of it are final, in order (each call starts where
-        the previous one for that message ended, and the calls cover the message); a backend
-        may send those bytes then. Elsewhere ``fill`` is not called (pass ``None``). Returns
-        the messages addressed to local parties and books the round, both exactly as
-        ``exchange`` of the finished messages does.
+        lo, hi, data=None)`` once bytes ``lo .. hi - 1`` of it are final, in order (each call
+        starts where the previous one for that message ended, and the calls cover the message);
+        a backend may send those bytes then. ``data`` (a uint8 array of ``hi - lo`` bytes, left
+        unchanged until the round returns) gives them from elsewhere instead of ``bufs``: a
+        message sent to another process then never needs a buffer of its own. Elsewhere
+        ``fill`` is not called (pass ``None``). Returns the messages addressed to local parties
+        and books the round, both exactly as ``exchange`` of the finished messages does.
 
         This version fills every message, then exchanges them: the right thing in one process.
         """
         bufs = {k: np.empty(int(v), dtype=np.uint8) for k, v in nbytes.items() if self.is_local(k[0])}
         if bufs:
             progress = StreamProgress(nbytes)
-            fill(bufs, progress.advance)
+
+            def ready(key, lo, hi, data=None):
+                progress.advance(key, lo, hi, data)
+                if data is not None:
+                    bufs[key][lo:hi] = data
+
+            fill(bufs, ready)
             progress.check_done()
         return self.exchange(bufs, label)
 
@@ -105,12 +113,15 @@ class StreamProgress:
         self.size = {k: int(v) for k, v in nbytes.items()}
         self.done = dict.fromkeys(self.size, 0)
 
-    def advance(self, key, lo: int, hi: int) -> None:
+    def advance(self, key, lo: int, hi: int, data=None) -> None:
         if key not in self.size:
             raise ValueError(f"ready() for {key!r}, which is not a message of this round")
         if lo != self.done[key] or not lo <= hi <= self.size[key]:
             raise ValueError(f"ready({key!r}, {lo}, {hi}): the next bytes of that message start at "
                              f"{self.done[key]} and it has {self.size[key]}")
+        if data is not None and not (isinstance(data, np.ndarray) and data.dtype == np.uint8
+                                     and data.shape == (hi - lo,) and data.flags.c_contiguous):
+            raise ValueError(f"ready({key!r}, {lo}, {hi}): data must be a contiguous uint8 array of {hi - lo} bytes")
         self.done[key] = hi
 
     def check_done(self) -> None:

@@ -274,15 +274,18 @@ class MPICommunicator(Communicator):
             for src, _ in links:
                 if not self.is_local(src):
                     raise ValueError(f"a streamed round carries dealer messages only, got one from {src!r}")
-            bufs = {k: np.empty(links[k], dtype=np.uint8) for k in order}
+            bufs = {k: np.empty(links[k], dtype=np.uint8) for k in order}  # untouched where data comes apart
             reqs = [self._comm.isend((self._seq, links), r, _TAG) for r in self._peers]
             progress = StreamProgress(links)
 
-            def ready(key, lo, hi):
-                progress.advance(key, lo, hi)
+            def ready(key, lo, hi, data=None):
+                progress.advance(key, lo, hi, data)
                 r = self.rank_of(key[1])
-                if r != self.rank and hi > lo:
-                    reqs.append(self._raw.Isend(bufs[key][lo:hi], r, tags[key]))
+                if r == self.rank:
+                    if data is not None:
+                        bufs[key][lo:hi] = data
+                elif hi > lo:
+                    reqs.append(self._raw.Isend(bufs[key][lo:hi] if data is None else data, r, tags[key]))
 
             fill(bufs, ready)
             progress.check_done()

@@ -34,6 +34,7 @@ from fibench.kernels import bitslice as kbs
 from fibench.kernels import compare as kc
 from fibench.kernels import dcf as kdcf
 from fibench.kernels import dpf as kdpf
+from fibench.kernels import fss_tree
 from fibench.kernels.ring import ring_matmul
 from fibench.mpc import noise as dpnoise
 from fibench.mpc import prg
@@ -389,6 +390,31 @@ class Dealer:
         last = {"table": shared[nb]} if arith else {"gamma": shared[nb]}
         return A2BMasks(r=r_sh, r_planes=shared[0], q=shared[1], C=shared[2:nb], A=A, B=B, fin=fin_sh, **last)
 
+    def _key_outputs(self, key0: np.ndarray, key1: np.ndarray, n: int):
+        """Where FSS keys are written: party 0's key and party 1's own buffer, or -- where party
+        1 lives in another process -- party 1's root seeds only (u64 (n, 2)): its key differs
+        from party 0's only there and is sent from party 0's (``fss_tree.key1_parts``), which
+        saves writing its correction words a second time."""
+        if self.comm.is_local(1):
+            return key0, key1
+        return key0, np.empty((n, 2), dtype=np.uint64)
+
+    @staticmethod
+    def _slab_sender(ready, key0: np.ndarray, out1: np.ndarray, head: int = 0):
+        """``on_slab`` of a key generation inside ``exchange_streamed``'s fill: marks each slab
+        ready, party 0's key at byte ``head`` of its message, party 1's from its own buffer or
+        (``out1`` its root seeds) from party 0's key."""
+        def on_slab(j0, k, lo, hi):
+            ready(("dealer", 0), head + lo, head + hi)
+            if out1.dtype != np.uint64:
+                ready(("dealer", 1), lo, hi)
+                return
+            pos = lo
+            for part in fss_tree.key1_parts(key0, out1, j0, k, lo, hi):
+                ready(("dealer", 1), pos, pos + part.size, part)
+                pos += part.size
+        return on_slab
+
     @_offline
     def dcf_keys(self, n: int, bits: int = 64, payload: str | None = None, chunk: int | None = None) -> FssLtzPre:
         """DCF keys for n comparisons of ``bits``-bit values (``fibench.mpc.protocols.compare_fss``).
@@ -424,13 +450,9 @@ class Dealer:
                 if m == 2:  # z scaled by each word: beta * w, gamma * w
                     beta, gamma = beta[:, None] * w, gamma[:, None] * w
                 seeds = self._own.next(4 * n).reshape(n, 4)
-
-                def on_slab(lo, hi):
-                    ready(("dealer", 0), lo, hi)
-                    ready(("dealer", 1), lo, hi)
-
-                kdcf.dcf_gen(r & low, beta, bits - 1, seeds=seeds, gamma=gamma, chunk=chunk,
-                             out=(bufs[("dealer", 0)], bufs[("dealer", 1)]), on_slab=on_slab)
+                key0, out1 = self._key_outputs(bufs[("dealer", 0)], bufs[("dealer", 1)], n)
+                kdcf.dcf_gen(r & low, beta, bits - 1, seeds=seeds, gamma=gamma, chunk=chunk, out=(key0, out1),
+                             split=out1.dtype == np.uint64, on_slab=self._slab_sender(ready, key0, out1))
         incoming = self.comm.exchange_streamed({("dealer", 0): K, ("dealer", 1): K}, fill, "dealer/dcf")
         keys = {}
         for p in self.parties:
@@ -480,13 +502,10 @@ class Dealer:
                 for i, (v, t) in enumerate(zip(derived, streams)):
                     np.subtract(v, self._expand(1, t, (n,)), out=corr[i])  # P = 2: party 1 holds the seed part
                 ready(("dealer", 0), 0, head)
-
-                def on_slab(lo, hi):
-                    ready(("dealer", 0), head + lo, head + hi)
-                    ready(("dealer", 1), lo, hi)
-
+                key0, out1 = self._key_outputs(msg0[head:], key1, n)
                 kdpf.dpf_cmp_gen(r & np.uint64((1 << (bits - 1)) - 1), bits - 1, seeds=seeds, flip=flip, chunk=chunk,
-                                 out=(msg0[head:], key1), on_slab=on_slab)
+                                 out=(key0, out1), split=out1.dtype == np.uint64,
+                                 on_slab=self._slab_sender(ready, key0, out1, head))
         incoming = self.comm.exchange_streamed({("dealer", 0): head + K, ("dealer", 1): K}, fill, "dealer/dpf")
         keys = {}
         for p in self.parties:
