@@ -70,7 +70,7 @@ import numpy as np
 from numba import njit
 
 from fibench.kernels import aes, fss_tree
-from fibench.kernels.dcf_simd import eval_vector, gen_vector
+from fibench.kernels.dcf_simd import eval_slabs, eval_vector, gen_slabs, gen_vector
 from fibench.kernels.fss_tree import (check_chunk, check_key, check_nbits, check_points, check_slab, key_buffers, root_seeds,
                                       run_chunks, tick)
 from fibench.kernels.threads import threads_for
@@ -747,6 +747,8 @@ def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk=None, ou
     seeds = root_seeds(seeds, n)  # a dealer passes words from its own CSPRNG stream
     key0, key1 = key_buffers(out, key_nbytes(n, L, m), n, split)
     tw = TWEAKS if m == 1 else TWEAKS2
+    # the whole slabs in one parallel kernel, unless each slab is handed over as it is done
+    whole = n - n % fss_tree.SLAB if in_vector and on_slab is None and not split else 0
     with threads_for(n):
         for j0, k, lo, hi in key_slabs(n, L, m):
             j1 = j0 + k
@@ -757,6 +759,8 @@ def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk=None, ou
             sec1[0][:] = seeds[j0:j1, 2:4]
             sec0[0][:, 0] &= NOT1
             sec1[0][:, 0] &= NOT1
+            if j0 < whole:
+                continue
             al, be = alpha[j0:j1], beta[j0:j1]
             ga = None if gamma is None else gamma[j0:j1]
             if in_vector:
@@ -768,6 +772,10 @@ def dcf_gen(alpha, beta, nbits: int = 64, seeds=None, gamma=None, chunk=None, ou
                 _gen_scalar(al, be, ga, L, m, chunk, sec0, sec1, profile)
             if on_slab is not None:
                 on_slab(j0, k, lo, hi)
+        if whole:
+            gen_slabs(fss_tree.ROUND_KEYS, key0, key1, alpha[:whole], beta[:whole],
+                      (beta if gamma is None else gamma)[:whole], gamma is not None, L, tw, chunk // 8, fss_tree.SLAB,
+                      key_nbytes(fss_tree.SLAB, L, m))
     tick(profile, "total_s", t_start, (2 + m) * 2 * L * n if in_vector else 0)
     return key0, key1
 
@@ -795,7 +803,13 @@ def dcf_eval(party: int, key, x, nbits: int = 64, chunk=None, profile=None, m: i
     out_shape = shape if m == 1 else shape + (m,)
     tw = TWEAKS if m == 1 else TWEAKS2
     with threads_for(n):
+        whole = n - n % fss_tree.SLAB if in_vector else 0  # the whole slabs in one parallel kernel
+        if whole:
+            B = key_nbytes(fss_tree.SLAB, L, m)
+            eval_slabs(fss_tree.ROUND_KEYS, key, x[:whole], L, party, tw, out[:whole], chunk // 8, fss_tree.SLAB, B)
         for j0, k, lo, hi in key_slabs(n, L, m):
+            if j0 < whole:
+                continue
             ks, xs, os_ = key[lo:hi], x[j0: j0 + k], out[j0: j0 + k]
             if in_vector:
                 seed, scw, vcw, cwl, tcw = key_sections(ks, k, L, m)

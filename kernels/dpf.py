@@ -63,7 +63,7 @@ import numpy as np
 from numba import njit
 
 from fibench.kernels import aes, fss_tree
-from fibench.kernels.dpf_simd import eval_vector, gen_vector
+from fibench.kernels.dpf_simd import eval_slabs, eval_vector, gen_slabs, gen_vector
 from fibench.kernels.fss_tree import (check_chunk, check_key, check_nbits, check_points, check_slab, key_buffers, root_seeds,
                                       run_chunks, tick)
 from fibench.kernels.threads import threads_for
@@ -521,6 +521,8 @@ def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk=None, out=N
     flips = None if flip is None else _as_bits(flip, n, "flip")
     key0, key1 = key_buffers(out, key_nbytes(n, L), n, split)
     D, E = tree_levels(L), leaf_bits(L)
+    # the whole slabs in one parallel kernel, unless each slab is handed over as it is done
+    whole = n - n % fss_tree.SLAB if in_numba and on_slab is None and not split else 0
     with threads_for(n):
         for j0, k, lo, hi in key_slabs(n, L):
             j1 = j0 + k
@@ -533,6 +535,8 @@ def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk=None, out=N
             sd1[:, 0] = (sd1[:, 0] & NOT1) | (sd0[:, 0] & U1)
             if flips is not None:
                 sd1[:, 0] ^= flips[j0:j1]
+            if j0 < whole:
+                continue
             if in_numba:
                 gen_vector(fss_tree.ROUND_KEYS, sd0, sd1, alpha[j0:j1], L, D, E, scw0, tcw0, scw1, tcw1, leaf0, leaf1,
                            TWEAKS, chunk // 8)
@@ -540,6 +544,9 @@ def dpf_cmp_gen(alpha, nbits: int = 64, seeds=None, flip=None, chunk=None, out=N
                 _gen_scalar(alpha[j0:j1], L, chunk, sec0, sec1, profile)
             if on_slab is not None:
                 on_slab(j0, k, lo, hi)
+        if whole:
+            gen_slabs(fss_tree.ROUND_KEYS, key0, key1, alpha[:whole], L, D, E, TWEAKS, chunk // 8, fss_tree.SLAB,
+                      key_nbytes(fss_tree.SLAB, L))
     # run_chunks counts its AES blocks; inside numba they are counted here
     tick(profile, "total_s", t_start, gen_aes_blocks(L) * n if in_numba else 0)
     return key0, key1
@@ -564,7 +571,14 @@ def dpf_cmp_eval(party: int, key, x, nbits: int = 64, chunk=None, profile=None) 
     out = np.empty(n, dtype=np.uint8)
     D, E = tree_levels(L), leaf_bits(L)
     with threads_for(n):
+        whole = n - n % fss_tree.SLAB if in_numba else 0  # the whole slabs in one parallel kernel
+        if whole:
+            B = key_nbytes(fss_tree.SLAB, L)
+            eval_slabs(fss_tree.ROUND_KEYS, key, x[:whole], L, D, E, party, TWEAKS, out[:whole], chunk // 8,
+                       fss_tree.SLAB, B)
         for j0, k, lo, hi in key_slabs(n, L):
+            if j0 < whole:
+                continue
             ks, xs, os_ = key[lo:hi], x[j0: j0 + k], out[j0: j0 + k]
             if in_numba:
                 seed, scw, leaf, tcw = key_sections(ks, k, L)

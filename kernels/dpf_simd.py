@@ -297,6 +297,50 @@ def gen_vector(rk, sd0, sd1, alpha, L, D, E, scw0, tcw0, scw1, tcw1, leaf0, leaf
     leaf1[j0:] = tl1[:r]
 
 
+@njit(cache=True, parallel=True)
+def gen_slabs(rk, key0, key1, alpha, L, D, E, tw, groups, slab, slab_bytes):
+    """Gen over whole slabs of ``slab`` comparisons (``fss_tree.slabs``; ``alpha.size`` a
+    multiple of ``slab``, itself a multiple of 8), the runs of every slab in ONE parallel loop.
+    ``key0``, ``key1`` the flat keys of those slabs (``slab_bytes`` each), their seed sections
+    already written; the sections as flat views, as in ``eval_slabs``."""
+    nb = slab >> 3
+    per = (nb + groups - 1) // groups
+    words = slab * (2 * D + 4)
+    a, b = 2 * slab, 2 * slab + 2 * D * slab
+    for q in prange((alpha.size // slab) * per):
+        s = q // per
+        g0 = (q % per) * groups
+        base = s * slab_bytes
+        w0 = key0[base: base + 8 * words].view(np.uint64)
+        w1 = key1[base: base + 8 * words].view(np.uint64)
+        j0, t0, t1 = s * slab, base + 8 * words, base + slab_bytes
+        state = np.empty(GEN_STATE_WORDS * groups, np.uint64)
+        gen_groups(rk, w0[:a], w1[:a], alpha[j0: j0 + slab], w0[a:b], w1[a:b], key0[t0:t1], key1[t0:t1],
+                   w0[b:words], w1[b:words], tw, state, L - 1, D, E, slab, nb, g0, min(g0 + groups, nb))
+
+
+@njit(cache=True, parallel=True)
+def eval_slabs(rk, key, x, L, D, E, party, tw, out, groups, slab, slab_bytes):
+    """Eval over whole slabs of ``slab`` comparisons (``fss_tree.slabs``; ``x.size`` a multiple
+    of ``slab``, itself a multiple of 8), the runs of every slab in ONE parallel loop: no call
+    and no thread wake-up per slab. ``key`` the flat key of those slabs (``slab_bytes`` each);
+    the sections as flat views (the kernel reads their data pointers and strides them by
+    ``slab``)."""
+    nb = slab >> 3
+    per = (nb + groups - 1) // groups
+    words = slab * (2 * D + 4)
+    a, b = 2 * slab, 2 * slab + 2 * D * slab
+    for q in prange((x.size // slab) * per):
+        s = q // per
+        g0 = (q % per) * groups
+        base = s * slab_bytes
+        w = key[base: base + 8 * words].view(np.uint64)
+        j0 = s * slab
+        state = np.empty(EVAL_STATE_WORDS * groups, np.uint64)
+        eval_groups(rk, w[:a], x[j0: j0 + slab], w[a:b], key[base + 8 * words: base + slab_bytes], w[b:words], tw,
+                    state, out[j0: j0 + slab], party, L - 1, D, E, slab, nb, g0, min(g0 + groups, nb))
+
+
 @njit(cache=True)
 def eval_vector(rk, seed, x, L, D, E, party, scw, tcw, leaf, tw, out, groups):
     """The whole of Eval in numba on the vector path (``eval_groups``), over runs of

@@ -33,13 +33,11 @@ ROUND_KEYS = aes.expand_key(MMO_KEY)
 #: many), so that a dealer can send a slab while it generates the next one (the receiver's copy
 #: then overlaps the generation: ``Communicator.exchange_streamed``). A multiple of 8, so that
 #: the bit-packed sections of every slab but the last are whole bytes and a key's size is still
-#: one formula of n. 4096 comparisons: 8.5 MB of a two-word DCF key at l = 64, whose transfer
-#: (about 1.7 ms over MPICH's shared memory here) is what a dealer still waits for after the
-#: last slab; 8 runs of the vector kernels (``VECTOR_CHUNK`` = 512) per slab, enough for
-#: numba's threads. Measured (2026-12-03, 32000 two-word keys at l = 64, one thread, 2048 /
-#: 4096 / 8192): the same generation and evaluation time within the noise; on MPI (the fss MLP)
-#: the dealer's wait after its last slabs 3.3 ms at 2048 and 8.5 ms at 8192 per MLP call.
-SLAB = 4096
+#: one formula of n; not a power of two: with 4096 the rows of a section lie 64 KiB apart and
+#: evaluation at 10^6 ran 12 % slower (cache-set conflicts), with 8000 as fast as one slab
+#: (medians of 4 interleaved, 2026-12-03). 8000 comparisons: 16.5 MB of a two-word DCF key at
+#: l = 64, whose transfer is what a dealer still waits for after its last slab.
+SLAB = 8000
 
 
 def slabs(n: int, nbytes):

@@ -46,10 +46,10 @@ def _gen_dcf(n, L, m, rng):
     return alpha, beta, gamma, seeds, x
 
 
-@pytest.mark.parametrize("m", [1, 2])
-def test_dcf_over_slabs_is_the_keys_of_its_slabs(m):
+@pytest.mark.parametrize("m,n", [(1, SLAB + 13), (2, SLAB + 13), (2, 2 * SLAB)])
+def test_dcf_over_slabs_is_the_keys_of_its_slabs(m, n):
     rng = np.random.default_rng(40 + m)
-    n, L = SLAB + 13, 20
+    L = 20
     alpha, beta, gamma, seeds, x = _gen_dcf(n, L, m, rng)
     seen = []
     k0, k1 = dcf.dcf_gen(alpha, beta, L, seeds=seeds, gamma=gamma, on_slab=lambda *slab: seen.append(slab))
@@ -185,3 +185,26 @@ def test_dealer_sends_party1_from_party0s_key_where_it_is_remote():
         want = getattr(Dealer(LocalCommunicator(2), seed=bytes(16)), meth)(n, 64, **kw)
         for p in (0, 1):
             assert np.array_equal(got.key[p], want.key[p]), (meth, p)
+
+
+@pytest.mark.parametrize("n", [2 * SLAB, 2 * SLAB + 13])
+def test_one_kernel_over_whole_slabs_equals_slab_by_slab(n):
+    """Without on_slab the whole slabs run in one parallel kernel (gen_slabs / eval_slabs): the
+    same keys as slab by slab, and outputs equal to the plaintext."""
+    rng = np.random.default_rng(47)
+    L = 18
+    for m, gamma_on in ((1, False), (2, True)):
+        alpha, beta, gamma, seeds, x = _gen_dcf(n, L, m, rng)
+        gamma = gamma if gamma_on else None
+        one = dcf.dcf_gen(alpha, beta, L, seeds=seeds, gamma=gamma)
+        each = dcf.dcf_gen(alpha, beta, L, seeds=seeds, gamma=gamma, on_slab=lambda *slab: None)
+        assert all(np.array_equal(a, b) for a, b in zip(one, each))
+        y = dcf.dcf_eval(0, one[0], x, L, m=m) + dcf.dcf_eval(1, one[1], x, L, m=m)
+        lt = (x < alpha).astype(np.uint64)
+        want = beta * (lt[:, None] if m == 2 else lt)
+        assert np.array_equal(y, want if gamma is None else want + gamma)
+    one = dpf.dpf_cmp_gen(alpha, L, seeds=seeds)
+    each = dpf.dpf_cmp_gen(alpha, L, seeds=seeds, on_slab=lambda *slab: None)
+    assert all(np.array_equal(a, b) for a, b in zip(one, each))
+    assert np.array_equal(dpf.dpf_cmp_eval(0, one[0], x, L) ^ dpf.dpf_cmp_eval(1, one[1], x, L),
+                          (x < alpha).astype(np.uint8))
