@@ -22,6 +22,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from fibench.kernels import aes
+from fibench.kernels.fss_tree import slab_run
 from fibench.kernels.simd import EVEN, LOW, ODD, V8, GroupState, Lanes, c64, check_arrays, data, tree_level
 
 _GEN_STATE = ("s0a", "s0b", "s1a", "s1b", "t0a", "t0b", "t1a", "t1b", "vaa", "vab")  # 10 vectors a group
@@ -330,16 +331,14 @@ def gen_slabs(rk, key0, key1, alpha, beta, gamma, use_gamma, L, tw, groups, slab
     words = slab * (2 + 2 * L + m * L + m)
     a, b, c = 2 * slab, 2 * slab + 2 * L * slab, 2 * slab + (2 + m) * L * slab
     for q in prange((alpha.size // slab) * per):
-        s = q // per
-        g0 = (q % per) * groups
-        base = s * slab_bytes
+        j0, base, g0, g1 = slab_run(q, nb, groups, slab, slab_bytes)
         w0 = key0[base: base + 8 * words].view(np.uint64)
         w1 = key1[base: base + 8 * words].view(np.uint64)
-        j0, t0, t1 = s * slab, base + 8 * words, base + slab_bytes
+        t0, t1 = base + 8 * words, base + slab_bytes
         state = np.empty(GEN_STATE_WORDS * groups, np.uint64)
         gen_groups(rk, w0[:a], w1[:a], alpha[j0: j0 + slab], beta[j0: j0 + slab], gamma[j0: j0 + slab],
                    w0[a:b], w1[a:b], w0[b:c], w1[b:c], w0[c:words], w1[c:words], key0[t0:t1], key1[t0:t1], tw,
-                   state, L - 1, L, slab, nb, g0, min(g0 + groups, nb), use_gamma)
+                   state, L - 1, L, slab, nb, g0, g1, use_gamma)
 
 
 @njit(cache=True, parallel=True)
@@ -355,14 +354,11 @@ def eval_slabs(rk, key, x, L, party, tw, out, groups, slab, slab_bytes):
     words = slab * (2 + 2 * L + m * L + m)
     a, b, c = 2 * slab, 2 * slab + 2 * L * slab, 2 * slab + (2 + m) * L * slab
     for q in prange((x.size // slab) * per):
-        s = q // per
-        g0 = (q % per) * groups
-        base = s * slab_bytes
+        j0, base, g0, g1 = slab_run(q, nb, groups, slab, slab_bytes)
         w = key[base: base + 8 * words].view(np.uint64)
-        j0 = s * slab
         state = np.empty(EVAL_STATE_WORDS * groups, np.uint64)
         eval_groups(rk, w[:a], x[j0: j0 + slab], w[a:b], w[b:c], key[base + 8 * words: base + slab_bytes], w[c:words],
-                    tw, state, out[j0: j0 + slab], party, L - 1, L, slab, nb, g0, min(g0 + groups, nb))
+                    tw, state, out[j0: j0 + slab], party, L - 1, L, slab, nb, g0, g1)
 
 
 @njit(cache=True)

@@ -34,6 +34,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from fibench.kernels import aes
+from fibench.kernels.fss_tree import slab_run
 from fibench.kernels.simd import EVEN, I8, LOW, V8, GroupState, Lanes, c64, check_arrays, data, tree_level
 
 #: a group's state between levels: 8 vectors in key generation, 6 in evaluation
@@ -308,15 +309,13 @@ def gen_slabs(rk, key0, key1, alpha, L, D, E, tw, groups, slab, slab_bytes):
     words = slab * (2 * D + 4)
     a, b = 2 * slab, 2 * slab + 2 * D * slab
     for q in prange((alpha.size // slab) * per):
-        s = q // per
-        g0 = (q % per) * groups
-        base = s * slab_bytes
+        j0, base, g0, g1 = slab_run(q, nb, groups, slab, slab_bytes)
         w0 = key0[base: base + 8 * words].view(np.uint64)
         w1 = key1[base: base + 8 * words].view(np.uint64)
-        j0, t0, t1 = s * slab, base + 8 * words, base + slab_bytes
+        t0, t1 = base + 8 * words, base + slab_bytes
         state = np.empty(GEN_STATE_WORDS * groups, np.uint64)
         gen_groups(rk, w0[:a], w1[:a], alpha[j0: j0 + slab], w0[a:b], w1[a:b], key0[t0:t1], key1[t0:t1],
-                   w0[b:words], w1[b:words], tw, state, L - 1, D, E, slab, nb, g0, min(g0 + groups, nb))
+                   w0[b:words], w1[b:words], tw, state, L - 1, D, E, slab, nb, g0, g1)
 
 
 @njit(cache=True, parallel=True)
@@ -331,14 +330,11 @@ def eval_slabs(rk, key, x, L, D, E, party, tw, out, groups, slab, slab_bytes):
     words = slab * (2 * D + 4)
     a, b = 2 * slab, 2 * slab + 2 * D * slab
     for q in prange((x.size // slab) * per):
-        s = q // per
-        g0 = (q % per) * groups
-        base = s * slab_bytes
+        j0, base, g0, g1 = slab_run(q, nb, groups, slab, slab_bytes)
         w = key[base: base + 8 * words].view(np.uint64)
-        j0 = s * slab
         state = np.empty(EVAL_STATE_WORDS * groups, np.uint64)
         eval_groups(rk, w[:a], x[j0: j0 + slab], w[a:b], key[base + 8 * words: base + slab_bytes], w[b:words], tw,
-                    state, out[j0: j0 + slab], party, L - 1, D, E, slab, nb, g0, min(g0 + groups, nb))
+                    state, out[j0: j0 + slab], party, L - 1, D, E, slab, nb, g0, g1)
 
 
 @njit(cache=True)

@@ -21,6 +21,7 @@ import time
 
 import numpy as np
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from numba import njit
 
 from fibench.kernels import aes
 
@@ -51,6 +52,18 @@ def slabs(n: int, nbytes):
         hi = lo + nbytes(k)
         yield j0, k, lo, hi
         lo = hi
+
+
+@njit(cache=True)
+def slab_run(q, nb, groups, slab, slab_bytes):
+    """Run ``q`` of one parallel loop over whole slabs (``slab`` comparisons, ``slab_bytes`` of
+    key, ``nb`` = slab / 8 groups of eight, cut into runs of ``groups`` groups): ``(j0, base,
+    g0, g1)``, the slab's first comparison and first key byte and the run's groups g0 .. g1 - 1.
+    The loop has ``(n // slab) * ceil(nb / groups)`` runs."""
+    per = (nb + groups - 1) // groups
+    s = q // per
+    g0 = (q % per) * groups
+    return s * slab, s * slab_bytes, g0, min(g0 + groups, nb)
 
 
 def check_slab(n: int) -> None:
