@@ -41,7 +41,9 @@ def threads_for(n: int):
 
 def launch(kernel, n: int, *args):
     """Call ``kernel(*args)``; single-threaded when the work has fewer than PARALLEL_MIN items."""
-    with threads_for(n):
+    if n >= PARALLEL_MIN:
+        return kernel(*args)
+    with num_threads(1):
         return kernel(*args)
 
 
