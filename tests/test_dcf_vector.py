@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reference import RefDCF
+from uniformity import CHI2_MAX
 from fibench.kernels import aes, dcf
 
 M64 = 2**64 - 1
@@ -233,10 +234,6 @@ def _chi2_top_byte(v):
 def _bit_bias(v):
     bits = np.unpackbits(np.ascontiguousarray(v).view(np.uint8))
     return abs(bits.mean() - 0.5) * 2 * np.sqrt(bits.size)  # in standard deviations
-
-
-# chi-square with 255 degrees of freedom: mean 255, sd ~22.6; 400 is ~6.4 sd (p ~ 1e-9)
-CHI2_MAX = 400.0
 
 
 @pytest.mark.parametrize("which", ["random", "alpha0", "alpha_top"])
