@@ -22,7 +22,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from fibench.kernels import aes
-from fibench.kernels.fss_tree import slab_run
+from fibench.kernels.fss_tree import slab_run, slab_runs
 from fibench.kernels.simd import EVEN, LOW, ODD, V8, GroupState, Lanes, c64, check_arrays, data, tree_level
 
 _GEN_STATE = ("s0a", "s0b", "s1a", "s1b", "t0a", "t0b", "t1a", "t1b", "vaa", "vab")  # 10 vectors a group
@@ -319,26 +319,33 @@ def _eval_runs(rk, seed, x, L, party, scw, vcw, tcw, cwl, tw, out, groups, n, nb
                     min(g0 + groups, full))
 
 
+@njit(cache=True)
+def slab_words(slab, L, m):
+    """Word offsets of the sections in one slab's key (``slab`` comparisons, ``L`` levels,
+    ``m`` payload words): seeds [0, a), seed corrections [a, b), value corrections [b, c), the
+    last correction [c, words); the control-bit corrections are bytes from 8 * words on."""
+    a = 2 * slab
+    b = a + 2 * L * slab
+    c = b + m * L * slab
+    return a, b, c, c + m * slab
+
+
 @njit(cache=True, parallel=True)
 def gen_slabs(rk, key0, key1, alpha, beta, gamma, use_gamma, L, tw, groups, slab, slab_bytes):
     """Gen over whole slabs of ``slab`` comparisons (``fss_tree.slabs``; ``alpha.size`` a
     multiple of ``slab``, itself a multiple of 8), the runs of every slab in ONE parallel loop.
     ``key0``, ``key1`` the flat keys of those slabs (``slab_bytes`` each), their seed sections
     already written (bit 0 clear); the sections as flat views, as in ``eval_slabs``."""
-    m = 1 if beta.ndim == 1 else 2
-    nb = slab >> 3
-    per = (nb + groups - 1) // groups
-    words = slab * (2 + 2 * L + m * L + m)
-    a, b, c = 2 * slab, 2 * slab + 2 * L * slab, 2 * slab + (2 + m) * L * slab
-    for q in prange((alpha.size // slab) * per):
-        j0, base, g0, g1 = slab_run(q, nb, groups, slab, slab_bytes)
+    a, b, c, words = slab_words(slab, L, 1 if beta.ndim == 1 else 2)
+    for q in prange(slab_runs(alpha.size, groups, slab)):
+        j0, base, g0, g1 = slab_run(q, groups, slab, slab_bytes)
         w0 = key0[base: base + 8 * words].view(np.uint64)
         w1 = key1[base: base + 8 * words].view(np.uint64)
         t0, t1 = base + 8 * words, base + slab_bytes
         state = np.empty(GEN_STATE_WORDS * groups, np.uint64)
         gen_groups(rk, w0[:a], w1[:a], alpha[j0: j0 + slab], beta[j0: j0 + slab], gamma[j0: j0 + slab],
                    w0[a:b], w1[a:b], w0[b:c], w1[b:c], w0[c:words], w1[c:words], key0[t0:t1], key1[t0:t1], tw,
-                   state, L - 1, L, slab, nb, g0, g1, use_gamma)
+                   state, L - 1, L, slab, slab >> 3, g0, g1, use_gamma)
 
 
 @njit(cache=True, parallel=True)
@@ -348,17 +355,13 @@ def eval_slabs(rk, key, x, L, party, tw, out, groups, slab, slab_bytes):
     and no thread wake-up per slab. ``key`` the flat key of those slabs (``slab_bytes`` each);
     ``out`` (n,) or (n, 2) as in ``eval_vector``; the sections as flat views (the kernel reads
     their data pointers and strides them by ``slab``)."""
-    m = 1 if out.ndim == 1 else 2
-    nb = slab >> 3
-    per = (nb + groups - 1) // groups
-    words = slab * (2 + 2 * L + m * L + m)
-    a, b, c = 2 * slab, 2 * slab + 2 * L * slab, 2 * slab + (2 + m) * L * slab
-    for q in prange((x.size // slab) * per):
-        j0, base, g0, g1 = slab_run(q, nb, groups, slab, slab_bytes)
+    a, b, c, words = slab_words(slab, L, 1 if out.ndim == 1 else 2)
+    for q in prange(slab_runs(x.size, groups, slab)):
+        j0, base, g0, g1 = slab_run(q, groups, slab, slab_bytes)
         w = key[base: base + 8 * words].view(np.uint64)
         state = np.empty(EVAL_STATE_WORDS * groups, np.uint64)
         eval_groups(rk, w[:a], x[j0: j0 + slab], w[a:b], w[b:c], key[base + 8 * words: base + slab_bytes], w[c:words],
-                    tw, state, out[j0: j0 + slab], party, L - 1, L, slab, nb, g0, g1)
+                    tw, state, out[j0: j0 + slab], party, L - 1, L, slab, slab >> 3, g0, g1)
 
 
 @njit(cache=True)

@@ -34,7 +34,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from fibench.kernels import aes
-from fibench.kernels.fss_tree import slab_run
+from fibench.kernels.fss_tree import slab_run, slab_runs
 from fibench.kernels.simd import EVEN, I8, LOW, V8, GroupState, Lanes, c64, check_arrays, data, tree_level
 
 #: a group's state between levels: 8 vectors in key generation, 6 in evaluation
@@ -298,24 +298,31 @@ def gen_vector(rk, sd0, sd1, alpha, L, D, E, scw0, tcw0, scw1, tcw1, leaf0, leaf
     leaf1[j0:] = tl1[:r]
 
 
+@njit(cache=True)
+def slab_words(slab, D):
+    """Word offsets of the sections in one slab's key (``slab`` comparisons, ``D`` levels):
+    seeds [0, a), seed corrections [a, b), leaf corrections [b, words); the control-bit
+    corrections are bytes from 8 * words on."""
+    a = 2 * slab
+    b = a + 2 * D * slab
+    return a, b, b + 2 * slab
+
+
 @njit(cache=True, parallel=True)
 def gen_slabs(rk, key0, key1, alpha, L, D, E, tw, groups, slab, slab_bytes):
     """Gen over whole slabs of ``slab`` comparisons (``fss_tree.slabs``; ``alpha.size`` a
     multiple of ``slab``, itself a multiple of 8), the runs of every slab in ONE parallel loop.
     ``key0``, ``key1`` the flat keys of those slabs (``slab_bytes`` each), their seed sections
     already written; the sections as flat views, as in ``eval_slabs``."""
-    nb = slab >> 3
-    per = (nb + groups - 1) // groups
-    words = slab * (2 * D + 4)
-    a, b = 2 * slab, 2 * slab + 2 * D * slab
-    for q in prange((alpha.size // slab) * per):
-        j0, base, g0, g1 = slab_run(q, nb, groups, slab, slab_bytes)
+    a, b, words = slab_words(slab, D)
+    for q in prange(slab_runs(alpha.size, groups, slab)):
+        j0, base, g0, g1 = slab_run(q, groups, slab, slab_bytes)
         w0 = key0[base: base + 8 * words].view(np.uint64)
         w1 = key1[base: base + 8 * words].view(np.uint64)
         t0, t1 = base + 8 * words, base + slab_bytes
         state = np.empty(GEN_STATE_WORDS * groups, np.uint64)
         gen_groups(rk, w0[:a], w1[:a], alpha[j0: j0 + slab], w0[a:b], w1[a:b], key0[t0:t1], key1[t0:t1],
-                   w0[b:words], w1[b:words], tw, state, L - 1, D, E, slab, nb, g0, g1)
+                   w0[b:words], w1[b:words], tw, state, L - 1, D, E, slab, slab >> 3, g0, g1)
 
 
 @njit(cache=True, parallel=True)
@@ -325,16 +332,13 @@ def eval_slabs(rk, key, x, L, D, E, party, tw, out, groups, slab, slab_bytes):
     and no thread wake-up per slab. ``key`` the flat key of those slabs (``slab_bytes`` each);
     the sections as flat views (the kernel reads their data pointers and strides them by
     ``slab``)."""
-    nb = slab >> 3
-    per = (nb + groups - 1) // groups
-    words = slab * (2 * D + 4)
-    a, b = 2 * slab, 2 * slab + 2 * D * slab
-    for q in prange((x.size // slab) * per):
-        j0, base, g0, g1 = slab_run(q, nb, groups, slab, slab_bytes)
+    a, b, words = slab_words(slab, D)
+    for q in prange(slab_runs(x.size, groups, slab)):
+        j0, base, g0, g1 = slab_run(q, groups, slab, slab_bytes)
         w = key[base: base + 8 * words].view(np.uint64)
         state = np.empty(EVAL_STATE_WORDS * groups, np.uint64)
         eval_groups(rk, w[:a], x[j0: j0 + slab], w[a:b], key[base + 8 * words: base + slab_bytes], w[b:words], tw,
-                    state, out[j0: j0 + slab], party, L - 1, D, E, slab, nb, g0, g1)
+                    state, out[j0: j0 + slab], party, L - 1, D, E, slab, slab >> 3, g0, g1)
 
 
 @njit(cache=True)

@@ -55,11 +55,17 @@ def slabs(n: int, nbytes):
 
 
 @njit(cache=True)
-def slab_run(q, nb, groups, slab, slab_bytes):
-    """Run ``q`` of one parallel loop over whole slabs (``slab`` comparisons, ``slab_bytes`` of
-    key, ``nb`` = slab / 8 groups of eight, cut into runs of ``groups`` groups): ``(j0, base,
-    g0, g1)``, the slab's first comparison and first key byte and the run's groups g0 .. g1 - 1.
-    The loop has ``(n // slab) * ceil(nb / groups)`` runs."""
+def slab_runs(n, groups, slab):
+    """How many runs one parallel loop over ``n // slab`` whole slabs has, each slab's
+    ``slab / 8`` groups of eight cut into runs of ``groups`` groups."""
+    return (n // slab) * (((slab >> 3) + groups - 1) // groups)
+
+
+@njit(cache=True)
+def slab_run(q, groups, slab, slab_bytes):
+    """Run ``q`` of that loop (``slab_runs``; ``slab_bytes`` of key per slab): ``(j0, base, g0,
+    g1)``, the slab's first comparison and first key byte and the run's groups g0 .. g1 - 1."""
+    nb = slab >> 3
     per = (nb + groups - 1) // groups
     s = q // per
     g0 = (q % per) * groups

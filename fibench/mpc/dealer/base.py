@@ -391,22 +391,23 @@ class Dealer:
         return A2BMasks(r=r_sh, r_planes=shared[0], q=shared[1], C=shared[2:nb], A=A, B=B, fin=fin_sh, **last)
 
     def _key_outputs(self, key0: np.ndarray, key1: np.ndarray, n: int):
-        """Where FSS keys are written: party 0's key and party 1's own buffer, or -- where party
-        1 lives in another process -- party 1's root seeds only (u64 (n, 2)): its key differs
-        from party 0's only there and is sent from party 0's (``fss_tree.key1_parts``), which
-        saves writing its correction words a second time."""
+        """Where FSS keys are written: ``(key0, out1, split)``. ``split`` is False where party 1
+        is hosted here (``out1`` its own key buffer); True where it lives in another process:
+        ``out1`` then takes party 1's root seeds only (u64 (n, 2)), since its key differs from
+        party 0's only there and is sent from party 0's (``fss_tree.key1_parts``), which saves
+        writing its correction words a second time."""
         if self.comm.is_local(1):
-            return key0, key1
-        return key0, np.empty((n, 2), dtype=np.uint64)
+            return key0, key1, False
+        return key0, np.empty((n, 2), dtype=np.uint64), True
 
     @staticmethod
-    def _slab_sender(ready, key0: np.ndarray, out1: np.ndarray, head: int = 0):
+    def _slab_sender(ready, key0: np.ndarray, out1: np.ndarray, split: bool, head: int = 0):
         """``on_slab`` of a key generation inside ``exchange_streamed``'s fill: marks each slab
         ready, party 0's key at byte ``head`` of its message, party 1's from its own buffer or
-        (``out1`` its root seeds) from party 0's key."""
+        (``split``: ``out1`` its root seeds) from party 0's key."""
         def on_slab(j0, k, lo, hi):
             ready(("dealer", 0), head + lo, head + hi)
-            if out1.dtype != np.uint64:
+            if not split:
                 ready(("dealer", 1), lo, hi)
                 return
             pos = lo
@@ -450,9 +451,9 @@ class Dealer:
                 if m == 2:  # z scaled by each word: beta * w, gamma * w
                     beta, gamma = beta[:, None] * w, gamma[:, None] * w
                 seeds = self._own.next(4 * n).reshape(n, 4)
-                key0, out1 = self._key_outputs(bufs[("dealer", 0)], bufs[("dealer", 1)], n)
+                key0, out1, split = self._key_outputs(bufs[("dealer", 0)], bufs[("dealer", 1)], n)
                 kdcf.dcf_gen(r & low, beta, bits - 1, seeds=seeds, gamma=gamma, chunk=chunk, out=(key0, out1),
-                             split=out1.dtype == np.uint64, on_slab=self._slab_sender(ready, key0, out1))
+                             split=split, on_slab=self._slab_sender(ready, key0, out1, split))
         incoming = self.comm.exchange_streamed({("dealer", 0): K, ("dealer", 1): K}, fill, "dealer/dcf")
         keys = {}
         for p in self.parties:
@@ -502,10 +503,10 @@ class Dealer:
                 for i, (v, t) in enumerate(zip(derived, streams)):
                     np.subtract(v, self._expand(1, t, (n,)), out=corr[i])  # P = 2: party 1 holds the seed part
                 ready(("dealer", 0), 0, head)
-                key0, out1 = self._key_outputs(msg0[head:], key1, n)
+                key0, out1, split = self._key_outputs(msg0[head:], key1, n)
                 kdpf.dpf_cmp_gen(r & np.uint64((1 << (bits - 1)) - 1), bits - 1, seeds=seeds, flip=flip, chunk=chunk,
-                                 out=(key0, out1), split=out1.dtype == np.uint64,
-                                 on_slab=self._slab_sender(ready, key0, out1, head))
+                                 out=(key0, out1), split=split,
+                                 on_slab=self._slab_sender(ready, key0, out1, split, head))
         incoming = self.comm.exchange_streamed({("dealer", 0): head + K, ("dealer", 1): K}, fill, "dealer/dpf")
         keys = {}
         for p in self.parties:
