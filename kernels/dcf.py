@@ -70,7 +70,7 @@ import numpy as np
 from numba import njit
 
 from fibench.kernels import aes, fss_tree
-from fibench.kernels.dcf_simd import eval_slabs, eval_vector, gen_slabs, gen_vector
+from fibench.kernels.dcf_simd import eval_slabs, eval_vector, gen_slabs, gen_vector, slab_words
 from fibench.kernels.fss_tree import (check_chunk, check_key, check_nbits, check_points, check_slab, key_buffers, root_seeds,
                                       run_chunks, tick)
 from fibench.kernels.threads import threads_for
@@ -115,7 +115,7 @@ GEN_BLOCKS_PER_LEVEL = 6
 
 
 def _key_words(n: int, nbits: int, m: int) -> int:
-    return n * (2 + 2 * nbits + m * nbits + m)
+    return int(slab_words(n, nbits, m)[3])  # the layout's one definition (dcf_simd.slab_words)
 
 
 def key_nbytes(n: int, nbits: int, m: int = 1) -> int:
@@ -136,12 +136,12 @@ def key_sections(key: np.ndarray, n: int, nbits: int, m: int = 1):
     and ``cw_last`` (n, 2)."""
     check_slab(n)
     L = nbits
-    nw = _key_words(n, L, m)
+    a, b, c, nw = slab_words(n, L, m)
     w = key[: 8 * nw].view(np.uint64)
-    seed = w[: 2 * n].reshape(n, 2)
-    scw = w[2 * n: 2 * n + 2 * L * n].reshape(L, n, 2)
-    vcw = w[2 * n + 2 * L * n: 2 * n + (2 + m) * L * n].reshape((L, n) if m == 1 else (L, n, m))
-    cw_last = w[2 * n + (2 + m) * L * n: nw].reshape((n,) if m == 1 else (n, m))
+    seed = w[:a].reshape(n, 2)
+    scw = w[a:b].reshape(L, n, 2)
+    vcw = w[b:c].reshape((L, n) if m == 1 else (L, n, m))
+    cw_last = w[c:nw].reshape((n,) if m == 1 else (n, m))
     tcw = key[8 * nw:].reshape(L, 2, (n + 7) // 8)
     return seed, scw, vcw, cw_last, tcw
 

@@ -322,7 +322,7 @@ def _eval_runs(rk, seed, x, L, party, scw, vcw, tcw, cwl, tw, out, groups, n, nb
 @njit(cache=True)
 def slab_words(slab, L, m):
     """Word offsets of the sections in one slab's key (``slab`` comparisons, ``L`` levels,
-    ``m`` payload words): seeds [0, a), seed corrections [a, b), value corrections [b, c), the
+    ``m`` payload words; ``dcf.key_sections`` and ``key_nbytes`` read the layout from here): seeds [0, a), seed corrections [a, b), value corrections [b, c), the
     last correction [c, words); the control-bit corrections are bytes from 8 * words on."""
     a = 2 * slab
     b = a + 2 * L * slab

@@ -63,7 +63,7 @@ import numpy as np
 from numba import njit
 
 from fibench.kernels import aes, fss_tree
-from fibench.kernels.dpf_simd import eval_slabs, eval_vector, gen_slabs, gen_vector
+from fibench.kernels.dpf_simd import eval_slabs, eval_vector, gen_slabs, gen_vector, slab_words
 from fibench.kernels.fss_tree import (check_chunk, check_key, check_nbits, check_points, check_slab, key_buffers, root_seeds,
                                       run_chunks, tick)
 from fibench.kernels.threads import threads_for
@@ -113,7 +113,7 @@ def key_nbytes(n: int, nbits: int) -> int:
     """Bytes of one party's key for ``n`` comparisons on ``nbits``-bit inputs (the sum over its
     slabs, which the formula gives exactly: ``fss_tree.SLAB`` is a multiple of 8)."""
     D = tree_levels(nbits)
-    return 8 * n * (2 * D + 4) + 2 * D * ((n + 7) // 8)
+    return 8 * int(slab_words(n, D)[2]) + 2 * D * ((n + 7) // 8)
 
 
 def key_slabs(n: int, nbits: int):
@@ -136,11 +136,11 @@ def key_sections(key: np.ndarray, n: int, nbits: int):
     comparisons (see the module docstring)."""
     check_slab(n)
     D = tree_levels(nbits)
-    nw = n * (2 * D + 4)
+    a, b, nw = slab_words(n, D)
     w = key[: 8 * nw].view(np.uint64)
-    seed = w[: 2 * n].reshape(n, 2)
-    scw = w[2 * n: 2 * n + 2 * D * n].reshape(D, n, 2)
-    leaf = w[2 * n + 2 * D * n: nw].reshape(n, 2)
+    seed = w[:a].reshape(n, 2)
+    scw = w[a:b].reshape(D, n, 2)
+    leaf = w[b:nw].reshape(n, 2)
     tcw = key[8 * nw:].reshape(D, 2, (n + 7) // 8)
     return seed, scw, leaf, tcw
 

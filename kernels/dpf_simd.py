@@ -300,7 +300,8 @@ def gen_vector(rk, sd0, sd1, alpha, L, D, E, scw0, tcw0, scw1, tcw1, leaf0, leaf
 
 @njit(cache=True)
 def slab_words(slab, D):
-    """Word offsets of the sections in one slab's key (``slab`` comparisons, ``D`` levels):
+    """Word offsets of the sections in one slab's key (``slab`` comparisons, ``D`` levels;
+    ``dpf.key_sections`` and ``key_nbytes`` read the layout from here):
     seeds [0, a), seed corrections [a, b), leaf corrections [b, words); the control-bit
     corrections are bytes from 8 * words on."""
     a = 2 * slab
