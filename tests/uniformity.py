@@ -12,20 +12,11 @@ import numpy as np
 from scipy import stats as sps
 
 ALPHA = 1e-9
-# the chi-square statistic over 256 byte values (255 degrees of freedom) exceeded with probability ALPHA
-CHI2_MAX = float(sps.chi2.isf(ALPHA, 255))
 
 
 def byte_counts(words) -> np.ndarray:
     """How often each byte value 0..255 occurs in the bytes of ``words`` (any dtype)."""
     return np.bincount(np.ascontiguousarray(words).view(np.uint8).reshape(-1), minlength=256)
-
-
-def chi2_bytes(words) -> float:
-    """The chi-square statistic of ``words``' bytes against the uniform distribution."""
-    counts = byte_counts(words)
-    expected = counts.sum() / 256
-    return float(((counts - expected) ** 2 / expected).sum())
 
 
 def bytes_look_uniform(words) -> bool:
